@@ -1,0 +1,78 @@
+"""What an integration can do beyond testing a connection, declared by mixing in a class.
+
+The app asks ``capabilities_of(cls)`` instead of guessing from method names.  A guide-style plugin
+that overrides ``sync()`` counts as :class:`JobSync`, since that is how the guide declares it.
+"""
+from __future__ import annotations
+
+from typing import ClassVar
+
+
+class Capability:
+    """Marker base: ``label`` is the phrase on the card; ``methods`` must be implemented."""
+
+    label: ClassVar[str] = ""
+    methods: ClassVar[tuple[str, ...]] = ()
+
+
+class JobSync(Capability):
+    """Pushes the job pipeline to a tracker (Notion, Airtable, Google Sheets)."""
+
+    label = "syncs jobs"
+    methods = ("sync",)
+
+
+class DocumentUpload(Capability):
+    """Stores a job's documents (résumé, cover letter) in a folder of the service."""
+
+    label = "uploads documents"
+    methods = ("upload_document",)
+
+
+class CalendarEvents(Capability):
+    """Keeps one calendar event per interview."""
+
+    label = "adds interviews to your calendar"
+    methods = ("upsert_event", "delete_event")
+
+
+class Notifications(Capability):
+    """Announces pipeline events; ``notify(message, title=..., url=...)`` raises IntegrationError."""
+
+    label = "sends notifications"
+    methods = ("notify",)
+
+
+ALL_CAPABILITIES: tuple[type[Capability], ...] = (JobSync, DocumentUpload, CalendarEvents,
+                                                   Notifications)
+
+
+def capabilities_of(cls: type) -> list[type[Capability]]:
+    from integrations.base import IntegrationBase
+
+    found = [cap for cap in ALL_CAPABILITIES if issubclass(cls, cap)]
+    if JobSync not in found and getattr(cls, "sync", None) is not IntegrationBase.sync:
+        found.insert(0, JobSync)
+    return found
+
+
+def has_capability(cls_or_obj: object, capability: type[Capability]) -> bool:
+    cls = cls_or_obj if isinstance(cls_or_obj, type) else type(cls_or_obj)
+    return capability in capabilities_of(cls)
+
+
+def unimplemented(cls: type) -> list[str]:
+    """Methods a declared capability requires but the class leaves as the declaration."""
+    missing = []
+    for cap in ALL_CAPABILITIES:
+        if not issubclass(cls, cap):
+            continue
+        for method in cap.methods:
+            impl = getattr(cls, method, None)
+            if impl is None or impl is getattr(cap, method, None):
+                missing.append(f"{cap.__name__}.{method}")
+            elif method == "sync":
+                from integrations.base import IntegrationBase
+                if impl is IntegrationBase.sync:
+                    missing.append("JobSync.sync")
+    return missing
