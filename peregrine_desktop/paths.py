@@ -1,0 +1,49 @@
+"""Where live config and data live: the platform's locations, unless overridden.
+
+Order: an explicit ``--config-dir`` / ``--data-dir`` (set via :func:`set_overrides`), then the
+``PEREGRINE_CONFIG_DIR`` / ``PEREGRINE_DATA_DIR`` environment variables, then QStandardPaths
+(``~/.config/Peregrine`` and ``~/.local/share/Peregrine`` on Linux).
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from peregrine_desktop import APP_NAME, ORG_NAME
+
+_overrides: dict[str, Path] = {}
+
+
+def set_overrides(config_dir: str | os.PathLike | None = None,
+                  data_dir: str | os.PathLike | None = None) -> None:
+    _overrides.clear()
+    if config_dir:
+        _overrides["config"] = Path(config_dir).expanduser().resolve()
+    if data_dir:
+        _overrides["data"] = Path(data_dir).expanduser().resolve()
+
+
+def _standard(kind: str) -> Path:
+    from PySide6.QtCore import QCoreApplication, QStandardPaths
+
+    QCoreApplication.setOrganizationName(ORG_NAME)
+    QCoreApplication.setApplicationName(APP_NAME)
+    location = (QStandardPaths.StandardLocation.AppConfigLocation if kind == "config"
+                else QStandardPaths.StandardLocation.AppDataLocation)
+    return Path(QStandardPaths.writableLocation(location))
+
+
+def config_dir() -> Path:
+    """The folder holding user.yaml and integrations/<name>.yaml."""
+    if "config" in _overrides:
+        return _overrides["config"]
+    env = os.environ.get("PEREGRINE_CONFIG_DIR")
+    return Path(env).expanduser() if env else _standard("config")
+
+
+def data_dir() -> Path:
+    """The folder holding the job database and the activity log."""
+    if "data" in _overrides:
+        return _overrides["data"]
+    env = os.environ.get("PEREGRINE_DATA_DIR")
+    return Path(env).expanduser() if env else _standard("data")
