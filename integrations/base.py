@@ -105,3 +105,18 @@ class IntegrationBase:
             if value is None or (isinstance(value, str) and not value.strip()):
                 return False
         return True
+
+
+def check_config(cls: type[IntegrationBase], config: dict) -> CheckResult:
+    """Build an instance, connect it with ``config`` and test it: the whole Test button, as one
+    call for a worker thread.  Never raises."""
+    try:
+        instance = cls()
+        if not instance.connect(dict(config)):
+            return CheckResult.failure(ErrorKind.UNKNOWN,
+                                       "Some required settings are missing; fill in every field "
+                                       "marked * and test again.")
+    except Exception:  # a plugin's bug must not escape into the UI
+        log.exception("%s: connect() raised", cls.name)
+        return CheckResult.failure(ErrorKind.UNKNOWN, NO_REASON_HINT)
+    return instance.check()

@@ -44,3 +44,22 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     path.mkdir()
     monkeypatch.setenv("PEREGRINE_DATA_DIR", str(path))
     return path
+
+
+def _load_guide_fixture() -> None:
+    """Make the guide's example plugin importable as ``integrations.myservice`` (as the guide's
+    tests import it) without adding it to the package everyone else discovers."""
+    import importlib.util
+
+    import integrations
+
+    name = "integrations.myservice"
+    spec = importlib.util.spec_from_file_location(
+        name, ROOT / "tests" / "plugin_fixtures" / "myservice.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    integrations.myservice = module
+
+
+_load_guide_fixture()

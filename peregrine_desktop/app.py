@@ -1,0 +1,108 @@
+"""Entry point: ``peregrine-desktop`` (and ``python -m peregrine_desktop``)."""
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+
+from peregrine_desktop import APP_NAME, ORG_NAME, __version__, paths
+
+log = logging.getLogger("peregrine_desktop")
+
+#: ``peregrine-desktop <subcommand>`` → module with ``main(argv) -> int`` (no window opened).
+SUBCOMMANDS = {
+    "new-integration": "peregrine_desktop.cli.new_integration",
+    "check-integrations": "peregrine_desktop.cli.check_integrations",
+}
+
+
+def parse_args(argv: Sequence[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="peregrine-desktop", description=f"{APP_NAME}: your job search, organised.",
+        epilog="Subcommands: " + ", ".join(SUBCOMMANDS) + " (run with --help for details).")
+    parser.add_argument("--config-dir", metavar="DIR",
+                        help="where settings live (default: the platform's config folder; "
+                             "or set PEREGRINE_CONFIG_DIR)")
+    parser.add_argument("--data-dir", metavar="DIR",
+                        help="where jobs and documents live (or set PEREGRINE_DATA_DIR)")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--debug", action="store_true", help="log in detail to stderr")
+    return parser.parse_known_args(list(argv))[0]
+
+
+class Application:
+    """Owns the windows: the setup wizard first (until finished), then the main window."""
+
+    def __init__(self) -> None:
+        from peregrine_desktop.profile import load_profile
+        from peregrine_desktop.ui.main_window import MainWindow
+
+        self.config_dir = paths.config_dir()
+        self.profile, self.profile_problem = load_profile()
+        self.window = MainWindow(self.profile, self.config_dir)
+        self.window.settings_requested.connect(self.open_settings)
+        self.window.setup_requested.connect(self.run_setup)
+        self.wizard = None
+
+    def start(self) -> None:
+        if self.profile.wizard_complete:
+            self.window.show()
+        else:
+            self.run_setup(first_launch=True)
+        if self.profile_problem:
+            from PySide6.QtWidgets import QMessageBox
+            QMessageBox.warning(self.window, "Your profile could not be read",
+                                self.profile_problem + " Setup starts again with defaults.")
+
+    def run_setup(self, first_launch: bool = False) -> None:
+        from peregrine_desktop.ui.wizard import SetupWizard
+
+        self.wizard = SetupWizard(self.profile, self.config_dir,
+                                  None if first_launch else self.window)
+        self.wizard.finished.connect(lambda result: self._setup_closed(result, first_launch))
+        self.wizard.show()
+        if first_launch:
+            self.wizard.resume()
+
+    def _setup_closed(self, result: int, first_launch: bool) -> None:
+        from PySide6.QtWidgets import QApplication
+
+        self.window.update_status()
+        if self.profile.wizard_complete or not first_launch:
+            self.window.show()
+        else:  # closed before finishing: progress is saved, the app resumes there next time
+            QApplication.instance().quit()
+
+    def open_settings(self) -> None:
+        from peregrine_desktop.ui.settings_dialog import SettingsDialog
+
+        dialog = SettingsDialog(self.profile, self.config_dir, self.window)
+        dialog.run_setup_requested.connect(self.run_setup)
+        dialog.finished.connect(lambda _r: self.window.update_status())
+        dialog.open()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv if argv is None else argv)
+    if len(argv) > 1 and argv[1] in SUBCOMMANDS:
+        return importlib.import_module(SUBCOMMANDS[argv[1]]).main(argv[2:])
+    args = parse_args(argv[1:])
+    logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    paths.set_overrides(args.config_dir, args.data_dir)
+
+    from PySide6.QtWidgets import QApplication
+
+    QApplication.setOrganizationName(ORG_NAME)
+    QApplication.setApplicationName(APP_NAME)
+    QApplication.setApplicationVersion(__version__)
+    qt_app = QApplication.instance() or QApplication(argv[:1])
+    app = Application()
+    app.start()
+    return qt_app.exec()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,124 @@
+"""UserProfile: the person's answers from the setup wizard, kept in ``<config dir>/user.yaml``."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from peregrine_desktop import paths
+from peregrine_desktop.configfiles import ConfigFileError, read_yaml_mapping, write_yaml
+
+NOTIFY_EVENTS: dict[str, str] = {
+    "job_added": "A job is added",
+    "status_changed": "A job's status changes",
+    "interview_scheduled": "An interview is scheduled",
+}
+
+
+@dataclass
+class ProfileData:
+    name: str = ""
+    email: str = ""
+    phone: str = ""
+    linkedin: str = ""
+    career_summary: str = ""
+    tier: str = "free"
+    dev_tier_override: str | None = None
+    wizard_complete: bool = False
+    wizard_step: int = 0
+    resume_path: str = ""
+    documents_folder: str = ""
+    target_titles: list[str] = field(default_factory=list)
+    target_locations: list[str] = field(default_factory=list)
+    exclude_keywords: list[str] = field(default_factory=list)
+    notify_events: list[str] = field(default_factory=lambda: list(NOTIFY_EVENTS))
+
+
+_FIELD_TYPES = {f.name: f for f in fields(ProfileData)}
+
+
+def _coerce(name: str, value: Any) -> Any:
+    """Accept what a hand-edited file plausibly holds; reject what would break the app."""
+    default = getattr(ProfileData(), name)
+    if name == "dev_tier_override":
+        return value if isinstance(value, str) and value else None
+    if isinstance(default, bool):
+        return value if isinstance(value, bool) else str(value).lower() in {"true", "yes", "1"}
+    if isinstance(default, int):
+        try:
+            return max(0, int(value))
+        except (TypeError, ValueError):
+            return default
+    if isinstance(default, list):
+        if isinstance(value, str):
+            value = [v for v in (p.strip() for p in value.split(",")) if v]
+        return [str(v) for v in value] if isinstance(value, list) else default
+    return "" if value is None else str(value)
+
+
+class UserProfile(ProfileData):
+    """``UserProfile()`` reads the default location, as the guide's example calls it.
+
+    Unknown keys are preserved on save, so a newer version's settings survive an older app.
+    """
+
+    def __init__(self, path: Path | None = None, *, read: bool = True) -> None:
+        super().__init__()
+        self.path = Path(path) if path else paths.config_dir() / "user.yaml"
+        self.extra: dict[str, Any] = {}
+        if read:
+            self.reload()
+
+    def reload(self) -> None:
+        """Read the file; a broken file raises ConfigFileError (the app decides what to do)."""
+        data = read_yaml_mapping(self.path)
+        for key, value in data.items():
+            if key in _FIELD_TYPES:
+                setattr(self, key, _coerce(key, value))
+            else:
+                self.extra[key] = value
+
+    @property
+    def effective_tier(self) -> str:
+        """The plan in force: a developer override wins over the purchased tier."""
+        return self.dev_tier_override or self.tier
+
+    def as_dict(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in _FIELD_TYPES}
+
+    def update(self, **values: Any) -> None:
+        for key, value in values.items():
+            if key not in _FIELD_TYPES:
+                raise KeyError(f"unknown profile field {key!r}")
+            setattr(self, key, _coerce(key, value))
+
+    def save(self) -> None:
+        write_yaml(self.path, {**self.as_dict(), **self.extra})
+
+
+def load_profile(path: Path | None = None) -> tuple[UserProfile, str | None]:
+    """The profile, or — when its file is damaged — defaults plus a sentence for the user.
+
+    The damaged file is copied to ``user.yaml.bad-<time>`` first, so saving the defaults later
+    loses nothing.
+    """
+    try:
+        return UserProfile(path), None
+    except ConfigFileError as exc:
+        backup = keep_bad_copy(exc.path)
+        profile = UserProfile(exc.path, read=False)
+        kept = f" A copy was kept as {backup.name}." if backup else ""
+        return profile, f"Your profile ({exc.path}) could not be read: {exc.problem}{kept}"
+
+
+def keep_bad_copy(path: Path) -> Path | None:
+    """Copy a damaged file aside (``<name>.bad-<time>``) before anything overwrites it."""
+    import shutil
+    from datetime import datetime
+
+    target = path.with_name(f"{path.name}.bad-{datetime.now():%Y%m%d-%H%M%S}")
+    try:
+        shutil.copy2(path, target)
+    except OSError:
+        return None
+    return target

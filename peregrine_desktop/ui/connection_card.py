@@ -1,0 +1,385 @@
+"""ConnectionCard: one integration's connection, as used by wizard Step 7 and Settings.
+
+States: Not set up · Testing… · Connected (tested 14:02) · Saved, not tested · Needs attention ·
+Locked: needs Paid · Unavailable: reason.  The Test button runs on the worker pool; a result for
+values the user has since edited is dropped.
+"""
+from __future__ import annotations
+
+import enum
+import logging
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QMessageBox, QPushButton, QSizePolicy,
+                               QVBoxLayout, QWidget)
+
+from integrations.base import check_config
+from integrations.capabilities import capabilities_of
+from integrations.discovery import DiscoveryRecord
+from integrations.errors import CheckResult, ErrorKind
+from peregrine_desktop.configfiles import ConfigFileError
+from peregrine_desktop.integration_state import IntegrationState
+from peregrine_desktop.tiers import TIER_LABELS, locked_reason, tier_allows, upgrade_hint
+from peregrine_desktop.ui.fields import FieldForm, PasswordEditor
+from peregrine_desktop.workers import TaskRunner
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TEST_TIMEOUT_MS = 30_000
+
+
+class CardState(enum.Enum):
+    NOT_SET_UP = "not_set_up"
+    TESTING = "testing"
+    CONNECTED = "connected"
+    SAVED_UNTESTED = "saved_untested"
+    NEEDS_ATTENTION = "needs_attention"
+    LOCKED = "locked"
+    UNAVAILABLE = "unavailable"
+
+
+STATE_COLOURS = {
+    CardState.NOT_SET_UP: "#9e9e9e", CardState.TESTING: "#1e88e5",
+    CardState.CONNECTED: "#2e7d32", CardState.SAVED_UNTESTED: "#f9a825",
+    CardState.NEEDS_ATTENTION: "#c62828", CardState.LOCKED: "#757575",
+    CardState.UNAVAILABLE: "#757575",
+}
+
+
+class ConnectionCard(QFrame):
+    """A card for one discovered integration (or for one that failed to load)."""
+
+    test_finished = Signal(str, object)   # name, CheckResult
+    saved = Signal(str)
+    disconnected = Signal(str)
+
+    def __init__(self, record: DiscoveryRecord, config_dir: Path, tier: str,
+                 parent: QWidget | None = None,
+                 test_timeout_ms: int = DEFAULT_TEST_TIMEOUT_MS) -> None:
+        super().__init__(parent)
+        self.record = record
+        self.cls = record.cls
+        self.name = record.cls.name if record.cls else record.name
+        self.config_dir = Path(config_dir)
+        self.tier = tier
+        self.test_timeout_ms = test_timeout_ms
+        self.state_store = IntegrationState(self.config_dir)
+        self.runner = TaskRunner(self)
+        self.state = CardState.NOT_SET_UP
+        self.editing = False
+        self.last_result: CheckResult | None = None
+        self._passed_config: dict[str, Any] | None = None
+        self._failed_config: dict[str, Any] | None = None
+        self.form: FieldForm | None = None
+        self.setObjectName("connectionCard")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.setAccessibleName(f"{record.label} connection")
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+        self._build()
+        self.refresh()
+
+    # -- construction --------------------------------------------------------------------------
+    def _build(self) -> None:
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(14, 12, 14, 12)
+        outer.setSpacing(8)
+
+        head = QHBoxLayout()
+        head.setSpacing(8)
+        self.title = QLabel(f"<b>{self.record.label}</b>", self)
+        self.title.setTextFormat(Qt.TextFormat.RichText)
+        head.addWidget(self.title)
+        if self.cls is not None:
+            self.badge = QLabel(TIER_LABELS.get(self.cls.tier, self.cls.tier), self)
+            self.badge.setObjectName("tierBadge")
+            self.badge.setStyleSheet("QLabel#tierBadge { border: 1px solid palette(mid); "
+                                     "border-radius: 8px; padding: 0 7px; font-size: 8pt; }")
+            self.badge.setAccessibleName(f"Plan: {self.badge.text()}")
+            head.addWidget(self.badge)
+        head.addStretch(1)
+        self.dot = QLabel("●", self)
+        self.status = QLabel("", self)
+        self.status.setObjectName("cardStatus")
+        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        head.addWidget(self.dot)
+        head.addWidget(self.status)
+        outer.addLayout(head)
+
+        meta = []
+        if self.cls is not None:
+            if self.cls.description:
+                meta.append(self.cls.description)
+            caps = [c.label for c in capabilities_of(self.cls)]
+            if caps:
+                meta.append("Can: " + ", ".join(caps) + ".")
+        if self.record.third_party:
+            meta.append(f"Third-party plugin · {self.record.origin}")
+        self.meta = QLabel("  ".join(meta), self)
+        self.meta.setWordWrap(True)
+        self.meta.setStyleSheet("color: palette(placeholder-text);")
+        self.meta.setVisible(bool(meta))
+        outer.addWidget(self.meta)
+
+        self.detail = QLabel("", self)   # the reason / hint line under the header
+        self.detail.setWordWrap(True)
+        self.detail.setObjectName("cardDetail")
+        self.detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        outer.addWidget(self.detail)
+
+        if self.cls is not None:
+            try:
+                specs = self.cls().fields()
+            except Exception as exc:  # validated at discovery; a plugin may still misbehave
+                log.exception("%s: fields() raised", self.name)
+                self.record.error = f"its settings form could not be built ({exc})"
+                self.cls = None
+            else:
+                self.form = FieldForm(specs, self)
+                self.form.changed.connect(self._on_form_edited)
+                outer.addWidget(self.form)
+
+        buttons = QHBoxLayout()
+        buttons.setSpacing(6)
+        buttons.addStretch(1)
+        self.test_button = self._button("&Test", self.run_test, buttons)
+        self.save_anyway_button = self._button("Save an&yway", self.save_anyway, buttons)
+        self.save_button = self._button("&Save", self.save, buttons)
+        self.edit_button = self._button("&Edit", self.start_editing, buttons)
+        self.cancel_button = self._button("Cancel", self.cancel_editing, buttons)
+        self.disconnect_button = self._button("&Disconnect", self.disconnect_service, buttons)
+        self.save_button.setDefault(True)
+        outer.addLayout(buttons)
+
+    def _button(self, text: str, slot: Any, layout: QHBoxLayout) -> QPushButton:
+        button = QPushButton(text, self)
+        button.setAutoDefault(False)
+        button.setAccessibleName(f"{text.replace('&', '')} {self.record.label}")
+        button.clicked.connect(slot)
+        layout.addWidget(button)
+        return button
+
+    # -- state -----------------------------------------------------------------------------------
+    def is_configured(self) -> bool:
+        return self.cls is not None and self.cls.is_configured(self.config_dir)
+
+    def is_locked(self) -> bool:
+        return self.cls is not None and not tier_allows(self.tier, self.cls.tier)
+
+    def set_tier(self, tier: str) -> None:
+        self.tier = tier
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Recompute the state from the files and the last test, and lay out the card for it."""
+        if self.cls is None:
+            self._show(CardState.UNAVAILABLE, f"{self.record.label} is unavailable: "
+                                              f"{self.record.error}")
+        elif self.is_locked():
+            self._show(CardState.LOCKED, upgrade_hint(self.record.label, self.cls.tier))
+        elif self.runner.is_running("test"):
+            self._show(CardState.TESTING, "")
+        elif self.is_configured() and not self.editing:
+            try:
+                self.cls.load_config(self.config_dir)
+            except ConfigFileError as exc:
+                self._show(CardState.NEEDS_ATTENTION,
+                           f"Its settings file is damaged: {exc.problem} Edit to save it again.")
+                return
+            result = self.last_result or self.state_store.last_check(self.name)
+            if result is None:
+                self._show(CardState.SAVED_UNTESTED, "Saved, but not tested yet.")
+            elif result.ok:
+                self._show(CardState.CONNECTED, "")
+            else:
+                self._show(CardState.NEEDS_ATTENTION, result.message)
+        else:
+            result = self.last_result
+            if result is not None and not result.ok:
+                self._show(CardState.NEEDS_ATTENTION, result.message)
+            elif result is not None and result.ok:
+                self._show(CardState.CONNECTED, "Test passed. Save to keep these settings.")
+            else:
+                self._show(CardState.NOT_SET_UP, "")
+
+    def _status_text(self, state: CardState) -> str:
+        result = self.last_result or (self.state_store.last_check(self.name)
+                                      if self.cls else None)
+        if state is CardState.CONNECTED and result and result.at:
+            return f"Connected (tested {result.at:%H:%M})"
+        if state is CardState.LOCKED and self.cls is not None:
+            return locked_reason(self.cls.tier)
+        return {
+            CardState.NOT_SET_UP: "Not set up", CardState.TESTING: "Testing…",
+            CardState.CONNECTED: "Connected", CardState.SAVED_UNTESTED: "Saved, not tested",
+            CardState.NEEDS_ATTENTION: "Needs attention", CardState.UNAVAILABLE: "Unavailable",
+        }[state]
+
+    def _show(self, state: CardState, detail: str) -> None:
+        self.state = state
+        self.status.setText(self._status_text(state))
+        self.dot.setStyleSheet(f"color: {STATE_COLOURS[state]};")
+        self.status.setAccessibleName(f"{self.record.label} status: {self.status.text()}")
+        self.detail.setText(detail)
+        self.detail.setVisible(bool(detail))
+        self.detail.setStyleSheet("color: #c62828;" if state is CardState.NEEDS_ATTENTION
+                                  else "")
+        usable = state not in (CardState.UNAVAILABLE, CardState.LOCKED)
+        configured = usable and self.is_configured()
+        form_shown = usable and (self.editing or not configured)
+        testing = state is CardState.TESTING
+        if self.form is not None:
+            self.form.setVisible(form_shown)
+        self.test_button.setVisible(usable)
+        self.test_button.setEnabled(not testing)
+        self.test_button.setText("Testing…" if testing else "&Test")
+        self.save_button.setVisible(form_shown)
+        current = self.form_config() if form_shown else None
+        self.save_button.setEnabled(not testing and current is not None
+                                    and current == self._passed_config)
+        self.save_button.setToolTip("" if self.save_button.isEnabled()
+                                    else "Test the connection first; Save keeps settings that work.")
+        self.save_anyway_button.setVisible(form_shown and not testing and current is not None
+                                           and current == self._failed_config)
+        self.edit_button.setVisible(configured and not self.editing)
+        self.cancel_button.setVisible(configured and self.editing)
+        self.disconnect_button.setVisible(configured and not self.editing)
+        self.disconnect_button.setEnabled(not testing)
+
+    # -- values ----------------------------------------------------------------------------------
+    def saved_config(self) -> dict[str, Any]:
+        try:
+            return self.cls.load_config(self.config_dir) if self.cls else {}
+        except ConfigFileError:
+            return {}
+
+    def form_config(self) -> dict[str, Any] | None:
+        """The config the form describes (saved secrets kept where left empty), or None."""
+        if self.form is None:
+            return None
+        values = self.form.values()
+        saved = self.saved_config() if self.editing else {}
+        for key, editor in self.form.editors.items():
+            if isinstance(editor, PasswordEditor) and editor.has_saved_value and not values[key]:
+                values[key] = saved.get(key, "")
+        return values
+
+    def _on_form_edited(self) -> None:
+        if self.runner.is_running("test"):
+            self.runner.invalidate("test")   # the running test is for values that are gone
+        self.last_result = None
+        self.refresh()
+
+    # -- actions ---------------------------------------------------------------------------------
+    def run_test(self) -> bool:
+        """Start a connection test; False (and nothing started) if one is already running or the
+        form has problems."""
+        if self.cls is None or self.is_locked() or self.runner.is_running("test"):
+            return False
+        form_shown = self.form is not None and self.form.isVisibleTo(self)
+        if form_shown:
+            if self.form.problems(show=True):
+                return False
+            config = self.form_config() or {}
+        else:
+            config = self.saved_config()
+        self.runner.start(check_config, self.cls, config, key="test",
+                          on_success=lambda result: self._on_tested(config, result),
+                          on_failure=lambda exc: self._on_tested(config, CheckResult.failure(
+                              ErrorKind.UNKNOWN)),
+                          on_timeout=lambda: self._on_tested(config, CheckResult.failure(
+                              ErrorKind.TIMEOUT, f"The test did not finish within "
+                              f"{self.test_timeout_ms // 1000} s. The service may be down; "
+                              f"try again later.")),
+                          timeout_ms=self.test_timeout_ms)
+        self.refresh()
+        return True
+
+    def _on_tested(self, config: dict[str, Any], result: CheckResult) -> None:
+        self.runner.invalidate("test")
+        self.last_result = result
+        self._passed_config = config if result.ok else None
+        self._failed_config = None if result.ok else config
+        if self.is_configured() and not self.editing:
+            self.state_store.record_check(self.name, result)
+        self.refresh()
+        self.test_finished.emit(self.name, result)
+
+    def save(self) -> None:
+        config = self.form_config()
+        if config is None or config != self._passed_config:
+            return
+        self._write(config, tested=True)
+
+    def save_anyway(self) -> None:
+        config = self.form_config()
+        if config is None or (self.form and self.form.problems(show=True)):
+            return
+        self._write(config, tested=False)
+
+    def _write(self, config: dict[str, Any], tested: bool) -> None:
+        try:
+            self.cls.save_config(config, self.config_dir)
+        except OSError as exc:
+            self._show(CardState.NEEDS_ATTENTION,
+                       f"The settings could not be saved ({exc.strerror or exc}). "
+                       f"Check that {self.config_dir} is writable and has free space.")
+            return
+        if tested and self.last_result is not None:
+            self.state_store.record_check(self.name, self.last_result)
+        else:
+            self.state_store.forget(self.name)
+            self.last_result = None
+        self.editing = False
+        self._passed_config = self._failed_config = None
+        self.refresh()
+        self.saved.emit(self.name)
+
+    def start_editing(self) -> None:
+        if self.form is None:
+            return
+        saved = self.saved_config()
+        self.form.set_values(saved)
+        for key, editor in self.form.editors.items():
+            if isinstance(editor, PasswordEditor):
+                editor.mark_saved(bool(saved.get(key)))
+        self.editing = True
+        self.last_result = None
+        self.refresh()
+
+    def cancel_editing(self) -> None:
+        self.runner.invalidate("test")
+        self.editing = False
+        self.last_result = None
+        self.refresh()
+
+    def disconnect_service(self) -> None:
+        path = self.cls.config_path(self.config_dir)
+        answer = QMessageBox.question(
+            self, f"Disconnect {self.record.label}?",
+            f"Peregrine will delete the {self.record.label} settings saved in {path}.\n\n"
+            f"Your jobs stay in Peregrine, and nothing is deleted in {self.record.label} "
+            f"itself. You can connect again at any time.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Cancel)
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        try:
+            path.unlink(missing_ok=True)
+        except OSError as exc:
+            self._show(CardState.NEEDS_ATTENTION,
+                       f"The settings file could not be deleted ({exc.strerror}); "
+                       f"delete {path} by hand.")
+            return
+        self.state_store.forget(self.name)
+        self.runner.invalidate("test")
+        self.last_result = None
+        self.editing = False
+        if self.form is not None:
+            for editor in self.form.editors.values():
+                if isinstance(editor, PasswordEditor):
+                    editor.mark_saved(False)
+                editor.clear()
+        self.refresh()
+        self.disconnected.emit(self.name)

@@ -1,0 +1,106 @@
+"""The main window: menus, status bar, remembered geometry, and the pipeline in the middle."""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QSettings, Qt, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (QLabel, QMainWindow, QMessageBox, QVBoxLayout, QWidget)
+
+import integrations
+from peregrine_desktop import APP_NAME, __version__, paths
+from peregrine_desktop.profile import UserProfile
+
+log = logging.getLogger(__name__)
+
+
+def empty_state(title: str, body: str, parent: QWidget | None = None) -> QWidget:
+    """A centred message that says what to do next (used wherever a list can be empty)."""
+    widget = QWidget(parent)
+    layout = QVBoxLayout(widget)
+    layout.addStretch(1)
+    heading = QLabel(f"<h2>{title}</h2>", widget)
+    heading.setAlignment(Qt.AlignmentFlag.AlignCenter)
+    text = QLabel(body, widget)
+    text.setWordWrap(True)
+    text.setAlignment(Qt.AlignmentFlag.AlignCenter)
+    text.setMaximumWidth(520)
+    layout.addWidget(heading)
+    layout.addWidget(text, 0, Qt.AlignmentFlag.AlignHCenter)
+    layout.addStretch(2)
+    return widget
+
+
+class MainWindow(QMainWindow):
+    settings_requested = Signal()
+    setup_requested = Signal()
+
+    def __init__(self, profile: UserProfile, config_dir: Path | None = None,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.profile = profile
+        self.config_dir = Path(config_dir) if config_dir else paths.config_dir()
+        self.setWindowTitle(APP_NAME)
+        self.window_settings = QSettings(str(self.config_dir / "window.ini"),
+                                         QSettings.Format.IniFormat)
+        self._build_menus()
+        self.setCentralWidget(empty_state(
+            "Your job pipeline will live here",
+            "Add jobs by hand, paste a posting's address, or import a CSV file. "
+            "Connect your tracker, calendar and storage in Settings → Integrations.", self))
+        self.status_label = QLabel("", self)
+        self.statusBar().addPermanentWidget(self.status_label)
+        self.update_status()
+        if not self.restoreGeometry(QByteArray(self.window_settings.value("geometry",
+                                                                          QByteArray()))):
+            self.resize(1100, 720)
+
+    def _build_menus(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        self.file_menu = file_menu
+        quit_action = QAction("&Quit", self)
+        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        quit_action.triggered.connect(self.close)
+        file_menu.addAction(quit_action)
+
+        settings_menu = self.menuBar().addMenu("&Settings")
+        self.settings_action = QAction("&Settings…", self)
+        self.settings_action.setShortcut(QKeySequence.StandardKey.Preferences)
+        self.settings_action.setMenuRole(QAction.MenuRole.PreferencesRole)
+        self.settings_action.triggered.connect(self.settings_requested)
+        settings_menu.addAction(self.settings_action)
+        self.setup_action = QAction("&Run setup again…", self)
+        self.setup_action.triggered.connect(self.setup_requested)
+        settings_menu.addAction(self.setup_action)
+
+        help_menu = self.menuBar().addMenu("&Help")
+        about = QAction(f"&About {APP_NAME}", self)
+        about.setMenuRole(QAction.MenuRole.AboutRole)
+        about.triggered.connect(self.show_about)
+        help_menu.addAction(about)
+
+    def update_status(self) -> None:
+        """The status bar's summary: how many services are connected, and what failed to load."""
+        configured = [cls for cls in integrations.REGISTRY.values()
+                      if cls.is_configured(self.config_dir)]
+        parts = [f"{len(configured)} of {len(integrations.REGISTRY)} integrations set up"]
+        broken = integrations.unavailable()
+        if broken:
+            parts.append(f"{len(broken)} unavailable (see Settings → Integrations)")
+        self.status_label.setText(" · ".join(parts))
+
+    def about_text(self) -> str:
+        return (f"<h3>{APP_NAME} {__version__}</h3>"
+                "<p>A job-search companion whose integrations actually work.</p>"
+                f"<p>Settings: <code>{self.config_dir}</code><br>"
+                f"Jobs and documents: <code>{paths.data_dir()}</code></p>"
+                "<p>Released under the MIT licence.</p>")
+
+    def show_about(self) -> None:
+        QMessageBox.about(self, f"About {APP_NAME}", self.about_text())
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
+        self.window_settings.setValue("geometry", self.saveGeometry())
+        self.window_settings.sync()
+        super().closeEvent(event)

@@ -1,0 +1,132 @@
+"""Settings: the wizard's sections as tabs, plus the integration cards.
+
+Profile tabs are saved with OK/Apply; integration cards save themselves (Test, Save), as in the
+wizard.
+"""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QLabel, QPushButton, QTabWidget,
+                               QVBoxLayout, QWidget)
+
+from peregrine_desktop.profile import UserProfile
+from peregrine_desktop.ui.integrations_panel import IntegrationsPanel
+from peregrine_desktop.ui.profile_forms import (DocumentsSection, IdentitySection,
+                                                NotificationsSection, PlanSection,
+                                                ProfileSection, TargetsSection)
+
+log = logging.getLogger(__name__)
+
+
+class SettingsDialog(QDialog):
+    profile_saved = Signal()
+    run_setup_requested = Signal()
+
+    def __init__(self, profile: UserProfile, config_dir: Path,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.profile = profile
+        self.config_dir = Path(config_dir)
+        self.setWindowTitle("Settings")
+        self.resize(780, 640)
+        layout = QVBoxLayout(self)
+        self.tabs = QTabWidget(self)
+        self.sections: list[ProfileSection] = []
+
+        profile_tab = QWidget(self)
+        profile_layout = QVBoxLayout(profile_tab)
+        for section in (IdentitySection(), DocumentsSection()):
+            self._add_section(section, profile_layout)
+        profile_layout.addStretch(1)
+        self.tabs.addTab(profile_tab, "&Profile")
+
+        self.plan = PlanSection()
+        self.tabs.addTab(self._wrap(self.plan), "P&lan")
+        self.targets = TargetsSection()
+        self.tabs.addTab(self._wrap(self.targets), "&Job search")
+        self.notifications = NotificationsSection()
+        self.tabs.addTab(self._wrap(self.notifications), "&Notifications")
+
+        self.integrations = IntegrationsPanel(
+            self.config_dir, profile.effective_tier, self,
+            intro="Test, save, edit or disconnect each service. Changes here are saved "
+                  "as soon as you press Save on a card.")
+        self.tabs.addTab(self.integrations, "&Integrations")
+        layout.addWidget(self.tabs, 1)
+
+        self.error = QLabel("", self)
+        self.error.setStyleSheet("color: #c62828;")
+        self.error.setWordWrap(True)
+        self.error.hide()
+        layout.addWidget(self.error)
+
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
+                                   | QDialogButtonBox.StandardButton.Cancel
+                                   | QDialogButtonBox.StandardButton.Apply, self)
+        self.rerun = QPushButton("Run setup again…", self)
+        self.rerun.setAutoDefault(False)
+        buttons.addButton(self.rerun, QDialogButtonBox.ButtonRole.ResetRole)
+        self.rerun.clicked.connect(self._rerun)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        buttons.button(QDialogButtonBox.StandardButton.Apply).clicked.connect(self.apply)
+        self.buttons = buttons
+        layout.addWidget(buttons)
+        for section in self.sections:
+            section.load(profile)
+
+    def _wrap(self, section: ProfileSection) -> QWidget:
+        page = QWidget(self)
+        box = QVBoxLayout(page)
+        self._add_section(section, box)
+        box.addStretch(1)
+        return page
+
+    def _add_section(self, section: ProfileSection, layout: QVBoxLayout) -> None:
+        heading = QLabel(f"<b>{section.title}</b>", self)
+        note = QLabel(section.subtitle, self)
+        note.setWordWrap(True)
+        note.setStyleSheet("color: palette(placeholder-text);")
+        layout.addWidget(heading)
+        layout.addWidget(note)
+        layout.addWidget(section)
+        layout.addSpacing(12)
+        self.sections.append(section)
+
+    def apply(self) -> bool:
+        """Validate every tab, then save the profile; False (and the first bad tab shown) if
+        something needs fixing."""
+        for section in self.sections:
+            if not section.show_problems():
+                self.tabs.setCurrentWidget(self._tab_of(section))
+                return False
+        for section in self.sections:
+            section.apply(self.profile)
+        try:
+            self.profile.save()
+        except OSError as exc:
+            self.error.setText(f"Settings could not be saved ({exc.strerror or exc}). Check "
+                               f"that {self.profile.path.parent} is writable and has space.")
+            self.error.show()
+            return False
+        self.error.hide()
+        self.integrations.set_tier(self.profile.effective_tier)
+        self.profile_saved.emit()
+        return True
+
+    def _tab_of(self, section: QWidget) -> QWidget:
+        widget: QWidget | None = section
+        while widget is not None and self.tabs.indexOf(widget) < 0:
+            widget = widget.parentWidget()
+        return widget or self.tabs.currentWidget()
+
+    def accept(self) -> None:
+        if self.apply():
+            super().accept()
+
+    def _rerun(self) -> None:
+        self.run_setup_requested.emit()
+        self.reject()

@@ -1,0 +1,146 @@
+"""The first-launch setup wizard: seven pages, each saved when the user leaves it.
+
+``wizard_step`` records the furthest page reached, so closing the window (or a crash) resumes
+there next time.  Step 7 is the integrations panel; Finish works without connecting anything.
+"""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget, QWizard, QWizardPage
+
+from peregrine_desktop import paths
+from peregrine_desktop.profile import UserProfile
+from peregrine_desktop.ui.integrations_panel import IntegrationsPanel
+from peregrine_desktop.ui.profile_forms import (DocumentsSection, IdentitySection,
+                                                NotificationsSection, PlanSection,
+                                                ProfileSection, TargetsSection)
+
+log = logging.getLogger(__name__)
+
+WELCOME, PLAN, IDENTITY, DOCUMENTS, TARGETS, NOTIFICATIONS, INTEGRATIONS = range(7)
+PAGE_COUNT = 7
+
+
+class SectionPage(QWizardPage):
+    """A wizard page around one profile section: validates, then saves the profile."""
+
+    def __init__(self, wizard: "SetupWizard", section: ProfileSection, step: int) -> None:
+        super().__init__(wizard)
+        self.setup = wizard
+        self.section = section
+        self.step = step
+        self.setTitle(f"Step {step + 1} of {PAGE_COUNT}: {section.title}")
+        self.setSubTitle(section.subtitle)
+        layout = QVBoxLayout(self)
+        layout.addWidget(section)
+        layout.addStretch(1)
+
+    def initializePage(self) -> None:  # noqa: N802 - Qt override
+        self.section.load(self.setup.profile)
+
+    def validatePage(self) -> bool:  # noqa: N802 - Qt override
+        if not self.section.show_problems():
+            return False
+        self.section.apply(self.setup.profile)
+        return self.setup.save_progress(self.step + 1)
+
+
+class WelcomePage(QWizardPage):
+    def __init__(self, wizard: "SetupWizard") -> None:
+        super().__init__(wizard)
+        self.setup = wizard
+        self.setTitle(f"Step 1 of {PAGE_COUNT}: Welcome to Peregrine")
+        self.setSubTitle("Your job search, organised on your own computer.")
+        text = QLabel(self)
+        text.setWordWrap(True)
+        text.setTextFormat(Qt.TextFormat.RichText)
+        text.setText(
+            "<p>Peregrine keeps your job pipeline — every posting, its status, your interviews "
+            "and documents — and connects it to the services you already use: job trackers, "
+            "document storage, calendars and notifications.</p>"
+            "<p>Everything is kept on this computer:</p>"
+            f"<ul><li>Settings: <code>{paths.config_dir()}</code></li>"
+            f"<li>Jobs and documents: <code>{paths.data_dir()}</code></li></ul>"
+            "<p>This setup takes a few minutes. You can close it at any time and continue "
+            "where you left off, and change every answer later in Settings.</p>")
+        text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout = QVBoxLayout(self)
+        layout.addWidget(text)
+        layout.addStretch(1)
+
+    def validatePage(self) -> bool:  # noqa: N802 - Qt override
+        return self.setup.save_progress(WELCOME + 1)
+
+
+class IntegrationsPage(QWizardPage):
+    def __init__(self, wizard: "SetupWizard") -> None:
+        super().__init__(wizard)
+        self.setup = wizard
+        self.setTitle(f"Step {PAGE_COUNT} of {PAGE_COUNT}: Integrations")
+        self.setSubTitle("Connect the services you use. All optional: Finish works without "
+                         "any, and Settings → Integrations has the same cards.")
+        self.layout_ = QVBoxLayout(self)
+        self.panel: IntegrationsPanel | None = None
+
+    def initializePage(self) -> None:  # noqa: N802 - Qt override
+        tier = self.setup.profile.effective_tier
+        if self.panel is None:
+            self.panel = IntegrationsPanel(self.setup.config_dir, tier, self)
+            self.layout_.addWidget(self.panel)
+        else:
+            self.panel.set_tier(tier)
+
+    def validatePage(self) -> bool:  # noqa: N802 - Qt override
+        self.setup.profile.update(wizard_complete=True)
+        return self.setup.save_progress(PAGE_COUNT)
+
+
+class SetupWizard(QWizard):
+    """Shown while ``wizard_complete`` is false, and from "Run setup again"."""
+
+    def __init__(self, profile: UserProfile, config_dir: Path | None = None,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.profile = profile
+        self.config_dir = Path(config_dir) if config_dir else paths.config_dir()
+        self.setWindowTitle("Set up Peregrine")
+        self.setWizardStyle(QWizard.WizardStyle.ModernStyle)
+        self.setOption(QWizard.WizardOption.NoBackButtonOnStartPage, True)
+        self.setOption(QWizard.WizardOption.NoCancelButtonOnLastPage, True)
+        self.setButtonText(QWizard.WizardButton.CancelButton, "Close")
+        self.resize(760, 640)
+        self.setPage(WELCOME, WelcomePage(self))
+        self.setPage(PLAN, SectionPage(self, PlanSection(), PLAN))
+        self.setPage(IDENTITY, SectionPage(self, IdentitySection(), IDENTITY))
+        self.setPage(DOCUMENTS, SectionPage(self, DocumentsSection(), DOCUMENTS))
+        self.setPage(TARGETS, SectionPage(self, TargetsSection(), TARGETS))
+        self.setPage(NOTIFICATIONS, SectionPage(self, NotificationsSection(), NOTIFICATIONS))
+        self.setPage(INTEGRATIONS, IntegrationsPage(self))
+
+    def save_progress(self, step: int) -> bool:
+        """Save the profile with the furthest step reached; a failed save keeps the user here."""
+        self.profile.update(wizard_step=max(self.profile.wizard_step, min(step, PAGE_COUNT - 1)))
+        try:
+            self.profile.save()
+        except OSError as exc:
+            page = self.currentPage()
+            message = (f"Your answers could not be saved ({exc.strerror or exc}). Check that "
+                       f"{self.profile.path.parent} is writable and has free space, then "
+                       f"press Next again.")
+            log.error("saving %s failed: %s", self.profile.path, exc)
+            if page is not None:
+                page.setSubTitle(message)
+            return False
+        return True
+
+    def resume(self) -> None:
+        """Walk forward to the saved step (validating as a user would)."""
+        target = min(self.profile.wizard_step, PAGE_COUNT - 1)
+        while self.currentId() < target and self.currentId() != -1:
+            before = self.currentId()
+            self.next()
+            if self.currentId() == before:  # a page refused (e.g. a file was moved): stop there
+                break
