@@ -1,87 +1,69 @@
 """The one worker pattern: a callable on QThreadPool, its result back on the UI thread by signal.
 
-Widgets are never touched from ``run()``.  Callers tag work with a token and drop a result whose
-token is stale (the form was edited meanwhile); :class:`TaskRunner` also abandons work that
-outlives its timeout — the thread cannot be killed, but its late result is ignored.
+Work runs in a plain QRunnable that holds no QObject; results travel through one long-lived
+dispatcher that lives on the UI thread (queued signal), so no Qt object is ever created or
+destroyed across threads.  Widgets are never touched from a worker.  Each owner uses a
+:class:`TaskRunner`: a result whose token is stale (the form was edited, the work timed out, or
+the owner is gone) is dropped.  A timed-out thread cannot be killed; its late result is ignored.
 """
 from __future__ import annotations
 
+import itertools
 import logging
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal
+import shiboken6
+from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, QTimer, Signal
 
 log = logging.getLogger(__name__)
 
-
-class TaskSignals(QObject):
-    succeeded = Signal(object)
-    failed = Signal(object)       # the exception
-    progressed = Signal(int, int)  # done, total
-    finished = Signal()
+Handler = Callable[[str, Any], None]
 
 
-class Task(QRunnable):
-    """Runs ``fn(*args, **kwargs)``; if ``fn`` takes ``progress=``, it may report (done, total)."""
+class _Dispatcher(QObject):
+    """Created once on the UI thread; carries (task id, kind, payload) from workers to it."""
 
-    def __init__(self, fn: Callable[..., Any], *args: Any, with_progress: bool = False,
-                 **kwargs: Any) -> None:
+    delivered = Signal(int, str, object)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.handlers: dict[int, Handler] = {}
+        self.delivered.connect(self._route, Qt.ConnectionType.QueuedConnection)
+
+    def _route(self, task_id: int, kind: str, payload: object) -> None:
+        handler = self.handlers.get(task_id)
+        if handler is None:
+            return
+        if kind != "progress":
+            del self.handlers[task_id]
+        handler(kind, payload)
+
+
+class _Job(QRunnable):
+    def __init__(self, dispatcher: _Dispatcher, task_id: int, fn: Callable[..., Any],
+                 args: tuple, kwargs: dict) -> None:
         super().__init__()
         self.setAutoDelete(True)
+        self.dispatcher, self.task_id = dispatcher, task_id
         self.fn, self.args, self.kwargs = fn, args, kwargs
-        self.signals = TaskSignals()
-        if with_progress:
-            self.kwargs["progress"] = self.signals.progressed.emit
 
-    def run(self) -> None:  # worker thread
+    def run(self) -> None:  # worker thread: no widgets, no new QObjects
         try:
             result = self.fn(*self.args, **self.kwargs)
-        except BaseException as exc:  # noqa: BLE001 - reported to the UI, never raised there
-            if not isinstance(exc, Exception):
-                log.error("task %r ended by %r", self.fn, exc)
-            else:
-                log.debug("task %r failed", self.fn, exc_info=True)
-            self.signals.failed.emit(exc)
+        except Exception as exc:  # noqa: BLE001 - handed to the UI as a value, never raised there
+            log.debug("task %r failed", self.fn, exc_info=True)
+            self.dispatcher.delivered.emit(self.task_id, "error", exc)
+        except BaseException as exc:  # noqa: BLE001 - SystemExit from a plugin must not kill us
+            log.error("task %r ended by %r", self.fn, exc)
+            self.dispatcher.delivered.emit(self.task_id, "error", RuntimeError(repr(exc)))
         else:
-            self.signals.succeeded.emit(result)
-        finally:
-            self.signals.finished.emit()
-
-
-class _Delivery(QObject):
-    """Lives on the UI thread: the worker's signals reach it queued, and it re-emits them there.
-
-    Parented to the runner, so results for a closed dialog are dropped with it.
-    """
-
-    succeeded = Signal(object)
-    failed = Signal(object)
-    progressed = Signal(int, int)
-
-    def __init__(self, runner: QObject, task: Task) -> None:
-        super().__init__(runner)
-        self._task = task  # keep the signals object alive until the work is over
-        task.signals.succeeded.connect(self._on_succeeded)
-        task.signals.failed.connect(self._on_failed)
-        task.signals.progressed.connect(self._on_progressed)
-        task.signals.finished.connect(self._on_finished)
-
-    def _on_succeeded(self, result: object) -> None:
-        self.succeeded.emit(result)
-
-    def _on_failed(self, exc: object) -> None:
-        self.failed.emit(exc)
-
-    def _on_progressed(self, done: int, total: int) -> None:
-        self.progressed.emit(done, total)
-
-    def _on_finished(self) -> None:
-        self._task = None
-        self.deleteLater()
+            self.dispatcher.delivered.emit(self.task_id, "ok", result)
 
 
 _pool: QThreadPool | None = None
+_dispatcher: _Dispatcher | None = None
+_ids = itertools.count(1)
 
 
 def pool() -> QThreadPool:
@@ -94,27 +76,48 @@ def pool() -> QThreadPool:
     return _pool
 
 
+def dispatcher() -> _Dispatcher:
+    global _dispatcher
+    if _dispatcher is None:
+        _dispatcher = _Dispatcher()
+    return _dispatcher
+
+
+def submit(fn: Callable[..., Any], *args: Any, handler: Handler,
+           with_progress: bool = False, **kwargs: Any) -> int:
+    """Run ``fn`` on the pool; ``handler(kind, payload)`` runs on the UI thread with kind "ok",
+    "error" or "progress".  Call from the UI thread."""
+    hub = dispatcher()
+    task_id = next(_ids)
+    hub.handlers[task_id] = handler
+    if with_progress:
+        kwargs["progress"] = lambda done, total: hub.delivered.emit(task_id, "progress",
+                                                                    (done, total))
+    pool().start(_Job(hub, task_id, fn, args, kwargs))
+    return task_id
+
+
 class TaskRunner(QObject):
     """Starts tasks for one owner (a card, a dialog) and delivers only current results.
 
     ``start`` returns a token; ``on_success``/``on_failure`` run on the UI thread unless the token
     was superseded by ``invalidate()`` or a newer ``start`` with the same key, the timeout fired,
-    or the owner is gone.  ``on_timeout`` runs if the work outlives ``timeout_ms``.
+    or the runner (and so its owner) was destroyed.  ``on_timeout`` runs if the work outlives
+    ``timeout_ms``.
     """
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._current: dict[str, int] = {}
-        self._next_token = 0
         self._running: dict[str, int] = {}
+        self._tokens = itertools.count(1)
 
     def is_running(self, key: str = "default") -> bool:
         return key in self._running
 
     def invalidate(self, key: str = "default") -> None:
         """Make any in-flight result for ``key`` stale."""
-        self._next_token += 1
-        self._current[key] = self._next_token
+        self._current[key] = next(self._tokens)
         self._running.pop(key, None)
 
     def start(self, fn: Callable[..., Any], *args: Any, key: str = "default",
@@ -123,43 +126,32 @@ class TaskRunner(QObject):
               on_timeout: Callable[[], None] | None = None,
               on_progress: Callable[[int, int], None] | None = None,
               timeout_ms: int | None = None, **kwargs: Any) -> int:
-        self._next_token += 1
-        token = self._next_token
+        token = next(self._tokens)
         self._current[key] = token
         self._running[key] = token
-        task = Task(fn, *args, with_progress=on_progress is not None, **kwargs)
-
-        delivery = _Delivery(self, task)
 
         def current() -> bool:
-            return self._current.get(key) == token
+            return shiboken6.isValid(self) and self._current.get(key) == token
 
-        def done() -> None:
-            if self._running.get(key) == token:
-                del self._running[key]
+        def handle(kind: str, payload: Any) -> None:
+            if not current():
+                return
+            if kind == "progress":
+                if on_progress:
+                    on_progress(*payload)
+                return
+            self._running.pop(key, None)
+            if kind == "ok" and on_success:
+                on_success(payload)
+            elif kind == "error" and on_failure:
+                on_failure(payload)
 
-        def succeeded(result: Any) -> None:
-            if current():
-                done()
-                if on_success:
-                    on_success(result)
-
-        def failed(exc: BaseException) -> None:
-            if current():
-                done()
-                if on_failure:
-                    on_failure(exc)
-
-        delivery.succeeded.connect(succeeded)
-        delivery.failed.connect(failed)
-        if on_progress:
-            delivery.progressed.connect(lambda d, t: current() and on_progress(d, t))
+        submit(fn, *args, handler=handle, with_progress=on_progress is not None, **kwargs)
         if timeout_ms:
             def expire() -> None:
                 if current():
                     self.invalidate(key)
                     if on_timeout:
                         on_timeout()
-            QTimer.singleShot(timeout_ms, delivery, expire)
-        pool().start(task)
+            QTimer.singleShot(timeout_ms, self, expire)
         return token

@@ -1,0 +1,49 @@
+"""Helpers that make GUI tests read like what a person does: type, click, read, answer."""
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QAbstractButton, QApplication, QLabel, QMessageBox, QWidget
+
+
+def click(qtbot, button: QAbstractButton) -> None:
+    assert button.isVisible(), f"{button.text()!r} is not visible"
+    assert button.isEnabled(), f"{button.text()!r} is disabled"
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+
+
+def type_into(qtbot, widget: QWidget, text: str, replace: bool = True) -> None:
+    if replace and hasattr(widget, "clear"):
+        widget.clear()
+    qtbot.keyClicks(widget, text)
+
+
+def visible_text(widget: QWidget) -> str:
+    """All text a person can read in ``widget`` (visible labels and buttons), one per line."""
+    texts = []
+    for child in [widget, *widget.findChildren(QWidget)]:
+        if not child.isVisibleTo(widget.window()) and child is not widget:
+            continue
+        if isinstance(child, QLabel) and child.text():
+            texts.append(child.text())
+        elif isinstance(child, QAbstractButton) and child.text():
+            texts.append(child.text().replace("&", ""))
+    return "\n".join(texts)
+
+
+def answer_next_message_box(button: QMessageBox.StandardButton, seen: list[str] | None = None
+                            ) -> None:
+    """Press ``button`` on the next message box that opens (recording its text in ``seen``)."""
+    def poll() -> None:
+        box = QApplication.activeModalWidget()
+        if isinstance(box, QMessageBox):
+            if seen is not None:
+                seen.append(box.text())
+            box.button(button).click()
+        else:
+            QTimer.singleShot(20, poll)
+    QTimer.singleShot(0, poll)
+
+
+def buttons_shown(widget: QWidget) -> list[str]:
+    return [b.text().replace("&", "") for b in widget.findChildren(QAbstractButton)
+            if b.isVisibleTo(widget)]
