@@ -56,7 +56,7 @@ def secret_field_problems(fields: list[dict]) -> list[str]:
 
 def validate_class(cls: type, module_name: str) -> list[dict]:
     """Raise IntegrationDefinitionError if ``cls`` cannot be registered; return its fields."""
-    label = cls.__qualname__
+    label = cls.__name__
     problems: list[str] = []
     if not isinstance(cls.name, str) or not cls.name:
         problems.append("'name' is not set")
