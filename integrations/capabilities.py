@@ -5,6 +5,9 @@ that overrides ``sync()`` counts as :class:`JobSync`, since that is how the guid
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
 from typing import ClassVar
 
 
@@ -22,15 +25,47 @@ class JobSync(Capability):
     methods = ("sync",)
 
 
+@dataclass(frozen=True)
+class Document:
+    """A file to store: ``folder`` is the path below the user's chosen root folder
+    (``[Company, Job title]``); ``sha256`` lets a store skip unchanged content."""
+
+    local_path: Path
+    folder: tuple[str, ...]
+    sha256: str
+
+
 class DocumentUpload(Capability):
-    """Stores a job's documents (résumé, cover letter) in a folder of the service."""
+    """Stores a job's documents (résumé, cover letter) in a folder of the service.
+
+    ``upload_document(doc: Document) -> str`` creates missing folders, uploads (replacing an
+    older version) and returns where the copy lives (a URL or path a person can open).
+    """
 
     label = "uploads documents"
     methods = ("upload_document",)
 
 
+@dataclass(frozen=True)
+class InterviewEvent:
+    """One interview: ``uid`` is stable per job, so moving the time updates the same event."""
+
+    uid: str
+    title: str
+    start: datetime            # timezone-aware
+    end: datetime              # timezone-aware
+    timezone: str              # IANA name, e.g. "Europe/Berlin"
+    description: str = ""
+    url: str = ""
+    reminder_minutes: int | None = 30
+
+
 class CalendarEvents(Capability):
-    """Keeps one calendar event per interview."""
+    """Keeps one calendar event per interview.
+
+    ``upsert_event(event: InterviewEvent) -> str`` creates or updates (idempotent by uid) and
+    returns the event's location; ``delete_event(uid: str) -> None`` removes it (absent is fine).
+    """
 
     label = "adds interviews to your calendar"
     methods = ("upsert_event", "delete_event")
