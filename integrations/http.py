@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from integrations.errors import ErrorKind, IntegrationError
-from integrations.redaction import mask_text
+from integrations.redaction import install_log_masking, mask_text, register_secret
 
 if TYPE_CHECKING:  # pragma: no cover
     import requests
@@ -142,6 +142,8 @@ class HttpClient:
         self.policy = policy or RetryPolicy()
         self.pacer = Pacer(per_second)
         self.secrets = [s for s in secrets if s]
+        register_secret(*self.secrets)
+        install_log_masking()
         self.request_count = 0
 
     def close(self) -> None:

@@ -23,3 +23,49 @@ def mask_text(text: str, secrets: Iterable[str] = ()) -> str:
     for pattern in (_WEBHOOK_PATH, _QUERY_SECRET, _AUTH_HEADER, _USERINFO):
         text = pattern.sub(lambda m: m.group("keep") + MASK, text)
     return text
+
+
+# -- every log line, whoever writes it (ours, urllib3's "GET /path?token=…", a plugin's) -------
+import logging  # noqa: E402
+import threading  # noqa: E402
+
+_known: set[str] = set()
+_known_lock = threading.Lock()
+_installed = False
+_formatter = logging.Formatter()
+
+
+def register_secret(*values: str | None) -> None:
+    """Remember credential values so that every later log line masks them."""
+    with _known_lock:
+        _known.update(v for v in values if v and len(v) >= 4)
+
+
+def known_secrets() -> list[str]:
+    with _known_lock:
+        return list(_known)
+
+
+def install_log_masking() -> None:
+    """Mask secrets in every LogRecord as it is created (handlers and caplog alike). Idempotent."""
+    global _installed
+    if _installed:
+        return
+    previous = logging.getLogRecordFactory()
+
+    def factory(*args, **kwargs) -> logging.LogRecord:
+        record = previous(*args, **kwargs)
+        try:
+            message = record.getMessage()
+        except Exception:  # noqa: BLE001 - a bad format string must not lose the line
+            message = str(record.msg)
+        secrets = known_secrets()
+        record.msg = mask_text(message, secrets)
+        record.args = ()
+        if record.exc_info and record.exc_info[0] is not None:
+            # Formatted now, masked, so no handler formats the raw traceback later.
+            record.exc_text = mask_text(_formatter.formatException(record.exc_info), secrets)
+        return record
+
+    logging.setLogRecordFactory(factory)
+    _installed = True
