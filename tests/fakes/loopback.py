@@ -67,6 +67,9 @@ class LoopbackServer:
         self._routes: list[tuple[str, re.Pattern, Handler]] = []
         self._faults: list[tuple[str | None, re.Pattern | None, Reply]] = []
         self._lock = threading.Lock()
+        self._in_flight = 0
+        #: The most requests being handled at once: proof that a client worked concurrently.
+        self.max_in_flight = 0
         server = self
 
         class _Handler(BaseHTTPRequestHandler):
@@ -83,9 +86,15 @@ class LoopbackServer:
                                   dict(self.headers.items()), body)
                 with server._lock:
                     server.requests.append(request)
-                reply = server._dispatch(request)
-                if reply.delay:
-                    time.sleep(reply.delay)
+                    server._in_flight += 1
+                    server.max_in_flight = max(server.max_in_flight, server._in_flight)
+                try:
+                    reply = server._dispatch(request)
+                    if reply.delay:
+                        time.sleep(reply.delay)
+                finally:
+                    with server._lock:
+                        server._in_flight -= 1
                 if reply.reset:
                     self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
                                                b"\x01\x00\x00\x00\x00\x00\x00\x00")

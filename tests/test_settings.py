@@ -1,0 +1,139 @@
+"""Settings: the wizard's sections as tabs, and the integration cards with Test all."""
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from integrations.discovery import BUILT_IN, DiscoveryRecord
+from peregrine_desktop.profile import UserProfile
+from peregrine_desktop.tiers import can_use, tier_allows, upgrade_hint
+from peregrine_desktop.ui.integrations_panel import IntegrationsPanel
+from peregrine_desktop.ui.settings_dialog import SettingsDialog
+from tests.fakes.loopback import LoopbackServer, Reply
+from tests.fakes.ping import PingIntegration, ping_service
+from tests.ui_helpers import click, type_into
+
+
+class PingTwo(PingIntegration):
+    name = "pingtwo"
+    label = "Ping Two"
+
+
+class PremiumPing(PingIntegration):
+    name = "premiumping"
+    label = "Premium Ping"
+    tier = "premium"
+
+
+@pytest.fixture
+def profile(config_dir) -> UserProfile:
+    profile = UserProfile(config_dir / "user.yaml")
+    profile.update(name="Ada", target_titles=["SRE"], wizard_complete=True)
+    profile.save()
+    return profile
+
+
+def open_settings(qtbot, profile, config_dir) -> SettingsDialog:
+    dialog = SettingsDialog(profile, config_dir)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    return dialog
+
+
+def test_tabs(qtbot, profile, config_dir):
+    dialog = open_settings(qtbot, profile, config_dir)
+    names = [dialog.tabs.tabText(i).replace("&", "") for i in range(dialog.tabs.count())]
+    assert names == ["Profile", "Plan", "Job search", "Notifications", "Integrations"]
+
+
+def test_ok_saves_the_profile(qtbot, profile, config_dir):
+    dialog = open_settings(qtbot, profile, config_dir)
+    identity = dialog.sections[0]
+    assert identity.name.text() == "Ada"
+    type_into(qtbot, identity.name, "Ada King")
+    dialog.notifications.boxes["job_added"].setChecked(False)
+    dialog.accept()
+    saved = yaml.safe_load((config_dir / "user.yaml").read_text())
+    assert saved["name"] == "Ada King"
+    assert saved["notify_events"] == ["status_changed", "interview_scheduled"]
+
+
+def test_a_bad_value_keeps_the_dialog_open_on_its_tab(qtbot, profile, config_dir):
+    dialog = open_settings(qtbot, profile, config_dir)
+    dialog.tabs.setCurrentIndex(3)
+    type_into(qtbot, dialog.sections[0].email, "ada@")
+    dialog.accept()
+    assert dialog.isVisible()
+    assert dialog.tabs.currentIndex() == 0
+    assert "looks incomplete" in dialog.sections[0].error.text()
+
+
+def test_changing_the_plan_unlocks_cards(qtbot, profile, config_dir):
+    records = [DiscoveryRecord("premiumping", BUILT_IN, "t", PremiumPing)]
+    panel = IntegrationsPanel(config_dir, profile.effective_tier, records=records)
+    qtbot.addWidget(panel)
+    panel.show()
+    card = panel.cards["premiumping"]
+    assert card.status.text() == "Locked: needs Premium"
+    panel.set_tier("premium")
+    assert card.status.text() == "Not set up"
+
+
+def test_test_all_runs_configured_cards_concurrently(qtbot, config_dir):
+    with LoopbackServer() as server:
+        ping_service(server)
+        server.inject(Reply(200, {"ok": True}, delay=1.0), times=2, path="/ping")
+        for cls in (PingIntegration, PingTwo):
+            cls.save_config({"base_url": server.url, "api_token": "good-token"}, config_dir)
+        records = [DiscoveryRecord(c.name, BUILT_IN, "t", c) for c in (PingIntegration, PingTwo)]
+        panel = IntegrationsPanel(config_dir, "free", records=records)
+        qtbot.addWidget(panel)
+        panel.show()
+        with qtbot.waitSignal(panel.all_tests_finished, timeout=10_000):
+            click(qtbot, panel.test_all_button)
+            assert not panel.test_all_button.isEnabled()
+            assert panel.cards["ping"].status.text() == "Testing…"
+        assert all(c.status.text().startswith("Connected (tested ") for c in panel.cards.values())
+        assert len(server.matching("GET", "/ping")) == 2
+        assert server.max_in_flight == 2        # both tests were waiting on the server at once
+
+
+def test_closing_settings_while_tests_run(qtbot, profile, config_dir):
+    with LoopbackServer() as server:
+        ping_service(server)
+        server.inject(Reply(200, {"ok": True}, delay=0.8), path="/ping")
+        PingIntegration.save_config({"base_url": server.url, "api_token": "good-token"},
+                                    config_dir)
+        panel = IntegrationsPanel(config_dir, "free",
+                                  records=[DiscoveryRecord("ping", BUILT_IN, "t",
+                                                           PingIntegration)])
+        panel.show()
+        assert panel.test_all() == 1
+        panel.close()
+        panel.deleteLater()
+        qtbot.wait(1200)
+
+
+def test_tiers_contract():
+    assert can_use("free", "unknown_feature") is True
+    assert can_use("gold", "notion_sync") is False
+    assert can_use("free", "notion_sync") is False and can_use("paid", "notion_sync") is True
+    assert tier_allows("premium", "paid") and not tier_allows("free", "paid")
+    assert upgrade_hint("MyService sync", "paid") == (
+        "MyService sync requires a Paid plan. Change your plan in Settings → Plan.")
+
+
+def test_profile_round_trip_and_unknown_keys_survive(config_dir):
+    path = config_dir / "user.yaml"
+    path.write_text("name: Ada\nfuture_setting: 42\ntier: paid\nwizard_step: '3'\n")
+    profile = UserProfile(path)
+    assert (profile.name, profile.tier, profile.wizard_step) == ("Ada", "paid", 3)
+    profile.update(dev_tier_override="premium")
+    assert profile.effective_tier == "premium"
+    profile.save()
+    assert yaml.safe_load(path.read_text())["future_setting"] == 42
+
+
+def test_default_profile_location_follows_the_override(config_dir):
+    profile = UserProfile()
+    assert profile.path == config_dir / "user.yaml"
