@@ -79,6 +79,9 @@ class RetryPolicy:
     max_wait: float = 60.0
     rate_limit_wait: float | None = None
     retry_statuses: frozenset[int] = frozenset({429, 500, 502, 503, 504, 529})
+    #: False for sends that are not idempotent (a webhook post): after a read timeout the
+    #: message may have landed, and a retry would post it twice.
+    retry_read_timeouts: bool = True
     sleep: Callable[[float], None] = field(default=time.sleep, repr=False)
 
     def backoff(self, attempt: int) -> float:
@@ -118,6 +121,9 @@ class Pacer:
 
 
 ErrorHints = Mapping[int, tuple[ErrorKind, str]]
+#: A service's own error code (from the body, see :func:`error_code`) → category and hint; it
+#: wins over the status hint when one status carries several causes (Slack's 404s).
+CodeHints = Mapping[str, tuple[ErrorKind, str]]
 
 
 class HttpClient:
@@ -151,7 +157,7 @@ class HttpClient:
 
     def request(self, method: str, url: str, *, ok: Iterable[int] = (200, 201, 202, 204),
                 hints: ErrorHints | None = None, policy: RetryPolicy | None = None,
-                **kwargs: Any) -> "requests.Response":
+                codes: CodeHints | None = None, **kwargs: Any) -> "requests.Response":
         """Send, retrying what is transient; return the response whose status is in ``ok``."""
         import requests
 
@@ -166,6 +172,9 @@ class HttpClient:
                 response = self.session.request(method, url, **kwargs)
             except requests.exceptions.Timeout as exc:
                 last_error = IntegrationError(ErrorKind.TIMEOUT, detail=self._masked(exc))
+                if not (policy.retry_read_timeouts
+                        or isinstance(exc, requests.exceptions.ConnectTimeout)):
+                    raise last_error from None
             except requests.exceptions.SSLError as exc:
                 raise IntegrationError(
                     ErrorKind.CANNOT_CONNECT,
@@ -184,7 +193,7 @@ class HttpClient:
             else:
                 if response.status_code in ok:
                     return response
-                last_error = self._error_for(response, hints)
+                last_error = self.error_for(response, hints, codes)
                 if response.status_code not in policy.retry_statuses:
                     raise last_error
                 if attempt + 1 < policy.attempts:
@@ -212,12 +221,17 @@ class HttpClient:
                 ErrorKind.UNKNOWN, "The service sent an answer we could not read; try again later.",
                 detail=f"non-JSON body from {self._masked(url)}") from None
 
-    def _error_for(self, response: "requests.Response",
-                   hints: ErrorHints | None) -> IntegrationError:
+    def error_for(self, response: "requests.Response", hints: ErrorHints | None = None,
+                  codes: CodeHints | None = None) -> IntegrationError:
+        """The IntegrationError for an unwanted answer: by the service's code, then status."""
         status = response.status_code
         body = self._masked(response.text[:300]) if response.content else ""
         detail = f"HTTP {status} from {self._masked(response.url)}: {body}"
         retry_after = retry_after_seconds(response) if status in (429, 503) else None
+        code = error_code(response.text, "code", "error") if codes and response.content else ""
+        if code in (codes or {}):
+            kind, hint = codes[code]
+            return IntegrationError(kind, hint, detail, retry_after)
         if hints and status in hints:
             kind, hint = hints[status]
             return IntegrationError(kind, hint, detail, retry_after)
