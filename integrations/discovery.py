@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 BUILT_IN = "built-in"
 #: Modules of the package that are the framework, not plugins.
 FRAMEWORK_MODULES = frozenset({"base", "errors", "http", "redaction", "capabilities",
-                               "validation", "discovery"})
+                               "validation", "discovery", "external"})
 
 
 @dataclass
