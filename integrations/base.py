@@ -72,6 +72,11 @@ class IntegrationBase:
             log.exception("%s: test raised", self.name)
             return CheckResult.failure(ErrorKind.UNKNOWN, NO_REASON_HINT)
 
+    def field_choices(self) -> dict[str, list]:
+        """After a passing test: options for ``choice`` fields that depend on the service (e.g.
+        a Notion database's columns).  Runs on a worker thread; default: none."""
+        return {}
+
     # -- config files (inherited, as the guide describes) ----------------------------------------
     @classmethod
     def config_path(cls, config_dir: Path) -> Path:
@@ -107,16 +112,24 @@ class IntegrationBase:
         return True
 
 
-def check_config(cls: type[IntegrationBase], config: dict) -> CheckResult:
-    """Build an instance, connect it with ``config`` and test it: the whole Test button, as one
-    call for a worker thread.  Never raises."""
+def check_config(cls: type[IntegrationBase], config: dict
+                 ) -> tuple[CheckResult, dict[str, list]]:
+    """Build an instance, connect it with ``config``, test it and (on success) read its field
+    choices: the whole Test button, as one call for a worker thread.  Never raises."""
     try:
         instance = cls()
         if not instance.connect(dict(config)):
             return CheckResult.failure(ErrorKind.UNKNOWN,
                                        "Some required settings are missing; fill in every field "
-                                       "marked * and test again.")
+                                       "marked * and test again."), {}
     except Exception:  # a plugin's bug must not escape into the UI
         log.exception("%s: connect() raised", cls.name)
-        return CheckResult.failure(ErrorKind.UNKNOWN, NO_REASON_HINT)
-    return instance.check()
+        return CheckResult.failure(ErrorKind.UNKNOWN, NO_REASON_HINT), {}
+    result = instance.check()
+    choices: dict[str, list] = {}
+    if result.ok:
+        try:
+            choices = dict(instance.field_choices() or {})
+        except Exception:  # the test passed; missing choices only leave the defaults
+            log.exception("%s: field_choices() raised", cls.name)
+    return result, choices

@@ -223,3 +223,13 @@ def test_closing_while_a_test_runs_neither_blocks_nor_crashes(qtbot, config_dir,
     card.close()
     card.deleteLater()
     qtbot.wait(1500)     # the late result arrives for a widget that is gone: dropped
+
+
+def test_a_passing_test_fills_choices_read_from_the_service(qtbot, config_dir, server):
+    card = make_card(qtbot, config_dir)
+    combo = card.form.editors["region"].widget
+    assert [combo.itemText(i) for i in range(combo.count())] == ["(none)", "eu", "us"]
+    fill(qtbot, card, server.url, "good-token")
+    assert run_test_and_wait(qtbot, card).ok
+    assert [combo.itemText(i) for i in range(combo.count())] == ["(none)", "eu", "us", "apac"]
+    assert card.save_button.isEnabled()         # refreshing the options is not an edit

@@ -22,7 +22,7 @@ from integrations.errors import CheckResult, ErrorKind
 from peregrine_desktop.configfiles import ConfigFileError
 from peregrine_desktop.integration_state import IntegrationState
 from peregrine_desktop.tiers import TIER_LABELS, locked_reason, tier_allows, upgrade_hint
-from peregrine_desktop.ui.fields import FieldForm, PasswordEditor
+from peregrine_desktop.ui.fields import ChoiceEditor, FieldForm, PasswordEditor
 from peregrine_desktop.workers import TaskRunner
 
 log = logging.getLogger(__name__)
@@ -285,7 +285,7 @@ class ConnectionCard(QFrame):
         else:
             config = self.saved_config()
         self.runner.start(check_config, self.cls, config, key="test",
-                          on_success=lambda result: self._on_tested(config, result),
+                          on_success=lambda outcome: self._on_tested(config, *outcome),
                           on_failure=lambda exc: self._on_tested(config, CheckResult.failure(
                               ErrorKind.UNKNOWN)),
                           on_timeout=lambda: self._on_tested(config, CheckResult.failure(
@@ -296,8 +296,14 @@ class ConnectionCard(QFrame):
         self.refresh()
         return True
 
-    def _on_tested(self, config: dict[str, Any], result: CheckResult) -> None:
+    def _on_tested(self, config: dict[str, Any], result: CheckResult,
+                   choices: dict[str, list] | None = None) -> None:
         self.runner.invalidate("test")
+        if choices and self.form is not None:
+            for key, options in choices.items():
+                editor = self.form.editors.get(key)
+                if isinstance(editor, ChoiceEditor):
+                    editor.set_choices(options)
         self.last_result = result
         self._passed_config = config if result.ok else None
         self._failed_config = None if result.ok else config

@@ -218,8 +218,8 @@ class ChoiceEditor(FieldEditor):
                                    choice.get("value"))
             else:
                 self.combo.addItem(str(choice), choice)
-        self.combo.blockSignals(False)
         self.set_value(current)
+        self.combo.blockSignals(False)
 
     def value(self) -> Any:
         return self.combo.currentData() if self.combo.currentIndex() >= 0 else ""

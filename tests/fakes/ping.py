@@ -48,6 +48,11 @@ class PingIntegration(IntegrationBase, Notifications):
             hints={401: (ErrorKind.INVALID_AUTH, "The token was rejected; create a new one."),
                    404: (ErrorKind.NOT_FOUND, "No workspace there; check the address.")})
 
+    def field_choices(self) -> dict[str, list]:
+        """The service's regions, as read after a passing test."""
+        body = self._client().json("GET", self.config["base_url"].rstrip("/") + "/regions")
+        return {"region": body["regions"]}
+
     def notify(self, message: str, *, title: str = "Peregrine", url: str | None = None) -> None:
         self._client().request("POST", self.config["base_url"].rstrip("/") + "/notify",
                                json={"message": message, "title": title, "url": url})
@@ -62,6 +67,10 @@ def ping_service(server, token: str = "good-token"):
         if request.header("Authorization") != f"Bearer {token}":
             return Reply(401, {"error": "unauthorized"})
         return Reply(200, {"ok": True})
+
+    @server.route("GET", "/regions")
+    def regions(request, _match):
+        return Reply(200, {"regions": ["eu", "us", "apac"]})
 
     @server.route("POST", "/notify")
     def notify(request, _match):
