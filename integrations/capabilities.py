@@ -78,6 +78,11 @@ class Notifications(Capability):
     methods = ("notify",)
 
 
+def shorten(text: str, limit: int) -> str:
+    """``text`` cut to a service's length limit, ending in "…" so the reader sees it was cut."""
+    return text if len(text) <= limit else text[:max(0, limit - 1)].rstrip() + "…"
+
+
 ALL_CAPABILITIES: tuple[type[Capability], ...] = (JobSync, DocumentUpload, CalendarEvents,
                                                    Notifications)
 

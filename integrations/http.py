@@ -249,6 +249,22 @@ class HttpClient:
         return mask_text(str(value), self.secrets)
 
 
+def require_http_url(url: str, hint: str) -> str:
+    """``url`` if it is an absolute http(s) URL, else IntegrationError(cannot_connect, ``hint``)
+    before anything is sent.  Any host is allowed: self-hosted services, loopback tests."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+        valid = (parts.scheme in ("http", "https") and bool(parts.hostname)
+                 and not any(ch.isspace() for ch in url))
+    except ValueError:
+        valid = False
+    if not valid:  # the detail never repeats the URL: it may be the credential
+        raise IntegrationError(ErrorKind.CANNOT_CONNECT, hint, detail="not an http(s) URL")
+    return url
+
+
 def error_code(response_text: str, *keys: str) -> str:
     """Pull an error code out of a JSON body, whatever its shape; '' when there is none."""
     try:
