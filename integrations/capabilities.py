@@ -19,10 +19,67 @@ class Capability:
 
 
 class JobSync(Capability):
-    """Pushes the job pipeline to a tracker (Notion, Airtable, Google Sheets)."""
+    """Pushes the job pipeline to a tracker (Notion, Airtable, Google Sheets).
+
+    A guide-style plugin implements only ``sync(jobs) -> int``.  Built-ins also implement the
+    batch protocol (``batch_methods``) that lets the sync engine never duplicate a record and spend
+    few requests:
+
+    - ``record_for(job) -> dict``: exactly what would be written for ``job`` (no network); the
+      engine hashes it, so a job whose record did not change is not written again.
+    - ``find_jobs(job_ids) -> dict[int, str]``: the remote id of each job that exists remotely,
+      found by its key column in a few requests for all of them (never one per job).
+    - ``push_jobs(writes: list[JobSync.Write]) -> Iterator[JobSync.Outcome]``: create (no
+      ``remote_id``) or update each job in as few requests as the service allows, yielding each
+      job's outcome as soon as its write is done.  A failure of one job is an Outcome with an
+      ``error``; a failure of the whole connection (bad token, database gone) is raised.
+
+    ``upserts_by_key`` is True when a create is itself idempotent by key (Airtable's
+    performUpsert), so new jobs need no lookup first.
+    """
 
     label = "syncs jobs"
     methods = ("sync",)
+    batch_methods: ClassVar[tuple[str, ...]] = ("record_for", "find_jobs", "push_jobs")
+    upserts_by_key: ClassVar[bool] = False
+    #: Job fields a tracker shows, with the column name used when the user maps nothing else.
+    JOB_COLUMNS: ClassVar[dict[str, str]] = {
+        "title": "Name", "company": "Company", "status": "Status", "url": "URL",
+        "location": "Location", "remote": "Remote", "salary": "Salary",
+        "date_found": "Date found", "interview_at": "Interview", "source": "Source",
+        "notes": "Notes"}
+    KEY_COLUMN: ClassVar[str] = "Peregrine ID"
+
+    @dataclass(frozen=True)
+    class Write:
+        """One job to write: ``remote_id`` is None to create, else the record to update."""
+
+        job: dict
+        record: dict
+        remote_id: str | None = None
+
+    @dataclass(frozen=True)
+    class Outcome:
+        """What happened to one job: its remote id and whether it was created, or why not."""
+
+        job_id: int
+        remote_id: str = ""
+        created: bool = False
+        error: Exception | None = None
+
+    @staticmethod
+    def speaks_batch(obj: object) -> bool:
+        """True when ``obj`` implements the whole batch protocol (else only ``sync``)."""
+        return all(callable(getattr(obj, name, None)) for name in JobSync.batch_methods)
+
+    def upsert_all(self, jobs: list[dict]) -> int:
+        """The guide's ``sync(jobs)`` for a batch integration: find by key, then update or create
+        each job (idempotent without the engine's map); returns how many were written."""
+        found = self.find_jobs([int(job["id"]) for job in jobs])  # type: ignore[attr-defined]
+        writes = [JobSync.Write(job, self.record_for(job),  # type: ignore[attr-defined]
+                                found.get(int(job["id"]))) for job in jobs]
+        return sum(1 for outcome in self.push_jobs(writes)  # type: ignore[attr-defined]
+                   if outcome.error is None)
 
 
 @dataclass(frozen=True)
