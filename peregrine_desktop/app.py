@@ -29,6 +29,13 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
                         help="where jobs and documents live (or set PEREGRINE_DATA_DIR)")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("--debug", action="store_true", help="log in detail to stderr")
+    parser.add_argument("--self-check", action="store_true",
+                        help="check this installation offscreen (windows, integrations, "
+                             "keyring), print a report and exit (0: all fine)")
+    parser.add_argument("--install-desktop-entry", action="store_true",
+                        help="add Peregrine to your desktop's application menu, then exit")
+    parser.add_argument("--remove-desktop-entry", action="store_true",
+                        help="remove the menu entry --install-desktop-entry added, then exit")
     return parser.parse_known_args(list(argv))[0]
 
 
@@ -75,6 +82,13 @@ class Application:
         else:  # closed before finishing: progress is saved, the app resumes there next time
             QApplication.instance().quit()
 
+    def bring_forward(self) -> None:
+        """Another launch asked for us: raise the wizard if it is open, else the main window."""
+        from peregrine_desktop.single_instance import bring_forward
+
+        wizard_open = self.wizard is not None and self.wizard.isVisible()
+        bring_forward(self.wizard if wizard_open else self.window)
+
     def open_settings(self) -> None:
         from peregrine_desktop.ui.settings_dialog import SettingsDialog
 
@@ -92,16 +106,39 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
     paths.set_overrides(args.config_dir, args.data_dir)
+    if args.install_desktop_entry or args.remove_desktop_entry:
+        from peregrine_desktop import desktop_entry
+        return desktop_entry.main(remove_entry=args.remove_desktop_entry)
+    if args.self_check:
+        from peregrine_desktop import self_check
+        return self_check.main(args.config_dir, args.data_dir)
 
     from PySide6.QtWidgets import QApplication
+
+    from peregrine_desktop.appearance import apply_app_identity, follow_color_scheme
+    from peregrine_desktop.first_paint import (exit_after_first_paint,
+                                               exit_after_first_paint_requested)
+    from peregrine_desktop.single_instance import SingleInstance
 
     QApplication.setOrganizationName(ORG_NAME)
     QApplication.setApplicationName(APP_NAME)
     QApplication.setApplicationVersion(__version__)
     qt_app = QApplication.instance() or QApplication(argv[:1])
+    apply_app_identity(qt_app)
+    scheme = follow_color_scheme(qt_app)  # noqa: F841 - lives as long as the app
+    instance = SingleInstance(paths.config_dir())
+    if not instance.claim():
+        print(f"{APP_NAME} is already running with {paths.config_dir()}; brought it forward.")
+        return 0
     app = Application()
+    instance.activation_requested.connect(app.bring_forward)
     app.start()
-    return qt_app.exec()
+    if exit_after_first_paint_requested():  # start-up benchmarks
+        exit_after_first_paint(*[w for w in (app.window, app.wizard) if w is not None])
+    try:
+        return qt_app.exec()
+    finally:
+        instance.release()
 
 
 if __name__ == "__main__":

@@ -1,0 +1,91 @@
+"""The application-wide look: the app icon on every window, and the system's light/dark scheme.
+
+Qt 6 reports the desktop's scheme through ``QStyleHints.colorScheme`` and most platform themes
+hand Fusion a matching palette; where one does not (the scheme says dark but the palette is
+still light), :func:`follow_color_scheme` supplies a dark palette itself, and switches back
+when the desktop does.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPalette
+
+#: Packaged data (icon, desktop entry); PyInstaller places it at the same relative path.
+RESOURCES = Path(__file__).resolve().parent / "resources"
+ICON_SIZES = (16, 24, 32, 48, 64, 128, 256, 512)
+#: The freedesktop application id: the .desktop file's name, the icon's theme name.
+APP_ID = "io.peregrine.Desktop"
+
+
+def resource_path(name: str) -> Path:
+    return RESOURCES / name
+
+
+def app_icon() -> QIcon:
+    """The Peregrine icon: the SVG for any size (crisp at every scale), PNGs as fallback where
+    Qt's SVG icon engine is missing."""
+    icon = QIcon(str(resource_path("peregrine.svg")))
+    for size in ICON_SIZES:
+        icon.addFile(str(resource_path(f"peregrine-{size}.png")))
+    return icon
+
+
+def is_dark(palette: QPalette) -> bool:
+    return palette.color(QPalette.ColorRole.Window).lightness() < 128
+
+
+def dark_palette() -> QPalette:
+    """Fusion's colours for a dark desktop (text contrast ≥ 7:1 on the window colour)."""
+    palette = QPalette()
+    roles = QPalette.ColorRole
+    colours = {
+        roles.Window: "#2b2d30", roles.WindowText: "#e8e8e8", roles.Base: "#1f2023",
+        roles.AlternateBase: "#2b2d30", roles.ToolTipBase: "#3c3f43",
+        roles.ToolTipText: "#f0f0f0", roles.PlaceholderText: "#9a9ea4", roles.Text: "#e8e8e8",
+        roles.Button: "#35383c", roles.ButtonText: "#e8e8e8", roles.BrightText: "#ff6b6b",
+        roles.Light: "#4a4d52", roles.Midlight: "#404348", roles.Mid: "#2f3236",
+        roles.Dark: "#1a1b1e", roles.Shadow: "#000000", roles.Highlight: "#3d7fc1",
+        roles.HighlightedText: "#ffffff", roles.Link: "#7ab4f5", roles.LinkVisited: "#b89cf0",
+    }
+    for role, colour in colours.items():
+        palette.setColor(role, QColor(colour))
+    disabled = QPalette.ColorGroup.Disabled
+    for role in (roles.WindowText, roles.Text, roles.ButtonText):
+        palette.setColor(disabled, role, QColor("#7a7d82"))
+    palette.setColor(disabled, roles.Highlight, QColor("#4a4d52"))
+    return palette
+
+
+class ColorSchemeFollower:
+    """Keeps the palette in step with the desktop's scheme; only ever undoes its own change."""
+
+    def __init__(self, app: QGuiApplication) -> None:
+        self.app = app
+        self.supplied_dark = False
+
+    def apply(self, scheme: Qt.ColorScheme) -> None:
+        if scheme == Qt.ColorScheme.Dark and not is_dark(self.app.palette()):
+            self.app.setPalette(dark_palette())
+            self.supplied_dark = True
+        elif scheme != Qt.ColorScheme.Dark and self.supplied_dark:
+            style = getattr(self.app, "style", None)
+            self.app.setPalette(style().standardPalette() if style else QPalette())
+            self.supplied_dark = False
+
+
+def follow_color_scheme(app: QGuiApplication) -> ColorSchemeFollower:
+    """Apply the current scheme now and whenever the desktop changes it."""
+    follower = ColorSchemeFollower(app)
+    hints = app.styleHints()
+    follower.apply(hints.colorScheme())
+    hints.colorSchemeChanged.connect(follower.apply)
+    return follower
+
+
+def apply_app_identity(app: QGuiApplication) -> None:
+    """Icon for every window (dialogs and the wizard included) and the desktop-file name that
+    lets Wayland docks and task bars match the window to its menu entry."""
+    app.setWindowIcon(app_icon())
+    app.setDesktopFileName(APP_ID)
