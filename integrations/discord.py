@@ -1,0 +1,114 @@
+"""Discord: pipeline updates posted to a channel through a channel webhook.
+
+The webhook URL (``…/api/webhooks/<id>/<token>``) is the whole credential.  The connection test
+reads the webhook object with a GET, which posts nothing.
+"""
+from __future__ import annotations
+
+from integrations.base import IntegrationBase
+from integrations.capabilities import Notifications, shorten
+from integrations.errors import ErrorKind, IntegrationError
+from integrations.http import (NO_RETRY, CodeHints, ErrorHints, HttpClient, RetryPolicy,
+                               require_http_url)
+
+NEW_HOOK = ("create one under Server Settings → Integrations → Webhooks → New Webhook and "
+            "paste its URL (Copy Webhook URL)")
+
+#: Discord's JSON error codes (``{"message": …, "code": …}``) → category and the fix.
+CODE_HINTS: CodeHints = {
+    "50027": (ErrorKind.INVALID_AUTH,
+              "Discord rejected the webhook's token; copy the whole webhook URL again from "
+              "Server Settings → Integrations → Webhooks."),
+    "10015": (ErrorKind.NOT_FOUND, "Discord says the webhook was deleted; " + NEW_HOOK + "."),
+    "50006": (ErrorKind.UNKNOWN, "Discord refused an empty message; please report this."),
+    "50035": (ErrorKind.UNKNOWN,
+              "Discord refused the message's format (Invalid Form Body); please report this."),
+}
+
+#: When Discord's answer carries no known code, the status decides.
+STATUS_HINTS: ErrorHints = {
+    401: CODE_HINTS["50027"],
+    403: (ErrorKind.INVALID_AUTH,
+          "Discord does not let this webhook post; check the channel's permissions or "
+          + NEW_HOOK + "."),
+    404: (ErrorKind.NOT_FOUND,
+          "No Discord webhook answers at this URL; check that you pasted all of it, or "
+          + NEW_HOOK + "."),
+}
+
+URL_HINT = ("Paste the whole webhook URL from Discord; it starts with "
+            "https://discord.com/api/webhooks/.")
+
+CONTENT_LIMIT = 2000   # characters of message content
+TITLE_LIMIT = 256      # characters of an embed title
+
+
+def discord_payload(message: str, title: str, url: str | None) -> dict:
+    """One message: the title in bold over the text, or, with a link, an embed whose title
+    opens it.  ``allowed_mentions`` is empty so scraped text can never ping @everyone."""
+    payload: dict = {"allowed_mentions": {"parse": []}}
+    if url:
+        payload["content"] = shorten(message, CONTENT_LIMIT)
+        payload["embeds"] = [{"title": shorten(title, TITLE_LIMIT), "url": url}]
+    else:
+        payload["content"] = shorten(f"**{title}**\n{message}", CONTENT_LIMIT)
+    return payload
+
+
+class DiscordIntegration(IntegrationBase, Notifications):
+    name = "discord"
+    label = "Discord"
+    tier = "free"
+    description = "Posts job updates to a Discord channel through a channel webhook."
+
+    #: Seconds to wait for Discord's answer.
+    timeout: float = 10.0
+    #: Sending: honour Discord's retry_after up to 30 s; never re-post after a read timeout.
+    send_policy = RetryPolicy(attempts=3, max_wait=30.0, retry_read_timeouts=False)
+
+    def __init__(self) -> None:
+        self.webhook_url = ""
+        self._client: HttpClient | None = None
+
+    def fields(self) -> list[dict]:
+        return [{
+            "key": "webhook_url",
+            "label": "Webhook URL",
+            "type": "password",
+            "placeholder": "https://discord.com/api/webhooks/…/…",
+            "required": True,
+            "help": "In Discord: Server Settings → Integrations → Webhooks → New Webhook, pick "
+                    "the channel, then Copy Webhook URL.",
+        }]
+
+    def connect(self, config: dict) -> bool:
+        self.webhook_url = str(config.get("webhook_url") or "").strip()
+        self._client = None
+        return self.required_present({"webhook_url": self.webhook_url})
+
+    def probe(self) -> None:
+        """GET the webhook: Discord answers with the webhook object and posts nothing."""
+        response = self._http().request(
+            "GET", require_http_url(self.webhook_url, URL_HINT), ok={200}, policy=NO_RETRY,
+            timeout=self.timeout, hints=STATUS_HINTS, codes=CODE_HINTS)
+        try:
+            hook = response.json()
+        except ValueError:
+            hook = None
+        if not (isinstance(hook, dict) and hook.get("id") and "channel_id" in hook):
+            raise IntegrationError(
+                ErrorKind.NOT_FOUND,
+                "That address answered, but not as a Discord webhook; copy the webhook URL "
+                "from Discord again.", detail="200 without a webhook object")
+
+    def notify(self, message: str, *, title: str = "Peregrine", url: str | None = None) -> None:
+        """Post one message; Discord answers 204 (200 when asked to wait)."""
+        self._http().request(
+            "POST", require_http_url(self.webhook_url, URL_HINT),
+            json=discord_payload(message, title, url), ok={200, 204}, policy=self.send_policy,
+            timeout=self.timeout, hints=STATUS_HINTS, codes=CODE_HINTS)
+
+    def _http(self) -> HttpClient:
+        if self._client is None:
+            self._client = HttpClient(secrets=[self.webhook_url])
+        return self._client

@@ -1,0 +1,132 @@
+"""Slack: pipeline updates posted to one channel through an incoming webhook.
+
+The webhook URL is the whole credential.  Slack offers no call that checks a hook without
+posting, so the connection test posts an empty payload: a live hook refuses it with 400
+``no_text`` and shows nothing; a revoked or archived one answers with its own code.
+"""
+from __future__ import annotations
+
+from integrations.base import IntegrationBase
+from integrations.capabilities import Notifications, shorten
+from integrations.errors import ErrorKind
+from integrations.http import (NO_RETRY, CodeHints, ErrorHints, HttpClient, RetryPolicy,
+                               error_code, require_http_url)
+
+NEW_HOOK = ("create a new incoming webhook (your Slack app → Incoming Webhooks → Add New "
+            "Webhook) and paste its URL")
+
+#: Slack's text/plain error codes → category and what the user does about it.
+CODE_HINTS: CodeHints = {
+    "invalid_token": (ErrorKind.INVALID_AUTH,
+                      "Slack does not accept this webhook URL; copy the whole URL again from "
+                      "your Slack app's Incoming Webhooks page."),
+    "action_prohibited": (ErrorKind.INVALID_AUTH,
+                          "A Slack workspace admin has blocked this webhook; ask them to allow "
+                          "it, or " + NEW_HOOK + "."),
+    "no_service": (ErrorKind.NOT_FOUND,
+                   "Slack says this webhook was revoked or disabled; " + NEW_HOOK + "."),
+    "channel_not_found": (ErrorKind.NOT_FOUND,
+                          "The webhook's Slack channel was deleted; " + NEW_HOOK
+                          + " for an existing channel."),
+    "channel_is_archived": (ErrorKind.NOT_FOUND,
+                            "The webhook's Slack channel is archived; unarchive it in Slack, "
+                            "or " + NEW_HOOK + "."),
+    "invalid_payload": (ErrorKind.UNKNOWN,
+                        "Slack could not read the message Peregrine sent; please report this."),
+}
+
+#: When Slack's answer carries no known code, the status decides.
+STATUS_HINTS: ErrorHints = {
+    403: CODE_HINTS["invalid_token"],
+    404: (ErrorKind.NOT_FOUND,
+          "No Slack webhook answers at this URL; check that you pasted all of it, or "
+          + NEW_HOOK + "."),
+    410: CODE_HINTS["channel_is_archived"],
+}
+
+#: Answers to an empty post that prove the hook is live (nothing was shown in the channel).
+LIVE_HOOK_CODES = frozenset({"no_text", "missing_text_or_fallback_or_attachments"})
+
+URL_HINT = ("Paste the whole webhook URL from Slack; it starts with "
+            "https://hooks.slack.com/services/.")
+
+SECTION_LIMIT = 3000   # characters of mrkdwn in one section block
+TEXT_LIMIT = 4000      # the notification fallback; Slack truncates longer text anyway
+
+
+def mrkdwn_escape(text: str) -> str:
+    """Slack's three control characters, so scraped text cannot forge links or mentions."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def slack_payload(message: str, title: str, url: str | None) -> dict:
+    """What one notification looks like in the channel: bold title, message, optional link."""
+    link = ""
+    if url:  # <url|label>: a raw | or > would end the link early
+        safe = url.replace("|", "%7C").replace(">", "%3E").replace("<", "%3C")
+        link = f"\n<{safe}|Open posting>"
+    head = f"*{mrkdwn_escape(shorten(title, 150))}*\n"
+    body = shorten(mrkdwn_escape(message), SECTION_LIMIT - len(head) - len(link))
+    return {
+        "text": shorten(f"{title}: {message}", TEXT_LIMIT),
+        "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": head + body + link}}],
+        "unfurl_links": False,
+    }
+
+
+class SlackIntegration(IntegrationBase, Notifications):
+    name = "slack"
+    label = "Slack"
+    tier = "free"
+    description = "Posts job updates to a Slack channel of your choice through an incoming webhook."
+
+    #: Seconds to wait for Slack's answer.
+    timeout: float = 10.0
+    #: Sending: honour Retry-After up to 30 s; never re-post after a read timeout (Slack has no
+    #: idempotency key, so the message may already be in the channel).
+    send_policy = RetryPolicy(attempts=3, max_wait=30.0, retry_read_timeouts=False)
+    #: Slack's documented rate: one message per second per webhook.
+    per_second = 1.0
+
+    def __init__(self) -> None:
+        self.webhook_url = ""
+        self._client: HttpClient | None = None
+
+    def fields(self) -> list[dict]:
+        return [{
+            "key": "webhook_url",
+            "label": "Webhook URL",
+            "type": "password",
+            "placeholder": "https://hooks.slack.com/services/T…/B…/…",
+            "required": True,
+            "help": "In Slack: create an app at api.slack.com/apps → Incoming Webhooks → "
+                    "Add New Webhook, pick the channel, then copy the URL.",
+        }]
+
+    def connect(self, config: dict) -> bool:
+        self.webhook_url = str(config.get("webhook_url") or "").strip()
+        self._client = None
+        return self.required_present({"webhook_url": self.webhook_url})
+
+    def probe(self) -> None:
+        """Post an empty payload: a live hook refuses it (400 no_text) and the channel stays
+        untouched."""
+        response = self._http().request(
+            "POST", require_http_url(self.webhook_url, URL_HINT), json={},
+            ok={200, 400}, policy=NO_RETRY, timeout=self.timeout,
+            hints=STATUS_HINTS, codes=CODE_HINTS)
+        if response.status_code == 200 or error_code(response.text) in LIVE_HOOK_CODES:
+            return
+        raise self._http().error_for(response, STATUS_HINTS, CODE_HINTS)
+
+    def notify(self, message: str, *, title: str = "Peregrine", url: str | None = None) -> None:
+        """Post one message; Slack answers 200 ``ok``."""
+        self._http().request(
+            "POST", require_http_url(self.webhook_url, URL_HINT),
+            json=slack_payload(message, title, url), ok={200}, policy=self.send_policy,
+            timeout=self.timeout, hints=STATUS_HINTS, codes=CODE_HINTS)
+
+    def _http(self) -> HttpClient:
+        if self._client is None:  # one client per URL, so pacing spans consecutive messages
+            self._client = HttpClient(per_second=self.per_second, secrets=[self.webhook_url])
+        return self._client
