@@ -1,0 +1,119 @@
+"""What every document store shares: where a job's file goes, what an upload returns, and the
+record of what was uploaded for services that report no content hash (MEGA).
+
+Skipping unchanged content is each store's job, by comparing what its API reports for the remote
+copy: Drive ``md5Checksum``, Dropbox ``content_hash``, Graph ``sha256Hash``/``sha1Hash``/
+``quickXorHash``, a SHA-256 property on the Nextcloud file.  MEGA's client library exposes no
+hash, so that store keeps an :class:`UploadLedger` and checks the remote node still matches it.
+The caller therefore needs no bookkeeping of its own: uploading the same content twice is cheap.
+"""
+from __future__ import annotations
+
+import contextlib
+import re
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from integrations.capabilities import Document
+from integrations.errors import ErrorKind, IntegrationError
+
+#: Characters at least one of the five services refuses in a file or folder name.
+_UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]+')
+MAX_SEGMENT = 120
+
+
+@dataclass(frozen=True)
+class StoredCopy:
+    """Where a document's copy lives, and whether this call sent its bytes."""
+
+    location: str        # a URL (or path) a person can open
+    uploaded: bool       # False: the remote copy already had this content
+
+
+def safe_segment(name: str) -> str:
+    """A company or job title as a folder/file name every service accepts ("SRE / Infra" →
+    "SRE - Infra"); never empty, no leading/trailing dots or spaces."""
+    cleaned = _UNSAFE.sub(" - ", name)
+    cleaned = re.sub(r"\s+", " ", cleaned).strip(" .-")
+    if len(cleaned) > MAX_SEGMENT:
+        cleaned = cleaned[:MAX_SEGMENT].rstrip(" .-")
+    return cleaned or "Untitled"
+
+
+def root_segments(root: str) -> list[str]:
+    """The user's root folder setting ("/Peregrine/Jobs", "Peregrine\\Jobs") as segments."""
+    return [safe_segment(part) for part in re.split(r"[\\/]+", root or "") if part.strip()]
+
+
+def target_folder(root: str, doc: Document) -> list[str]:
+    """Segments of ``<root>/<Company>/<Job title>`` for a document."""
+    return root_segments(root) + [safe_segment(part) for part in doc.folder if str(part).strip()]
+
+
+def file_name(doc: Document) -> str:
+    return safe_segment(Path(doc.local_path).name)
+
+
+def posix_path(segments: list[str], leading_slash: bool = True) -> str:
+    path = str(PurePosixPath(*segments)) if segments else ""
+    return ("/" + path) if leading_slash else path
+
+
+def require_local_file(doc: Document) -> Path:
+    """The document's file, or a clear error when it was moved or deleted since it was attached."""
+    path = Path(doc.local_path)
+    if not path.is_file():
+        raise IntegrationError(ErrorKind.NOT_FOUND,
+                               f"The file {path.name} is no longer on this computer; attach it "
+                               f"again to upload it.", detail=str(path))
+    return path
+
+
+class UploadLedger:
+    """SQLite record of (store, remote path) → content hash and remote id of the last upload.
+
+    For services whose API reports no content hash; a store still checks that the remote item it
+    recorded exists before trusting the record, so a copy deleted on the service is re-uploaded.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self._lock = threading.Lock()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self._connect() as db:
+            db.execute("CREATE TABLE IF NOT EXISTS uploads (store TEXT NOT NULL, "
+                       "remote_path TEXT NOT NULL, sha256 TEXT NOT NULL, remote_id TEXT NOT NULL,"
+                       " size INTEGER NOT NULL, uploaded_at REAL NOT NULL, "
+                       "PRIMARY KEY (store, remote_path))")
+
+    @classmethod
+    def default(cls) -> "UploadLedger":
+        from peregrine_desktop.paths import data_dir
+
+        return cls(data_dir() / "document-uploads.sqlite3")
+
+    @contextlib.contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        db = sqlite3.connect(self.path, timeout=10)
+        try:
+            with db:  # commits, or rolls back on error
+                yield db
+        finally:
+            db.close()
+
+    def lookup(self, store: str, remote_path: str) -> tuple[str, str, int] | None:
+        """(sha256, remote id, size) of the last upload to that path, or None."""
+        with self._lock, self._connect() as db:
+            row = db.execute("SELECT sha256, remote_id, size FROM uploads WHERE store = ? AND "
+                             "remote_path = ?", (store, remote_path)).fetchone()
+        return (row[0], row[1], int(row[2])) if row else None
+
+    def record(self, store: str, remote_path: str, sha256: str, remote_id: str,
+               size: int) -> None:
+        with self._lock, self._connect() as db:
+            db.execute("INSERT OR REPLACE INTO uploads VALUES (?, ?, ?, ?, ?, ?)",
+                       (store, remote_path, sha256, remote_id, size, time.time()))
