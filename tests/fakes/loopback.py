@@ -108,7 +108,10 @@ class LoopbackServer:
                 self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()
                 if self.command != "HEAD":
-                    self.wfile.write(payload)
+                    try:
+                        self.wfile.write(payload)
+                    except (BrokenPipeError, ConnectionResetError):  # the client timed out
+                        self.close_connection = True
 
             do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _handle
             do_PROPFIND = do_MKCOL = do_OPTIONS = do_REPORT = _handle
