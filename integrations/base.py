@@ -88,17 +88,19 @@ class IntegrationBase:
 
     @classmethod
     def save_config(cls, config: dict, config_dir: Path) -> None:
-        """Write the config YAML (owner-only).  Call after test() returns True."""
-        from peregrine_desktop.configfiles import write_yaml
+        """Write the config: password fields to the OS keychain (or, without one, the owner-only
+        YAML), the rest to the YAML.  Call after test() returns True."""
+        from peregrine_desktop.secrets import SecretStore
 
-        write_yaml(cls.config_path(config_dir), dict(config))
+        SecretStore(config_dir).save(cls, dict(config))
 
     @classmethod
     def load_config(cls, config_dir: Path) -> dict:
-        """The saved config, or {} if not configured."""
-        from peregrine_desktop.configfiles import read_yaml_mapping
+        """The saved config with its secrets filled in (keychain, ${ENV}), or {} if not
+        configured."""
+        from peregrine_desktop.secrets import SecretStore
 
-        return read_yaml_mapping(cls.config_path(config_dir))
+        return SecretStore(config_dir).load(cls)
 
     # -- helpers for built-ins -------------------------------------------------------------------
     def required_present(self, config: dict[str, Any]) -> bool:
