@@ -6,7 +6,8 @@ from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import (QLabel, QMainWindow, QMessageBox, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QHBoxLayout, QLabel, QMainWindow, QMessageBox, QVBoxLayout,
+                               QWidget)
 
 import integrations
 from peregrine_desktop import APP_NAME, __version__, paths
@@ -27,7 +28,11 @@ def empty_state(title: str, body: str, parent: QWidget | None = None) -> QWidget
     text.setAlignment(Qt.AlignmentFlag.AlignCenter)
     text.setMaximumWidth(520)
     layout.addWidget(heading)
-    layout.addWidget(text, 0, Qt.AlignmentFlag.AlignHCenter)
+    row = QHBoxLayout()  # stretches, not an alignment flag: a wrapped label keeps its height
+    row.addStretch(1)
+    row.addWidget(text, 100)
+    row.addStretch(1)
+    layout.addLayout(row)
     layout.addStretch(2)
     return widget
 

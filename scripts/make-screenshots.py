@@ -1,0 +1,187 @@
+#!/usr/bin/env python3
+"""Render the README's screenshots: the app offscreen, at fixed sizes, on a demo data set.
+
+    python scripts/make-screenshots.py [--out docs/screenshots]
+
+Everything runs in a throw-away home (demo profile, demo jobs, one demo integration saved), with
+the Fusion style, its light palette and a fixed font, so a re-run changes a picture only when
+the app's look changed.  To add a picture, append a ``Shot`` to ``SHOTS``: a file name, a size
+and a function that builds the widget from the demo ``Scene``.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+DEMO_PROFILE = {
+    "name": "Alex Rivera", "email": "alex.rivera@example.com", "phone": "+1 555 0100",
+    "linkedin": "https://www.linkedin.com/in/alex-rivera-demo",
+    "career_summary": "Product designer with eight years in B2B software.",
+    "tier": "paid", "wizard_complete": True, "wizard_step": 6,
+    "target_titles": ["Senior Product Designer", "UX Lead"],
+    "target_locations": ["Remote", "Lisbon"], "exclude_keywords": ["crypto"],
+}
+DEMO_JOBS = [
+    {"title": "Senior Product Designer", "company": "Northwind Labs", "location": "Remote",
+     "status": "interviewing", "url": "https://jobs.example.com/northwind/1"},
+    {"title": "UX Lead", "company": "Blue Harbor", "location": "Lisbon", "status": "applied",
+     "url": "https://jobs.example.com/blue-harbor/7"},
+    {"title": "Design Systems Designer", "company": "Fennel & Co", "location": "Remote (EU)",
+     "status": "phone_screen", "url": "https://jobs.example.com/fennel/3"},
+    {"title": "Product Designer, Payments", "company": "Quayside", "location": "Porto",
+     "status": "pending", "url": "https://jobs.example.com/quayside/12"},
+    {"title": "Staff Designer", "company": "Kestrel Health", "location": "Remote",
+     "status": "offer", "url": "https://jobs.example.com/kestrel/5"},
+    {"title": "UX Designer", "company": "Orbit Freight", "location": "Madrid",
+     "status": "rejected", "url": "https://jobs.example.com/orbit/9"},
+]
+#: Demo values for a saved integration, by field type (what a user would have typed).
+DEMO_FIELD_VALUES = {"url": "https://hooks.example.com/services/demo", "checkbox": True,
+                     "password": "demo-secret-0000", "text": "demo"}
+
+
+@dataclass
+class Scene:
+    """The demo data every shot is built from."""
+
+    config_dir: Path
+    profile: object  # UserProfile
+
+
+@dataclass
+class Shot:
+    filename: str
+    size: tuple[int, int]
+    build: Callable[[Scene], object]  # returns the QWidget to render
+
+
+def main_window(scene: Scene):
+    from peregrine_desktop.ui.main_window import MainWindow
+
+    return MainWindow(scene.profile, scene.config_dir)
+
+
+def wizard_integrations(scene: Scene):
+    from peregrine_desktop.ui.wizard import INTEGRATIONS, SetupWizard
+
+    wizard = SetupWizard(scene.profile, scene.config_dir)
+    wizard.resize(760, 640)
+    wizard.show()  # a QWizard has no current page until shown
+    wizard.resume()
+    assert wizard.currentId() == INTEGRATIONS, "the demo profile should resume at step 7"
+    return wizard
+
+
+def settings_integrations(scene: Scene):
+    from peregrine_desktop.ui.settings_dialog import SettingsDialog
+
+    dialog = SettingsDialog(scene.profile, scene.config_dir)
+    dialog.tabs.setCurrentWidget(dialog.integrations)
+    return dialog
+
+
+SHOTS = [
+    Shot("main-window.png", (1100, 720), main_window),
+    Shot("wizard-integrations.png", (760, 640), wizard_integrations),
+    Shot("settings-integrations.png", (780, 640), settings_integrations),
+]
+
+
+def demo_scene(home: Path) -> Scene:
+    from peregrine_desktop import paths
+    from peregrine_desktop.profile import UserProfile
+
+    paths.set_overrides(home / "config", home / "data")
+    config_dir = paths.config_dir()
+    profile = UserProfile(config_dir / "user.yaml", read=False)
+    profile.update(**DEMO_PROFILE)
+    profile.save()
+    seed_jobs()
+    save_demo_integration(config_dir)
+    return Scene(config_dir, profile)
+
+
+def seed_jobs() -> None:
+    try:
+        from peregrine_desktop.jobs.store import JobStore
+        store = JobStore.open_default()
+        for job in DEMO_JOBS:
+            store.add_job(job)
+    except Exception as exc:  # noqa: BLE001 - pictures without jobs beat no pictures
+        print(f"note: demo jobs not added ({type(exc).__name__}: {exc})", file=sys.stderr)
+
+
+def save_demo_integration(config_dir: Path) -> None:
+    """Save the first free integration with demo values, so a card shows its saved state."""
+    import integrations
+
+    for cls in integrations.REGISTRY.values():
+        if cls.tier != "free":
+            continue
+        fields = cls().fields()
+        config = {f["key"]: DEMO_FIELD_VALUES.get(f.get("type", "text"), "demo")
+                  for f in fields}
+        cls.save_config(config, config_dir)
+        return
+
+
+def render(out: Path) -> list[Path]:
+    from PySide6.QtGui import QFont, QGuiApplication
+    from PySide6.QtWidgets import QApplication
+
+    from peregrine_desktop import APP_NAME, ORG_NAME
+    from peregrine_desktop.appearance import apply_app_identity
+
+    QApplication.setOrganizationName(ORG_NAME)
+    QApplication.setApplicationName(APP_NAME)
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setStyle("Fusion")
+    app.setPalette(app.style().standardPalette())
+    app.setFont(QFont("DejaVu Sans", 10))
+    apply_app_identity(app)
+    scene = demo_scene(Path(os.environ["HOME"]))
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for shot in SHOTS:
+        widget = shot.build(scene)
+        widget.resize(*shot.size)
+        widget.show()
+        for _ in range(5):  # layouts settle over a few event-loop passes
+            app.processEvents()
+        image = widget.grab().toImage()
+        ratio = QGuiApplication.primaryScreen().devicePixelRatio()
+        path = out / shot.filename
+        if not image.save(str(path)):
+            raise SystemExit(f"could not write {path}")
+        written.append(path)
+        print(f"{path}  {image.width()}x{image.height()} (scale {ratio:g})")
+        widget.close()
+    return written
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="peregrine-screens-") as home:
+        os.environ.update({"QT_QPA_PLATFORM": "offscreen", "HOME": home,
+                           "XDG_CONFIG_HOME": f"{home}/.config",
+                           "XDG_DATA_HOME": f"{home}/.local/share",
+                           "XDG_RUNTIME_DIR": f"{home}/runtime"})
+        os.makedirs(f"{home}/runtime", mode=0o700)
+        for var in ("PEREGRINE_CONFIG_DIR", "PEREGRINE_DATA_DIR"):
+            os.environ.pop(var, None)
+        render(args.out.resolve())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
