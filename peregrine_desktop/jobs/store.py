@@ -1,0 +1,667 @@
+"""JobStore: the job pipeline in SQLite — one file, versioned schema, every batch one transaction.
+
+The schema of the jobs themselves is versioned with ``PRAGMA user_version`` and a list of forward
+migrations.  Other parts of the app (sync map, outbox, documents) keep their own tables in the same
+file, each versioned separately in ``schema_versions`` through :func:`register_schema` or
+:meth:`JobStore.ensure_schema`, so nobody has to coordinate migration numbers.
+
+Each thread gets its own connection (WAL lets the UI read while a worker imports), and
+:meth:`JobStore.transaction` is the one way to change several rows at once.
+"""
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from peregrine_desktop.jobs import statuses
+
+log = logging.getLogger(__name__)
+
+DB_FILENAME = "jobs.sqlite3"
+
+#: The job dict contract, in display/export order.
+JOB_FIELDS: tuple[str, ...] = (
+    "id", "title", "company", "url", "source", "location", "remote", "salary", "description",
+    "notes", "date_found", "status", "interview_at", "interview_tz", "updated_at")
+#: What a caller may set; ``id`` and ``updated_at`` belong to the store.
+EDITABLE_FIELDS: tuple[str, ...] = tuple(f for f in JOB_FIELDS if f not in ("id", "updated_at"))
+#: What the table needs: everything but the long description and the history.
+SUMMARY_FIELDS: tuple[str, ...] = tuple(f for f in JOB_FIELDS if f != "description")
+_TEXT_FIELDS = ("title", "company", "url", "source", "location", "salary", "description", "notes")
+_SEARCHED = ("title", "company", "location", "salary", "source", "url", "notes")
+
+Migration = str | Callable[[sqlite3.Connection], None]
+
+#: Forward migrations of the jobs schema; user_version N means the first N have run.
+MIGRATIONS: list[Migration] = [
+    f"""
+    CREATE TABLE jobs (
+        id           INTEGER PRIMARY KEY,
+        title        TEXT NOT NULL DEFAULT '',
+        company      TEXT NOT NULL DEFAULT '',
+        url          TEXT,
+        source       TEXT NOT NULL DEFAULT '',
+        location     TEXT NOT NULL DEFAULT '',
+        remote       INTEGER NOT NULL DEFAULT 0 CHECK (remote IN (0, 1)),
+        salary       TEXT NOT NULL DEFAULT '',
+        description  TEXT NOT NULL DEFAULT '',
+        notes        TEXT NOT NULL DEFAULT '',
+        date_found   TEXT NOT NULL,
+        status       TEXT NOT NULL DEFAULT 'pending'
+                     CHECK (status IN ({", ".join(repr(s) for s in statuses.STATUSES)})),
+        interview_at TEXT,
+        interview_tz TEXT,
+        updated_at   TEXT NOT NULL
+    );
+    CREATE UNIQUE INDEX jobs_url ON jobs(url) WHERE url IS NOT NULL;
+    CREATE INDEX jobs_status ON jobs(status);
+    CREATE TABLE status_history (
+        id      INTEGER PRIMARY KEY,
+        job_id  INTEGER NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+        status  TEXT NOT NULL,
+        at      TEXT NOT NULL
+    );
+    CREATE INDEX status_history_job ON status_history(job_id, id);
+    CREATE TABLE schema_versions (
+        component TEXT PRIMARY KEY,
+        version   INTEGER NOT NULL
+    );
+    """,
+]
+
+_registered: dict[str, list[Migration]] = {}
+
+
+def register_schema(component: str, migrations: Sequence[Migration]) -> None:
+    """Declare another component's tables; every store opened afterwards brings them up to date.
+
+    ``migrations`` only ever grows: entry N runs once, in order, when the file is at version N.
+    """
+    _registered[component] = list(migrations)
+
+
+class StoreError(Exception):
+    """A problem with the job database a person can act on (the message says how)."""
+
+
+class SchemaTooNewError(StoreError):
+    pass
+
+
+class JobValidationError(StoreError, ValueError):
+    """A job's values are not acceptable; the message is a sentence for the user."""
+
+
+class DuplicateJobError(JobValidationError):
+    def __init__(self, url: str, existing: dict | None) -> None:
+        self.url, self.existing = url, existing
+        title = f" (“{existing['title']}”)" if existing and existing.get("title") else ""
+        super().__init__(f"You already have a job with this address{title}.")
+
+
+class JobNotFoundError(StoreError, LookupError):
+    def __init__(self, job_id: int) -> None:
+        self.job_id = job_id
+        super().__init__(f"Job {job_id} no longer exists; it may have been deleted.")
+
+
+@dataclass
+class BulkReport:
+    """What :meth:`JobStore.add_many` did: the new ids, and each skipped input with its reason."""
+
+    added_ids: list[int] = field(default_factory=list)
+    skipped: list[tuple[int, str]] = field(default_factory=list)   # (index in input, reason)
+
+    @property
+    def added(self) -> int:
+        return len(self.added_ids)
+
+
+def utc_now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def split_statements(script: str) -> list[str]:
+    """Split a SQL script into complete statements (triggers included) without executescript,
+    which would commit the surrounding transaction."""
+    statements, buffer = [], ""
+    for line in script.splitlines(keepends=True):
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            if buffer.strip():
+                statements.append(buffer.strip())
+            buffer = ""
+    if buffer.strip():
+        raise ValueError(f"incomplete SQL statement: {buffer.strip()[:60]}")
+    return statements
+
+
+def _run_migration(conn: sqlite3.Connection, migration: Migration) -> None:
+    if callable(migration):
+        migration(conn)
+    else:
+        for statement in split_statements(migration):
+            conn.execute(statement)
+
+
+# -- value cleaning ---------------------------------------------------------------------------------
+_TRUE = {"1", "true", "yes", "y", "x", "remote", "on", "✓"}
+_FALSE = {"", "0", "false", "no", "n", "off", "onsite", "on-site"}
+
+
+def _as_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float)):
+        return bool(value)
+    text = str(value or "").strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise JobValidationError(f"“{value}” is not yes or no (for Remote).")
+
+
+def _as_date(value: Any) -> str:
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    text = str(value or "").strip()
+    try:
+        return date.fromisoformat(text[:10]).isoformat()
+    except ValueError:
+        raise JobValidationError(
+            f"“{text}” is not a date like 2026-03-14 (for Date found).") from None
+
+
+def _as_instant(value: Any) -> str | None:
+    if value in (None, ""):
+        return None
+    moment = value if isinstance(value, datetime) else None
+    if moment is None:
+        try:
+            moment = datetime.fromisoformat(str(value).strip())
+        except ValueError:
+            raise JobValidationError(
+                f"“{value}” is not a date and time like 2026-03-14T15:00:00+01:00 "
+                "(for Interview).") from None
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise JobValidationError("The interview time needs its UTC offset or time zone.")
+    return moment.isoformat(timespec="minutes" if moment.second == 0 else "seconds")
+
+
+def _as_zone(value: Any) -> str | None:
+    if value in (None, ""):
+        return None
+    name = str(value).strip()
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise JobValidationError(f"“{name}” is not a known time zone (like Europe/Berlin).") \
+            from None
+    return name
+
+
+def _as_url(value: Any) -> str | None:
+    text = str(value or "").strip()
+    if not text:
+        return None
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.hostname or " " in text:
+        raise JobValidationError(f"“{text}” is not a web address starting with https://.")
+    return text
+
+
+def clean_job_values(values: Mapping[str, Any], partial: bool = False) -> dict[str, Any]:
+    """Check and normalise job values into their stored form (``url`` None when empty).
+
+    With ``partial`` only the given keys are returned (for updates); otherwise missing fields get
+    their defaults.  Raises :class:`JobValidationError` with a sentence naming the problem.
+    """
+    unknown = set(values) - set(EDITABLE_FIELDS) - {"id", "updated_at", "status_history"}
+    if unknown:
+        raise JobValidationError("Unknown job field(s): " + ", ".join(sorted(unknown)) + ".")
+    source = dict(values) if partial else {
+        "title": "", "company": "", "url": "", "source": "", "location": "", "remote": False,
+        "salary": "", "description": "", "notes": "", "date_found": date.today().isoformat(),
+        "status": statuses.PENDING, "interview_at": None, "interview_tz": None, **values}
+    out: dict[str, Any] = {}
+    for key, value in source.items():
+        if key not in EDITABLE_FIELDS:
+            continue
+        if key == "url":
+            out[key] = _as_url(value)
+        elif key in _TEXT_FIELDS:
+            text = "" if value is None else str(value)
+            out[key] = text if key in ("description", "notes") else " ".join(text.split())
+        elif key == "remote":
+            out[key] = _as_bool(value)
+        elif key == "date_found":
+            out[key] = _as_date(value) if value not in (None, "") else date.today().isoformat()
+        elif key == "status":
+            status = statuses.normalise(str(value or statuses.PENDING))
+            if status is None:
+                raise JobValidationError(f"“{value}” is not a pipeline status.")
+            out[key] = status
+        elif key == "interview_at":
+            out[key] = _as_instant(value)
+        elif key == "interview_tz":
+            out[key] = _as_zone(value)
+    if "title" in out and not out["title"]:
+        raise JobValidationError("A job needs a title.")
+    if not partial and out["interview_at"] is None:
+        out["interview_tz"] = None
+    return out
+
+
+def _clean_history(entries: Any) -> list[dict[str, str]]:
+    history = []
+    for entry in entries or ():
+        status = statuses.normalise(str(entry.get("status", "")))
+        if status is None:
+            raise JobValidationError(f"“{entry.get('status')}” in the status history is not a "
+                                     "pipeline status.")
+        at = _as_instant(entry.get("at"))
+        if at is None:
+            raise JobValidationError("Every status history entry needs its time.")
+        history.append({"status": status, "at": at})
+    return history
+
+
+def _job_from_row(row: sqlite3.Row) -> dict[str, Any]:
+    job = dict(row)
+    if "url" in job:
+        job["url"] = job["url"] or ""
+    if "remote" in job:
+        job["remote"] = bool(job["remote"])
+    return job
+
+
+def _like(word: str) -> str:
+    return "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+class JobStore:
+    """The job database.  Safe to use from several threads (one connection each)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._guard = threading.Lock()
+        self._closed = False
+        self._migrate()
+        for component, migrations in list(_registered.items()):
+            self.ensure_schema(component, migrations)
+
+    @classmethod
+    def open_default(cls) -> "JobStore":
+        """The store in the user's data folder (``--data-dir`` / PEREGRINE_DATA_DIR honoured)."""
+        from peregrine_desktop import paths
+
+        return cls(paths.data_dir() / DB_FILENAME)
+
+    # -- connections and transactions -------------------------------------------------------------
+    def _connect(self) -> sqlite3.Connection:
+        if self._closed:
+            raise StoreError("The job database was closed.")
+        conn = sqlite3.connect(self.path, timeout=10.0, isolation_level=None,
+                               check_same_thread=False)
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        with self._guard:
+            self._connections.append(conn)
+        return conn
+
+    @contextmanager
+    def connection(self) -> Iterator[sqlite3.Connection]:
+        """This thread's connection (autocommit unless inside :meth:`transaction`)."""
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._local.conn = self._connect()
+            self._local.depth = 0
+        yield conn
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """All changes inside commit together or not at all; nested uses join the outer one."""
+        with self.connection() as conn:
+            if self._local.depth:
+                self._local.depth += 1
+                try:
+                    yield conn
+                finally:
+                    self._local.depth -= 1
+                return
+            conn.execute("BEGIN IMMEDIATE")
+            self._local.depth = 1
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            else:
+                conn.execute("COMMIT")
+            finally:
+                self._local.depth = 0
+
+    def close(self) -> None:
+        with self._guard:
+            for conn in self._connections:
+                conn.close()
+            self._connections.clear()
+            self._closed = True
+
+    # -- schema -------------------------------------------------------------------------------------
+    @property
+    def schema_version(self) -> int:
+        with self.connection() as conn:
+            return conn.execute("PRAGMA user_version").fetchone()[0]
+
+    def _migrate(self) -> None:
+        with self.transaction() as conn:
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            if version > len(MIGRATIONS):
+                raise SchemaTooNewError(
+                    f"The job database at {self.path} was written by a newer version of "
+                    "Peregrine; update the app to open it.")
+            for number in range(version, len(MIGRATIONS)):
+                log.info("migrating %s to schema %d", self.path, number + 1)
+                _run_migration(conn, MIGRATIONS[number])
+                conn.execute(f"PRAGMA user_version = {number + 1}")
+
+    def ensure_schema(self, component: str, migrations: Sequence[Migration]) -> int:
+        """Bring ``component``'s own tables up to date in one transaction; returns its version."""
+        with self.transaction() as conn:
+            row = conn.execute("SELECT version FROM schema_versions WHERE component = ?",
+                               (component,)).fetchone()
+            version = row[0] if row else 0
+            if version > len(migrations):
+                raise SchemaTooNewError(
+                    f"The {component} tables in {self.path} were written by a newer version of "
+                    "Peregrine; update the app to open them.")
+            for number in range(version, len(migrations)):
+                _run_migration(conn, migrations[number])
+            conn.execute("INSERT INTO schema_versions(component, version) VALUES (?, ?) "
+                         "ON CONFLICT(component) DO UPDATE SET version = excluded.version",
+                         (component, len(migrations)))
+            return len(migrations)
+
+    def integrity_check(self) -> list[str]:
+        """Problems SQLite finds in the file and its foreign keys; empty when all is well."""
+        with self.connection() as conn:
+            problems = [row[0] for row in conn.execute("PRAGMA integrity_check")
+                        if row[0] != "ok"]
+            problems += [f"{row[0]} row {row[1]} points to a missing {row[2]} row"
+                         for row in conn.execute("PRAGMA foreign_key_check")]
+        return problems
+
+    # -- reading ------------------------------------------------------------------------------------
+    def get(self, job_id: int, with_history: bool = True) -> dict[str, Any] | None:
+        with self.connection() as conn:
+            row = conn.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
+            if row is None:
+                return None
+            job = _job_from_row(row)
+            if with_history:
+                job["status_history"] = self._history(conn, job_id)
+            return job
+
+    def _require(self, conn: sqlite3.Connection, job_id: int) -> dict[str, Any]:
+        row = conn.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        if row is None:
+            raise JobNotFoundError(job_id)
+        return _job_from_row(row)
+
+    def find_by_url(self, url: str) -> dict[str, Any] | None:
+        url = (url or "").strip()
+        if not url:
+            return None
+        with self.connection() as conn:
+            row = conn.execute("SELECT * FROM jobs WHERE url = ?", (url,)).fetchone()
+            return _job_from_row(row) if row else None
+
+    def existing_urls(self) -> set[str]:
+        with self.connection() as conn:
+            return {row[0] for row in conn.execute("SELECT url FROM jobs WHERE url IS NOT NULL")}
+
+    def list_jobs(self, status: str | None = None, text: str | None = None,
+                  with_history: bool = True) -> list[dict[str, Any]]:
+        """Jobs in the order they were added, optionally one status and/or containing every word
+        of ``text`` (in title, company, location, salary, source, URL or notes)."""
+        where, params = self._filter(status, text)
+        with self.connection() as conn:
+            jobs = [_job_from_row(r) for r in
+                    conn.execute(f"SELECT * FROM jobs {where} ORDER BY id", params)]
+            if with_history:
+                self._attach_history(conn, jobs)
+        return jobs
+
+    def summaries(self) -> list[dict[str, Any]]:
+        """Every job without description and history: what a table of thousands needs."""
+        columns = ", ".join(SUMMARY_FIELDS)
+        with self.connection() as conn:
+            return [_job_from_row(r) for r in
+                    conn.execute(f"SELECT {columns} FROM jobs ORDER BY id")]
+
+    def summary(self, job_id: int) -> dict[str, Any] | None:
+        job = self.get(job_id, with_history=False)
+        if job is not None:
+            del job["description"]
+        return job
+
+    def get_many(self, ids: Sequence[int], with_history: bool = False) -> list[dict[str, Any]]:
+        """Full jobs for ``ids`` in that order (missing ids are left out)."""
+        found: dict[int, dict[str, Any]] = {}
+        with self.connection() as conn:
+            for start in range(0, len(ids), 500):
+                chunk = list(ids[start:start + 500])
+                marks = ",".join("?" * len(chunk))
+                for row in conn.execute(f"SELECT * FROM jobs WHERE id IN ({marks})", chunk):
+                    found[row["id"]] = _job_from_row(row)
+            jobs = [found[i] for i in ids if i in found]
+            if with_history:
+                self._attach_history(conn, jobs)
+        return jobs
+
+    def counts_by_status(self) -> dict[str, int]:
+        counts = dict.fromkeys(statuses.STATUSES, 0)
+        with self.connection() as conn:
+            for status, count in conn.execute("SELECT status, COUNT(*) FROM jobs GROUP BY status"):
+                counts[status] = count
+        return counts
+
+    def count(self) -> int:
+        with self.connection() as conn:
+            return conn.execute("SELECT COUNT(*) FROM jobs").fetchone()[0]
+
+    def history(self, job_id: int) -> list[dict[str, str]]:
+        with self.connection() as conn:
+            return self._history(conn, job_id)
+
+    @staticmethod
+    def _history(conn: sqlite3.Connection, job_id: int) -> list[dict[str, str]]:
+        return [{"status": r[0], "at": r[1]} for r in conn.execute(
+            "SELECT status, at FROM status_history WHERE job_id = ? ORDER BY id", (job_id,))]
+
+    @staticmethod
+    def _attach_history(conn: sqlite3.Connection, jobs: list[dict[str, Any]]) -> None:
+        by_id = {job["id"]: job for job in jobs}
+        for job in jobs:
+            job["status_history"] = []
+        if not jobs:
+            return
+        rows = conn.execute("SELECT job_id, status, at FROM status_history ORDER BY id") \
+            if len(jobs) > 500 else conn.execute(
+                f"SELECT job_id, status, at FROM status_history WHERE job_id IN "
+                f"({','.join('?' * len(jobs))}) ORDER BY id", list(by_id))
+        for job_id, status, at in rows:
+            job = by_id.get(job_id)
+            if job is not None:
+                job["status_history"].append({"status": status, "at": at})
+
+    @staticmethod
+    def _filter(status: str | None, text: str | None) -> tuple[str, list[Any]]:
+        clauses, params = [], []
+        if status:
+            clauses.append("status = ?")
+            params.append(status)
+        for word in (text or "").split():
+            clauses.append("(" + " OR ".join(f"{c} LIKE ? ESCAPE '\\'" for c in _SEARCHED) + ")")
+            params.extend([_like(word)] * len(_SEARCHED))
+        return ("WHERE " + " AND ".join(clauses) if clauses else ""), params
+
+    # -- writing ------------------------------------------------------------------------------------
+    def add_job(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        """Insert one job (history starts with its status, unless ``status_history`` is given)."""
+        job = clean_job_values(values)
+        history = _clean_history(values.get("status_history"))
+        with self.transaction() as conn:
+            job_id = self._insert(conn, job, history)
+            result = self._require(conn, job_id)
+            result["status_history"] = self._history(conn, job_id)
+            return result
+
+    def _insert(self, conn: sqlite3.Connection, job: dict[str, Any],
+                history: list[dict[str, str]]) -> int:
+        if job["url"]:
+            existing = conn.execute("SELECT * FROM jobs WHERE url = ?", (job["url"],)).fetchone()
+            if existing is not None:
+                raise DuplicateJobError(job["url"], _job_from_row(existing))
+        now = utc_now()
+        columns = [*EDITABLE_FIELDS, "updated_at"]
+        cursor = conn.execute(
+            f"INSERT INTO jobs ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+            [*(job[c] for c in EDITABLE_FIELDS), now])
+        job_id = cursor.lastrowid
+        if not history or history[-1]["status"] != job["status"]:
+            history = [*history, {"status": job["status"], "at": now}]
+        conn.executemany("INSERT INTO status_history(job_id, status, at) VALUES (?, ?, ?)",
+                         [(job_id, h["status"], h["at"]) for h in history])
+        return job_id
+
+    def add_many(self, jobs: Iterable[Mapping[str, Any]],
+                 progress: Callable[[int, int], None] | None = None) -> BulkReport:
+        """Insert many jobs in one transaction, skipping (with a reason) invalid ones and ones whose
+        URL is already stored or appeared earlier in ``jobs``."""
+        jobs = list(jobs)
+        report = BulkReport()
+        added: set[int] = set()
+        with self.transaction() as conn:
+            for index, values in enumerate(jobs):
+                try:
+                    job = clean_job_values(values)
+                    history = _clean_history(values.get("status_history"))
+                    job_id = self._insert(conn, job, history)
+                    report.added_ids.append(job_id)
+                    added.add(job_id)
+                except DuplicateJobError as exc:
+                    earlier = exc.existing is not None and exc.existing["id"] in added
+                    report.skipped.append((index, "same URL as an earlier row in this import"
+                                           if earlier else "already in your pipeline (same URL)"))
+                except JobValidationError as exc:
+                    report.skipped.append((index, str(exc)))
+                if progress and (index % 250 == 249 or index + 1 == len(jobs)):
+                    progress(index + 1, len(jobs))
+        return report
+
+    def update_job(self, job_id: int, changes: Mapping[str, Any]) -> dict[str, Any]:
+        """Apply ``changes``; a status change is validated and recorded in the history.  Nothing
+        is written (and ``updated_at`` stays) when the values are already what was asked."""
+        clean = clean_job_values(changes, partial=True)
+        with self.transaction() as conn:
+            job = self._update(conn, job_id, clean)[0]
+            job["status_history"] = self._history(conn, job_id)
+            return job
+
+    def _update(self, conn: sqlite3.Connection, job_id: int,
+                clean: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+        old = self._require(conn, job_id)
+        stored_old = {**old, "url": old["url"] or None}
+        diff = {k: v for k, v in clean.items() if stored_old.get(k) != v}
+        if "interview_at" in diff and diff["interview_at"] is None:
+            diff["interview_tz"] = None
+        if not diff:
+            return old, old
+        if "status" in diff:
+            problem = statuses.transition_problem(old["status"], diff["status"],
+                                                  self._rejected_from(conn, job_id))
+            if problem:
+                raise JobValidationError(problem)
+        if diff.get("url"):
+            clash = conn.execute("SELECT * FROM jobs WHERE url = ? AND id <> ?",
+                                 (diff["url"], job_id)).fetchone()
+            if clash is not None:
+                raise DuplicateJobError(diff["url"], _job_from_row(clash))
+        now = utc_now()
+        diff["updated_at"] = now
+        conn.execute(f"UPDATE jobs SET {', '.join(f'{k} = ?' for k in diff)} WHERE id = ?",
+                     [*diff.values(), job_id])
+        if "status" in diff:
+            conn.execute("INSERT INTO status_history(job_id, status, at) VALUES (?, ?, ?)",
+                         (job_id, diff["status"], now))
+        return self._require(conn, job_id), old
+
+    @staticmethod
+    def _rejected_from(conn: sqlite3.Connection, job_id: int) -> str | None:
+        """The stage held just before the latest rejection (for moving a rejected job back)."""
+        rows = [r[0] for r in conn.execute(
+            "SELECT status FROM status_history WHERE job_id = ? ORDER BY id DESC LIMIT 20",
+            (job_id,))]
+        for newer, older in zip(rows, rows[1:]):
+            if newer == statuses.REJECTED and older != statuses.REJECTED:
+                return older
+        return None
+
+    def allowed_statuses(self, job_id: int) -> list[str]:
+        """Where this job may move next, for menus."""
+        with self.connection() as conn:
+            job = self._require(conn, job_id)
+            return statuses.allowed_transitions(job["status"], self._rejected_from(conn, job_id))
+
+    def set_status(self, job_id: int, status: str) -> dict[str, Any]:
+        return self.update_job(job_id, {"status": status})
+
+    def set_status_many(self, ids: Sequence[int], status: str
+                        ) -> tuple[list[tuple[dict, dict]], list[tuple[int, str]]]:
+        """Move several jobs in one transaction.  Returns ((new, old) per changed job,
+        (id, reason) per job that could not move); the others still move."""
+        clean = clean_job_values({"status": status}, partial=True)
+        changed, refused = [], []
+        with self.transaction() as conn:
+            for job_id in ids:
+                try:
+                    new, old = self._update(conn, job_id, clean)
+                except StoreError as exc:
+                    refused.append((job_id, str(exc)))
+                else:
+                    if new is not old:
+                        changed.append((new, old))
+        return changed, refused
+
+    def delete_job(self, job_id: int) -> dict[str, Any]:
+        """Delete one job (and its history); returns it as it was."""
+        return self.delete_many([job_id])[0]
+
+    def delete_many(self, ids: Sequence[int]) -> list[dict[str, Any]]:
+        with self.transaction() as conn:
+            removed = []
+            for job_id in ids:
+                job = self._require(conn, job_id)
+                job["status_history"] = self._history(conn, job_id)
+                conn.execute("DELETE FROM jobs WHERE id = ?", (job_id,))
+                removed.append(job)
+            return removed

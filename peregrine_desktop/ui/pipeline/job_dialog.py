@@ -1,0 +1,49 @@
+"""JobDialog: add a job by hand, or edit one; the store's verdict is shown in the dialog."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QVBoxLayout, QWidget
+
+from peregrine_desktop.jobs.store import StoreError
+from peregrine_desktop.ui.pipeline.job_form import JobForm
+
+
+class JobDialog(QDialog):
+    """Calls ``save(values)`` on Save; closes only when it succeeds (its error stays visible)."""
+
+    def __init__(self, save: Callable[[dict[str, Any]], Any], job: dict[str, Any] | None = None,
+                 allowed_statuses: list[str] | None = None,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Edit job" if job else "Add job")
+        self.job = job
+        self._save = save
+        self.form = JobForm(self)
+        if job:
+            self.form.set_status_choices(allowed_statuses or [], job["status"])
+            self.form.set_values(job)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
+                                        | QDialogButtonBox.StandardButton.Cancel, self)
+        self.save_button = self.buttons.button(QDialogButtonBox.StandardButton.Save)
+        self.buttons.accepted.connect(self.try_save)
+        self.buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.form)
+        layout.addWidget(self.buttons)
+        self.form.changed.connect(lambda: self.form.show_problem(None))
+        self.resize(620, 640)
+        self.form.title.setFocus()
+
+    def try_save(self) -> None:
+        problem = self.form.problem()
+        if problem:
+            self.form.show_problem(problem)
+            return
+        try:
+            self._save(self.form.values())
+        except StoreError as exc:
+            self.form.show_problem(str(exc))
+            return
+        self.accept()

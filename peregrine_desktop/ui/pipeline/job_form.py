@@ -1,0 +1,199 @@
+"""JobForm: every editable field of a job, shared by the Add/Edit dialog and the URL import.
+
+The interview time is entered as wall-clock time in a chosen IANA zone and stored as ISO 8601 with
+that zone's UTC offset, so a calendar can place it correctly whatever zone the computer is in.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo, available_timezones
+
+from PySide6.QtCore import QDate, QDateTime, QTime, QTimeZone, Signal
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QCompleter, QDateEdit, QDateTimeEdit,
+                               QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPlainTextEdit,
+                               QWidget)
+
+from peregrine_desktop.jobs import statuses
+from peregrine_desktop.ui.fields import url_problem
+
+_zones: list[str] = []
+
+
+def zone_names() -> list[str]:
+    if not _zones:
+        _zones.extend(sorted(z for z in available_timezones()
+                             if "/" in z and not z.startswith(("Etc/", "SystemV/", "posix/",
+                                                               "right/"))))
+        _zones.append("UTC")
+    return _zones
+
+
+def local_zone_name() -> str:
+    name = bytes(QTimeZone.systemTimeZoneId()).decode() or "UTC"
+    return name if name in zone_names() else "UTC"
+
+
+class JobForm(QWidget):
+    """Fields for one job.  ``values()`` returns the job dict keys the store accepts."""
+
+    changed = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QFormLayout(self)
+        layout.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self.title = QLineEdit(self)
+        self.title.setPlaceholderText("e.g. Senior Backend Engineer")
+        self.company = QLineEdit(self)
+        self.url = QLineEdit(self)
+        self.url.setPlaceholderText("https://…")
+        self.location = QLineEdit(self)
+        self.location.setPlaceholderText("City, country")
+        self.remote = QCheckBox("Remote", self)
+        location_row = QHBoxLayout()
+        location_row.addWidget(self.location, 1)
+        location_row.addWidget(self.remote)
+        self.salary = QLineEdit(self)
+        self.salary.setPlaceholderText("e.g. EUR 70,000–85,000 per year")
+        self.source = QLineEdit(self)
+        self.source.setPlaceholderText("Where you found it")
+        self.date_found = QDateEdit(QDate.currentDate(), self)
+        self.date_found.setCalendarPopup(True)
+        self.date_found.setDisplayFormat("yyyy-MM-dd")
+        self.status = QComboBox(self)
+        self.has_interview = QCheckBox("Scheduled", self)
+        self.interview_at = QDateTimeEdit(self)
+        self.interview_at.setDisplayFormat("yyyy-MM-dd HH:mm")
+        self.interview_at.setCalendarPopup(True)
+        self.interview_at.setDateTime(QDateTime(QDate.currentDate().addDays(1), QTime(10, 0)))
+        self.interview_tz = QComboBox(self)
+        self.interview_tz.setEditable(True)
+        self.interview_tz.addItems(zone_names())
+        self.interview_tz.setCurrentText(local_zone_name())
+        completer = QCompleter(zone_names(), self.interview_tz)
+        completer.setFilterMode(completer.filterMode().MatchContains)
+        completer.setCaseSensitivity(completer.caseSensitivity().CaseInsensitive)
+        self.interview_tz.setCompleter(completer)
+        self.interview_tz.setMinimumContentsLength(16)
+        interview_row = QHBoxLayout()
+        interview_row.addWidget(self.has_interview)
+        interview_row.addWidget(self.interview_at, 1)
+        interview_row.addWidget(self.interview_tz, 1)
+        self.description = QPlainTextEdit(self)
+        self.description.setMinimumHeight(110)
+        self.notes = QPlainTextEdit(self)
+        self.notes.setPlaceholderText("Contacts, follow-ups, impressions…")
+        self.notes.setMaximumHeight(80)
+        self.problem_label = QLabel(self)
+        self.problem_label.setStyleSheet("color: #c62828;")
+        self.problem_label.setWordWrap(True)
+        self.problem_label.hide()
+
+        layout.addRow("&Title *", self.title)
+        layout.addRow("&Company", self.company)
+        layout.addRow("Posting &URL", self.url)
+        layout.addRow(self._buddy("&Location", self.location), location_row)
+        layout.addRow("&Salary", self.salary)
+        layout.addRow("S&ource", self.source)
+        layout.addRow("&Found on", self.date_found)
+        layout.addRow("Stat&us", self.status)
+        layout.addRow(self._buddy("&Interview", self.has_interview), interview_row)
+        layout.addRow("&Description", self.description)
+        layout.addRow("&Notes", self.notes)
+        layout.addRow(self.problem_label)
+
+        self.set_status_choices(list(statuses.STATUSES), statuses.PENDING)
+        self.has_interview.toggled.connect(self._sync_interview)
+        self._sync_interview(False)
+        for edit in (self.title, self.company, self.url, self.location, self.salary, self.source):
+            edit.textChanged.connect(self.changed)
+        self.remote.toggled.connect(self.changed)
+        self.status.currentIndexChanged.connect(self.changed)
+
+    def _buddy(self, text: str, widget: QWidget) -> QLabel:
+        """A row label whose mnemonic focuses ``widget`` (rows holding a layout need one)."""
+        label = QLabel(text, self)
+        label.setBuddy(widget)
+        return label
+
+    def _sync_interview(self, on: bool) -> None:
+        self.interview_at.setEnabled(on)
+        self.interview_tz.setEnabled(on)
+        self.changed.emit()
+
+    def set_status_choices(self, choices: list[str], current: str) -> None:
+        """Offer ``current`` and the statuses it may move to."""
+        self.status.blockSignals(True)
+        self.status.clear()
+        for status in statuses.STATUSES:
+            if status == current or status in choices:
+                self.status.addItem(statuses.label(status), status)
+        self.status.setCurrentIndex(max(0, self.status.findData(current)))
+        self.status.blockSignals(False)
+
+    def set_values(self, job: dict[str, Any]) -> None:
+        self.title.setText(job.get("title") or "")
+        self.company.setText(job.get("company") or "")
+        self.url.setText(job.get("url") or "")
+        self.location.setText(job.get("location") or "")
+        self.remote.setChecked(bool(job.get("remote")))
+        self.salary.setText(job.get("salary") or "")
+        self.source.setText(job.get("source") or "")
+        if job.get("date_found"):
+            self.date_found.setDate(QDate.fromString(job["date_found"], "yyyy-MM-dd"))
+        if job.get("status"):
+            index = self.status.findData(job["status"])
+            if index >= 0:
+                self.status.setCurrentIndex(index)
+        self.description.setPlainText(job.get("description") or "")
+        self.notes.setPlainText(job.get("notes") or "")
+        moment = job.get("interview_at")
+        self.has_interview.setChecked(bool(moment))
+        if moment:
+            zone = job.get("interview_tz") or local_zone_name()
+            wall = datetime.fromisoformat(moment).astimezone(ZoneInfo(zone))
+            self.interview_at.setDateTime(QDateTime(QDate(wall.year, wall.month, wall.day),
+                                                    QTime(wall.hour, wall.minute)))
+            self.interview_tz.setCurrentText(zone)
+
+    def problem(self) -> str | None:
+        """What must be fixed before saving, as a sentence; None when the form is fine."""
+        if not self.title.text().strip():
+            return "Enter the job's title."
+        problem = url_problem(self.url.text().strip())
+        if problem:
+            return f"Posting URL: {problem}."
+        if self.has_interview.isChecked() and self.interview_tz.currentText() not in zone_names():
+            return "Choose the interview's time zone from the list (like Europe/Berlin)."
+        return None
+
+    def show_problem(self, text: str | None) -> None:
+        self.problem_label.setText(text or "")
+        self.problem_label.setVisible(bool(text))
+
+    def values(self) -> dict[str, Any]:
+        found = self.date_found.date()
+        values: dict[str, Any] = {
+            "title": self.title.text().strip(),
+            "company": self.company.text().strip(),
+            "url": self.url.text().strip(),
+            "location": self.location.text().strip(),
+            "remote": self.remote.isChecked(),
+            "salary": self.salary.text().strip(),
+            "source": self.source.text().strip(),
+            "date_found": date(found.year(), found.month(), found.day()).isoformat(),
+            "status": self.status.currentData(),
+            "description": self.description.toPlainText().strip(),
+            "notes": self.notes.toPlainText().strip(),
+            "interview_at": None,
+            "interview_tz": None,
+        }
+        if self.has_interview.isChecked():
+            zone = self.interview_tz.currentText()
+            moment = self.interview_at.dateTime()
+            day, clock = moment.date(), moment.time()
+            values["interview_at"] = datetime(day.year(), day.month(), day.day(), clock.hour(),
+                                              clock.minute(), tzinfo=ZoneInfo(zone)).isoformat()
+            values["interview_tz"] = zone
+        return values

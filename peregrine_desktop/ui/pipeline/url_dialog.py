@@ -1,0 +1,110 @@
+"""UrlImportDialog: paste a posting's address, let the page be read in the background, review the
+filled-in form, save.  Nothing is stored until the user presses Save."""
+from __future__ import annotations
+
+from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QHBoxLayout, QLabel, QLineEdit,
+                               QPushButton, QVBoxLayout, QWidget)
+
+from peregrine_desktop.jobs.repository import JobRepository
+from peregrine_desktop.jobs.store import StoreError
+from peregrine_desktop.jobs.url_import import PostingDraft, PostingFetchError, fetch_posting
+from peregrine_desktop.ui.fields import url_problem
+from peregrine_desktop.ui.pipeline.job_form import JobForm
+from peregrine_desktop.workers import TaskRunner
+
+
+class UrlImportDialog(QDialog):
+    def __init__(self, repository: JobRepository, url: str = "",
+                 fetch_timeout: float | tuple[float, float] = (5.0, 15.0),
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Import a job from its posting")
+        self.repository = repository
+        self.fetch_timeout = fetch_timeout
+        self.saved_job: dict | None = None
+        self.runner = TaskRunner(self)
+
+        self.url_edit = QLineEdit(url, self)
+        self.url_edit.setPlaceholderText("Paste the posting's address: https://…")
+        self.url_edit.returnPressed.connect(self.fetch)
+        self.fetch_button = QPushButton("&Fetch", self)
+        self.fetch_button.clicked.connect(self.fetch)
+        url_row = QHBoxLayout()
+        url_row.addWidget(self.url_edit, 1)
+        url_row.addWidget(self.fetch_button)
+        self.status_label = QLabel(
+            "The page is read on this computer; the details fill in below for you to check.",
+            self)
+        self.status_label.setWordWrap(True)
+        self.form = JobForm(self)
+        self.form.setEnabled(False)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
+                                        | QDialogButtonBox.StandardButton.Cancel, self)
+        self.save_button = self.buttons.button(QDialogButtonBox.StandardButton.Save)
+        self.save_button.setEnabled(False)
+        self.buttons.accepted.connect(self.save)
+        self.buttons.rejected.connect(self.reject)
+        self.form.changed.connect(self._refresh_save)
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(url_row)
+        layout.addWidget(self.status_label)
+        layout.addWidget(self.form, 1)
+        layout.addWidget(self.buttons)
+        self.resize(640, 700)
+
+    def _say(self, text: str, error: bool = False) -> None:
+        self.status_label.setStyleSheet("color: #c62828;" if error else "")
+        self.status_label.setText(text)
+
+    def fetch(self) -> None:
+        url = self.url_edit.text().strip()
+        problem = url_problem(url) if url else "Paste the posting's web address first."
+        if problem:
+            self._say(problem + ".", error=True)
+            return
+        existing = self.repository.find_by_url(url)
+        if existing:
+            self._say(f"You already have this job: “{existing['title']}”"
+                      f"{' at ' + existing['company'] if existing['company'] else ''}.",
+                      error=True)
+            return
+        self.fetch_button.setEnabled(False)
+        self.form.setEnabled(False)
+        self.save_button.setEnabled(False)
+        self._say("Reading the page…")
+        self.runner.start(fetch_posting, url, timeout=self.fetch_timeout, key="fetch",
+                          on_success=self._fetched, on_failure=self._failed)
+
+    def _fetched(self, draft: PostingDraft) -> None:
+        self.fetch_button.setEnabled(True)
+        self.form.set_values(draft.values)
+        self.form.setEnabled(True)
+        self._say(draft.message)
+        self._refresh_save()
+        self.form.title.setFocus()
+
+    def _failed(self, error: BaseException) -> None:
+        self.fetch_button.setEnabled(True)
+        message = str(error) if isinstance(error, PostingFetchError) else \
+            "The page could not be read. Fill in the details by hand, or try again."
+        self._say(message + " You can also fill in the details below by hand.", error=True)
+        if not self.form.url.text():
+            self.form.url.setText(self.url_edit.text().strip())
+        self.form.setEnabled(True)
+        self._refresh_save()
+
+    def _refresh_save(self) -> None:
+        self.save_button.setEnabled(self.form.isEnabled() and bool(self.form.title.text().strip()))
+
+    def save(self) -> None:
+        problem = self.form.problem()
+        if problem:
+            self.form.show_problem(problem)
+            return
+        try:
+            self.saved_job = self.repository.add_job(self.form.values())
+        except StoreError as exc:
+            self.form.show_problem(str(exc))
+            return
+        self.accept()
