@@ -135,6 +135,7 @@ class RunningApp:
     """A real app process whose stderr lines can be waited for."""
 
     def __init__(self, config_dir: Path) -> None:
+        self.config_dir = config_dir
         self.process = subprocess.Popen(
             [*app_command(), "--config-dir", str(config_dir), "--debug"], cwd=ROOT,
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
@@ -157,8 +158,17 @@ class RunningApp:
                 return line
 
     def stop(self) -> None:
+        """Terminate it, and remove the lock and socket a killed app leaves in the temp dir
+        (the next real launch would take them over as stale)."""
+        from PySide6.QtCore import QDir
+
+        from peregrine_desktop.single_instance import instance_key
+
         self.process.terminate()
         self.process.wait(PROCESS_TIMEOUT)
+        key = instance_key(self.config_dir)
+        for leftover in (Path(QDir.tempPath()) / f"{key}.lock", Path(QDir.tempPath()) / key):
+            leftover.unlink(missing_ok=True)
 
 
 def test_second_launch_brings_the_first_forward_and_exits(tmp_path):
