@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from integrations.base import IntegrationBase
 from integrations.capabilities import Notifications
-from integrations.errors import ErrorKind, IntegrationError
+from integrations.errors import DEFAULT_HINTS, ErrorKind, IntegrationError
 from integrations.http import NO_RETRY, ErrorHints, HttpClient, RetryPolicy, require_http_url
 
 #: The service that shows notifications in HA's own sidebar; it renders markdown.
@@ -30,6 +30,10 @@ STATUS_HINTS: ErrorHints = {
 
 URL_HINT = ("Enter the address you open Home Assistant at, starting with http:// or https:// "
             "(like http://homeassistant.local:8123).")
+
+#: Replaces the generic "check your internet" when nothing answers: HA usually lives on the LAN.
+UNREACHABLE_HINT = ("Nothing answered at this address; check that Home Assistant is running "
+                    "and that this computer is on its network (or VPN).")
 
 #: How many available services the not-found hint lists.
 LISTED_SERVICES = 4
@@ -134,8 +138,13 @@ class HomeAssistantIntegration(IntegrationBase, Notifications):
     def _get_json(self, path: str) -> object:
         """One GET, never retried (a bad token must cost one failed login, not four); a body
         that is not JSON is None, so a web page at the address reads as "not HA"."""
-        response = self._http().request("GET", self._api(path), ok={200}, policy=NO_RETRY,
-                                        timeout=self.timeout, hints=STATUS_HINTS)
+        try:
+            response = self._http().request("GET", self._api(path), ok={200}, policy=NO_RETRY,
+                                            timeout=self.timeout, hints=STATUS_HINTS)
+        except IntegrationError as exc:
+            if exc.kind is ErrorKind.CANNOT_CONNECT and exc.hint == DEFAULT_HINTS[exc.kind]:
+                raise IntegrationError(exc.kind, UNREACHABLE_HINT, exc.detail) from None
+            raise
         try:
             return response.json()
         except ValueError:

@@ -12,8 +12,7 @@ from integrations.errors import ErrorKind
 from integrations.http import (NO_RETRY, CodeHints, ErrorHints, HttpClient, RetryPolicy,
                                error_code, require_http_url)
 
-NEW_HOOK = ("create a new incoming webhook (your Slack app → Incoming Webhooks → Add New "
-            "Webhook) and paste its URL")
+NEW_HOOK = "create a new incoming webhook in your Slack app and paste its URL"
 
 #: Slack's text/plain error codes → category and what the user does about it.
 CODE_HINTS: CodeHints = {

@@ -22,6 +22,7 @@ from integrations.slack import SlackIntegration
 from tests.fakes.loopback import LoopbackServer, Reply, Request, refused_url
 from tests.fakes.notifier_services import (discord_rate_limited, discord_service,
                                            homeassistant_service, slack_service)
+from tests.ui_helpers import click, type_into, visible_text
 
 MESSAGE = "ACME — SRE moved to Interview"
 POSTING = "https://jobs.example.com/123?ref=peregrine&lang=en"
@@ -297,7 +298,8 @@ def test_refused_connection(rig):
     integration = rig.connect(rig.relocate(refused_url()))
     result = integration.check()
     assert result.kind is ErrorKind.CANNOT_CONNECT
-    assert "Check the address" in result.hint
+    assert ("check that Home Assistant is running" if rig.name == "homeassistant"
+            else "Check the address") in result.hint
     with pytest.raises(IntegrationError, match="cannot_connect"):
         integration.notify(MESSAGE)
 
@@ -443,3 +445,32 @@ def test_homeassistant_without_any_notify_service_says_how_to_get_one(server):
     result = rig.connect().check()
     assert result.kind is ErrorKind.NOT_FOUND
     assert "set up the companion app" in result.hint
+
+
+# -- on the card, as a person sets it up --------------------------------------------------------
+
+def test_homeassistant_card_missing_service_then_fixed(qtbot, config_dir, server):
+    from integrations.discovery import BUILT_IN, DiscoveryRecord
+    from peregrine_desktop.ui.connection_card import ConnectionCard
+
+    ha = homeassistant_service(server)
+    card = ConnectionCard(DiscoveryRecord("homeassistant", BUILT_IN, "integrations",
+                                          HomeAssistantIntegration), config_dir, "free")
+    qtbot.addWidget(card)
+    card.show()
+    editors = card.form.editors
+    type_into(qtbot, editors["base_url"].focus_widget(), server.url)
+    type_into(qtbot, editors["token"].focus_widget(), ha.token)
+    type_into(qtbot, editors["notify_service"].focus_widget(), "mobile_app_old_phone")
+    with qtbot.waitSignal(card.test_finished, timeout=10_000):
+        click(qtbot, card.test_button)
+    shown = visible_text(card)
+    assert card.status.text() == "Needs attention"
+    assert "such as mobile_app_pixel_7, persistent_notification" in shown
+    assert ha.token not in shown
+
+    type_into(qtbot, editors["notify_service"].focus_widget(), "mobile_app_pixel_7")
+    with qtbot.waitSignal(card.test_finished, timeout=10_000):
+        click(qtbot, card.test_button)
+    assert card.status.text().startswith("Connected")
+    assert ha.delivered == [], "testing sends no notification"
