@@ -105,8 +105,8 @@ class LoopbackRedirect:
                 ErrorKind.UNKNOWN, f"Port {port} on this computer is in use, so the sign-in "
                 f"cannot receive its answer; close the program using it and try again.",
                 detail=str(exc)) from None
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True,
-                                        name="oauth-loopback")
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
+                                        daemon=True, name="oauth-loopback")
         self._thread.start()
 
     @property
@@ -195,18 +195,21 @@ def bearer_request(http: HttpClient, token: AccessToken, method: str, url: str, 
                    codes: CodeHints | None = None, headers: Mapping[str, str] | None = None,
                    **kwargs: Any) -> "requests.Response":
     """``http.request`` with ``Authorization: Bearer``; a 401 renews the token once and retries
-    (the token may have been revoked or expired early)."""
+    (the token may have been revoked or expired early).  A second 401 is returned if ``ok``
+    holds 401, else raised."""
     wanted = set(ok)
     for attempt in (1, 2):
         merged = {**(headers or {}), "Authorization": f"Bearer {token.value()}"}
         response = http.request(method, url, ok=wanted | {401}, hints=hints, codes=codes,
                                 headers=merged, **kwargs)
-        if response.status_code != 401 or 401 in wanted:
+        if response.status_code != 401:
             return response
         if attempt == 1:
             log.info("%s %s → 401; renewing the access token once", method, url.split("?")[0])
             token.expire()
             continue
+        if 401 in wanted:  # the caller reads the service's own reason
+            return response
         raise http.error_for(response, hints, codes)
     raise AssertionError("unreachable")
 

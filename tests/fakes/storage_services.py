@@ -98,3 +98,255 @@ class NextcloudServer:
 
     def stop(self) -> None:
         self._server.stop()
+
+
+# ---------------------------------------------------------------------------------------------
+# OAuth helpers shared by the emulators
+# ---------------------------------------------------------------------------------------------
+def form_of(request: Request) -> dict[str, str]:
+    return {k: v[0] for k, v in parse_qs(request.body.decode()).items()}
+
+
+def s256(verifier: str) -> str:
+    digest = hashlib.sha256(verifier.encode("ascii")).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+
+
+def play_browser(prompt_url: str, approve: bool = True) -> int:
+    """What the person's browser does: open the sign-in page, follow the redirect back to the
+    app's loopback listener.  Returns the listener's status."""
+    import requests
+
+    answer = requests.get(prompt_url + ("" if approve else "&deny=1"), allow_redirects=False,
+                          timeout=5)
+    assert answer.status_code == 302, answer.text
+    return requests.get(answer.headers["Location"], timeout=5).status_code
+
+
+class AuthorizationCodes:
+    """The authorize page and code grant with PKCE, as Google and Dropbox implement them."""
+
+    def __init__(self, client_id: str) -> None:
+        self.client_id = client_id
+        self.pending: dict[str, tuple[str, str]] = {}   # code → (challenge, redirect_uri)
+        self.authorize_params: list[dict[str, str]] = []
+
+    def authorize(self, request: Request, _match: re.Match) -> Reply:
+        params = {k: v[0] for k, v in request.query.items()}
+        self.authorize_params.append(params)
+        if params.get("client_id") != self.client_id:
+            return Reply(400, "Invalid client_id")
+        if params.get("code_challenge_method") != "S256" or not params.get("code_challenge"):
+            return Reply(400, "PKCE required")
+        redirect = params["redirect_uri"]
+        if params.get("deny"):
+            return Reply(302, headers={"Location": f"{redirect}?error=access_denied&"
+                                                   f"state={params.get('state', '')}"})
+        code = f"code-{uuid.uuid4().hex[:12]}"
+        self.pending[code] = (params["code_challenge"], redirect)
+        return Reply(302, headers={"Location": f"{redirect}?code={code}&"
+                                               f"state={params.get('state', '')}"})
+
+    def redeem(self, form: dict[str, str]) -> str | None:
+        """The problem with an authorization_code grant, or None when it is good."""
+        challenge, redirect = self.pending.pop(form.get("code", ""), (None, None))
+        if challenge is None:
+            return "code doesn't exist or has expired"
+        if form.get("client_id") != self.client_id:
+            return "invalid client_id"
+        if s256(form.get("code_verifier", "")) != challenge:
+            return "invalid code verifier"
+        if form.get("redirect_uri") != redirect:
+            return "redirect_uri mismatch"
+        return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Dropbox: RPC host, content host, token endpoint
+# ---------------------------------------------------------------------------------------------
+def _dropbox_error(status: int, summary: str, error: dict | None = None) -> Reply:
+    return Reply(status, {"error_summary": summary + "/..", "error": error or {}})
+
+
+@dataclass
+class DropboxEntry:
+    path_display: str
+    folder: bool
+    content: bytes = b""
+    rev: int = 1
+
+
+class DropboxService:
+    """``rpc`` serves ``/oauth2/*`` and ``/2/*`` RPC routes, ``content`` serves uploads."""
+
+    def __init__(self, rpc: LoopbackServer, content: LoopbackServer,
+                 app_key: str = "peregrineappkey") -> None:
+        self.rpc, self.content = rpc, content
+        self.app_key = app_key
+        self.codes = AuthorizationCodes(app_key)
+        self.refresh_tokens: set[str] = set()
+        self.access_tokens: set[str] = set()
+        self.expired_tokens: set[str] = set()
+        self.entries: dict[str, DropboxEntry] = {}     # lower-case path → entry
+        self._numbers = itertools.count(1)
+        self._routes()
+
+    # -- what a test arranges ---------------------------------------------------------------------
+    def issue_refresh_token(self) -> str:
+        token = f"rt-{uuid.uuid4().hex}"
+        self.refresh_tokens.add(token)
+        return token
+
+    def expire_access_tokens(self) -> None:
+        self.expired_tokens |= self.access_tokens
+        self.access_tokens.clear()
+
+    def revoke(self) -> None:
+        self.refresh_tokens.clear()
+        self.access_tokens.clear()
+
+    def file(self, path: str) -> DropboxEntry | None:
+        return self.entries.get(path.lower())
+
+    def settings(self, refresh_token: str, **changes: Any) -> dict[str, Any]:
+        config = {"app_key": self.app_key, "refresh_token": refresh_token,
+                  "folder": "/Peregrine", "api_url": self.rpc.url,
+                  "content_url": self.content.url,
+                  "authorize_url": f"{self.rpc.url}/oauth2/authorize", "redirect_port": 0}
+        config.update(changes)
+        return config
+
+    # -- emulation --------------------------------------------------------------------------------
+    def _token(self, request: Request, _match: re.Match) -> Reply:
+        form = form_of(request)
+        if "client_secret" in form:
+            return Reply(400, {"error": "invalid_request",
+                               "error_description": "PKCE apps send no client_secret"})
+        grant = form.get("grant_type")
+        if grant == "authorization_code":
+            problem = self.codes.redeem(form)
+            if problem:
+                return Reply(400, {"error": "invalid_grant", "error_description": problem})
+            refresh = self.issue_refresh_token()
+            return Reply(200, {**self._access(), "refresh_token": refresh,
+                               "account_id": "dbid:AAH4f99", "uid": "12345"})
+        if grant == "refresh_token":
+            if form.get("client_id") != self.app_key:
+                return Reply(400, {"error": "invalid_client",
+                                   "error_description": "Invalid client_id or client_secret"})
+            if form.get("refresh_token") not in self.refresh_tokens:
+                return Reply(400, {"error": "invalid_grant",
+                                   "error_description": "refresh token is invalid or revoked"})
+            return Reply(200, self._access())
+        return Reply(400, {"error": "unsupported_grant_type"})
+
+    def _access(self) -> dict[str, Any]:
+        token = f"sl.test-{next(self._numbers)}"
+        self.access_tokens.add(token)
+        return {"access_token": token, "token_type": "bearer", "expires_in": 14400,
+                "scope": "files.content.write files.metadata.read"}
+
+    def _auth(self, request: Request) -> Reply | None:
+        header = request.header("Authorization") or ""
+        token = header[7:] if header.startswith("Bearer ") else ""
+        if token in self.access_tokens:
+            return None
+        if token in self.expired_tokens:
+            return _dropbox_error(401, "expired_access_token",
+                                  {".tag": "expired_access_token"})
+        return _dropbox_error(401, "invalid_access_token", {".tag": "invalid_access_token"})
+
+    def _rpc_arg(self, request: Request) -> Any:
+        if request.header("Content-Type") != "application/json":
+            raise ValueError("Error in call to API function: Bad HTTP \"Content-Type\" header")
+        return json.loads(request.body)
+
+    def _meta(self, key: str) -> dict[str, Any]:
+        entry = self.entries[key]
+        name = entry.path_display.rsplit("/", 1)[-1]
+        if entry.folder:
+            return {".tag": "folder", "name": name, "path_lower": key,
+                    "path_display": entry.path_display, "id": f"id:{abs(hash(key))}"}
+        block = 4 * 1024 * 1024   # Dropbox's content_hash: SHA-256 of the blocks' SHA-256s
+        block_hashes = b"".join(hashlib.sha256(entry.content[i:i + block]).digest()
+                                for i in range(0, len(entry.content), block))
+        return {".tag": "file", "name": name, "path_lower": key,
+                "path_display": entry.path_display, "id": f"id:{abs(hash(key))}",
+                "rev": f"{entry.rev:09x}", "size": len(entry.content),
+                "content_hash": hashlib.sha256(block_hashes).hexdigest(),
+                "server_modified": "2026-11-30T12:00:00Z"}
+
+    def _make_parents(self, display: str) -> None:
+        parts = PurePosixPath(display).parts[1:-1]
+        for depth in range(1, len(parts) + 1):
+            path = "/" + "/".join(parts[:depth])
+            self.entries.setdefault(path.lower(), DropboxEntry(path, folder=True))
+
+    def _routes(self) -> None:
+        rpc, content = self.rpc, self.content
+        rpc.route("GET", "/oauth2/authorize")(self.codes.authorize)
+        rpc.route("POST", "/oauth2/token")(self._token)
+
+        def guarded(handler):
+            def wrapper(request: Request, match: re.Match) -> Reply:
+                refused = self._auth(request)
+                if refused is not None:
+                    return refused
+                try:
+                    return handler(request, match)
+                except ValueError as exc:
+                    return Reply(400, str(exc))
+            return wrapper
+
+        @rpc.route("POST", "/2/users/get_current_account")
+        @guarded
+        def account(request: Request, _m: re.Match) -> Reply:
+            if request.body:
+                return Reply(400, "Error in call to API function \"users/get_current_account\""
+                                  ": request body: could not decode input as JSON")
+            return Reply(200, {"account_id": "dbid:AAH4f99", "email": "alice@example.com",
+                               "name": {"display_name": "Alice"}})
+
+        @rpc.route("POST", "/2/files/get_metadata")
+        @guarded
+        def get_metadata(request: Request, _m: re.Match) -> Reply:
+            key = self._rpc_arg(request)["path"].lower()
+            if key not in self.entries:
+                return _dropbox_error(409, "path/not_found",
+                                      {".tag": "path", "path": {".tag": "not_found"}})
+            return Reply(200, self._meta(key))
+
+        @rpc.route("POST", "/2/files/list_folder")
+        @guarded
+        def list_folder(request: Request, _m: re.Match) -> Reply:
+            self._rpc_arg(request)
+            return Reply(200, {"entries": [], "cursor": "c1", "has_more": False})
+
+        @rpc.route("POST", "/2/files/create_folder_v2")
+        @guarded
+        def create_folder(request: Request, _m: re.Match) -> Reply:
+            path = self._rpc_arg(request)["path"]
+            if path.lower() in self.entries:
+                return _dropbox_error(409, "path/conflict/folder",
+                                      {".tag": "path", "path": {".tag": "conflict"}})
+            self._make_parents(path + "/x")
+            return Reply(200, {"metadata": self._meta(path.lower())})
+
+        @content.route("POST", "/2/files/upload")
+        @guarded
+        def upload(request: Request, _m: re.Match) -> Reply:
+            if request.header("Content-Type") != "application/octet-stream":
+                return Reply(400, "Bad HTTP \"Content-Type\" header")
+            raw = request.header("Dropbox-API-Arg") or ""
+            if any(ord(ch) > 126 for ch in raw):
+                return Reply(400, "Dropbox-API-Arg: could not decode input as JSON")
+            arg = json.loads(raw)
+            path = arg["path"]
+            existing = self.entries.get(path.lower())
+            if existing is not None and arg.get("mode") != "overwrite":
+                return _dropbox_error(409, "path/conflict/file")
+            self._make_parents(path)
+            self.entries[path.lower()] = DropboxEntry(
+                path, folder=False, content=request.body,
+                rev=(existing.rev + 1) if existing else 1)
+            return Reply(200, self._meta(path.lower()))
