@@ -1,0 +1,276 @@
+"""Airtable: the job pipeline as records of one table, written ten at a time with performUpsert.
+
+Each record carries the job's Peregrine ID; every write is an upsert merged on that field, so a
+repeated or interrupted sync updates instead of duplicating — no lookup is needed before creating.
+Requests are paced to Airtable's 5 per second per base, and a 429 waits Airtable's documented
+30 seconds (no Retry-After header is sent).
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+from integrations._job_columns import (key_field, job_value, mapping_choices, mapping_fields,
+                                       parse_number, resolve_mapping)
+from integrations.base import IntegrationBase
+from integrations.capabilities import JobSync
+from integrations.errors import ErrorKind, IntegrationError
+from integrations.http import NO_RETRY, HttpClient, RetryPolicy
+
+API_URL = "https://api.airtable.com"
+BATCH = 10                  # Airtable's limit of records per write request
+#: Field types Airtable computes itself; writing them is refused.
+COMPUTED = frozenset({"formula", "rollup", "lookup", "multipleLookupValues", "count",
+                      "autoNumber", "createdTime", "lastModifiedTime", "createdBy",
+                      "lastModifiedBy", "button", "aiText"})
+KEY_TYPES = frozenset({"singleLineText", "multilineText", "number", "email", "url", "richText"})
+ACCESS_HINT = ("Airtable cannot find this base or table, or the token may not use it: check the "
+               "base ID and the table name, and add this base to the token's access.")
+
+
+def base_and_table_from(text: str) -> tuple[str, str]:
+    """("app…", "tbl…" or "") from a base ID or an Airtable address pasted whole."""
+    text = (text or "").strip()
+    if urlsplit(text).scheme in ("http", "https"):
+        parts = [p for p in urlsplit(text).path.split("/") if p]
+        base = next((p for p in parts if p.startswith("app")), "")
+        table = next((p for p in parts if p.startswith("tbl")), "")
+        return base, table
+    return text, ""
+
+
+class AirtableIntegration(IntegrationBase, JobSync):
+    name = "airtable"
+    label = "Airtable"
+    tier = "paid"
+    description = ("Keeps your job pipeline as records of an Airtable table, ten per request, "
+                   "updated in place on every sync.")
+    upserts_by_key = True
+    #: Airtable's documented rate per base; tests raise it.
+    per_second: float | None = 5.0
+    #: Airtable's documented pause after a 429 (it sends no Retry-After); tests shorten it.
+    rate_limit_wait: float = 30.0
+    attempts: int = 6
+    timeout: tuple[float, float] = (5.0, 30.0)
+
+    def fields(self) -> list[dict]:
+        return [
+            {"key": "token", "label": "Personal access token", "type": "password",
+             "placeholder": "pat…", "required": True,
+             "help": "airtable.com/create/tokens: scopes data.records:read, data.records:write "
+                     "and schema.bases:read, with access to your job base."},
+            {"key": "base_id", "label": "Base", "type": "text",
+             "placeholder": "appXXXXXXXXXXXXXX or the table's address", "required": True,
+             "help": "The base ID starts with “app”; pasting the table's address fills in both."},
+            {"key": "table", "label": "Table", "type": "text", "placeholder": "Jobs",
+             "required": False,
+             "help": "The table's name or ID (tbl…). Empty: taken from the address, else “Jobs”."},
+            key_field("table"),
+            *mapping_fields(),
+            {"key": "api_url", "label": "API address (advanced)", "type": "url",
+             "placeholder": API_URL, "required": False,
+             "help": "Leave empty to use Airtable. Only for a proxy or a test server."},
+        ]
+
+    def connect(self, config: dict) -> bool:
+        self.config = {k: (v.strip() if isinstance(v, str) else v) for k, v in config.items()}
+        self.base_id, table_from_url = base_and_table_from(str(self.config.get("base_id") or ""))
+        self.table = str(self.config.get("table") or table_from_url or "Jobs")
+        self._client: HttpClient | None = None
+        self._columns: dict[str, str] | None = None
+        self._schema_read = False
+        return self.required_present(self.config) and bool(self.base_id)
+
+    # -- plumbing -------------------------------------------------------------------------------
+    @property
+    def api_url(self) -> str:
+        return str(self.config.get("api_url") or API_URL).rstrip("/")
+
+    @property
+    def key_column(self) -> str:
+        return str(self.config.get("key_column") or JobSync.KEY_COLUMN)
+
+    @property
+    def request_count(self) -> int:
+        return self._client.request_count if self._client else 0
+
+    @property
+    def policy(self) -> RetryPolicy:
+        return RetryPolicy(attempts=self.attempts, rate_limit_wait=self.rate_limit_wait,
+                           max_wait=max(60.0, self.rate_limit_wait))
+
+    def _http(self) -> HttpClient:
+        if self._client is None:
+            token = str(self.config.get("token") or "")
+            self._client = HttpClient(timeout=self.timeout, policy=self.policy,
+                                      per_second=self.per_second, secrets=[token],
+                                      headers={"Authorization": f"Bearer {token}"})
+        return self._client
+
+    _HINTS = {
+        401: (ErrorKind.INVALID_AUTH, "Airtable rejected the token; create a personal access "
+              "token with the data.records scopes at airtable.com/create/tokens."),
+        403: (ErrorKind.NOT_FOUND, ACCESS_HINT),
+        404: (ErrorKind.NOT_FOUND, ACCESS_HINT),
+        429: (ErrorKind.RATE_LIMITED, "Airtable asked us to slow down; sync again in a minute."),
+    }
+
+    def _call(self, method: str, path: str, *, policy: RetryPolicy | None = None,
+              **kwargs: Any) -> Any:
+        response = self._http().request(method, f"{self.api_url}/v0{path}", ok=(200, 422),
+                                        hints=self._HINTS, policy=policy, **kwargs)
+        body = response.json() if response.content else {}
+        if response.status_code == 422:
+            error = body.get("error") if isinstance(body, dict) else None
+            message = (error.get("message") if isinstance(error, dict) else str(error or "")) \
+                or "the values were not accepted"
+            raise IntegrationError(ErrorKind.UNKNOWN, f"Airtable refused it: {message[:300]}",
+                                   detail=f"422 {str(body)[:300]}")
+        return body
+
+    @property
+    def _table_path(self) -> str:
+        return f"/{self.base_id}/{quote(self.table, safe='')}"
+
+    def _schema(self) -> dict[str, str] | None:
+        """Field name → type, or None when the token may not read the schema (then values are
+        sent as text and Airtable's typecast converts them)."""
+        if not self._schema_read:
+            self._schema_read = True
+            try:
+                answer = self._call("GET", f"/meta/bases/{self.base_id}/tables")
+            except IntegrationError as exc:
+                if exc.kind is ErrorKind.INVALID_AUTH:
+                    raise
+                self._columns = None
+            else:
+                table = next((t for t in answer.get("tables") or []
+                              if self.table in (t.get("id"), t.get("name"))), None)
+                self._columns = ({f["name"]: f.get("type", "") for f in table.get("fields", [])}
+                                 if table else None)
+        return self._columns
+
+    def columns(self) -> list[str]:
+        """The table's writable fields, in Airtable's order (empty if the schema is hidden)."""
+        schema = self._schema() or {}
+        return [name for name, kind in schema.items() if kind not in COMPUTED]
+
+    def field_choices(self) -> dict[str, list]:
+        schema = self._schema()
+        if schema is None:
+            return {}
+        keys = [n for n, kind in schema.items() if kind in KEY_TYPES]
+        return mapping_choices(self.columns(), keys)
+
+    def probe(self) -> None:
+        """The token (``meta/whoami``), then one record of the table (base, table, read scope)."""
+        self._http()
+        saved, self._client.policy = self._client.policy, NO_RETRY
+        try:
+            self._call("GET", "/meta/whoami")
+            self._call("GET", self._table_path, params={"maxRecords": 1})
+            self._schema_read = False
+            self._schema()
+        finally:
+            self._client.policy = saved
+
+    # -- JobSync --------------------------------------------------------------------------------------
+    def sync(self, jobs: list[dict]) -> int:
+        """The guide's interface: upsert every job by its Peregrine ID."""
+        return self.upsert_all(jobs)
+
+    def record_for(self, job: dict) -> dict:
+        record: dict[str, Any] = {self.key_column: str(job["id"])}
+        for field, column in resolve_mapping(self.config, None).items():
+            record[column] = job_value(job, field)
+        return record
+
+    def find_jobs(self, job_ids: list[int]) -> dict[int, str]:
+        """Every record's Peregrine ID, 100 per request, matched to the jobs asked about."""
+        params: dict[str, Any] = {"pageSize": 100, "fields[]": self.key_column,
+                                  "filterByFormula": f"NOT({{{self._formula_name()}}} = '')"}
+        keys: dict[str, str] = {}
+        while True:
+            answer = self._call("GET", self._table_path, params=params)
+            for record in answer.get("records") or []:
+                key = str((record.get("fields") or {}).get(self.key_column) or "").strip()
+                if key.endswith(".0"):
+                    key = key[:-2]
+                if key and key not in keys:
+                    keys[key] = str(record["id"])
+            if not answer.get("offset"):
+                break
+            params["offset"] = answer["offset"]
+        wanted = {str(i): i for i in job_ids}
+        return {wanted[k]: rec for k, rec in keys.items() if k in wanted}
+
+    def _formula_name(self) -> str:
+        return self.key_column.replace("}", "\\}")
+
+    def push_jobs(self, writes: list[JobSync.Write]) -> Iterator[JobSync.Outcome]:
+        """Upserts of ten records per request; a batch Airtable refuses is retried one record at
+        a time, so only the job with the bad value fails."""
+        schema = self._schema()
+        if schema is not None and self.key_column not in schema:
+            raise IntegrationError(ErrorKind.NOT_FOUND,
+                                   f"The table has no “{self.key_column}” field. Add a "
+                                   "single-line text field with that name (Peregrine writes "
+                                   "each job's ID there to recognise it), or choose another "
+                                   "Peregrine ID column.")
+        for start in range(0, len(writes), BATCH):
+            batch = writes[start:start + BATCH]
+            try:
+                yield from self._upsert(batch)
+            except IntegrationError as exc:
+                if exc.kind is ErrorKind.INVALID_AUTH or exc.hint == ACCESS_HINT:
+                    raise
+                if exc.kind is ErrorKind.UNKNOWN and len(batch) > 1:
+                    for write in batch:
+                        try:
+                            yield from self._upsert([write])
+                        except IntegrationError as single:
+                            if single.kind is ErrorKind.INVALID_AUTH:
+                                raise
+                            yield JobSync.Outcome(int(write.job["id"]), error=single)
+                else:
+                    for write in batch:
+                        yield JobSync.Outcome(int(write.job["id"]), error=exc)
+
+    def _upsert(self, batch: list[JobSync.Write]) -> Iterator[JobSync.Outcome]:
+        body = {"performUpsert": {"fieldsToMergeOn": [self.key_column]}, "typecast": True,
+                "records": [{"fields": self._fields(w.record)} for w in batch]}
+        answer = self._call("PATCH", self._table_path, json=body)
+        created = set(answer.get("createdRecords") or [])
+        records = answer.get("records") or []
+        for write, record in zip(batch, records):
+            yield JobSync.Outcome(int(write.job["id"]), str(record["id"]), record["id"] in created)
+
+    def _fields(self, record: dict) -> dict[str, Any]:
+        """Plain values → Airtable cell values by field type; computed fields are skipped."""
+        schema = self._schema()
+        fields: dict[str, Any] = {}
+        for column, value in record.items():
+            kind = schema.get(column) if schema is not None else None
+            if schema is not None and (kind is None or kind in COMPUTED):
+                continue
+            fields[column] = _cell(kind, value)
+        return fields
+
+
+def _cell(kind: str | None, value: Any) -> Any:
+    if value is None:
+        return None
+    if kind == "checkbox":
+        return value is True or str(value).lower() in {"yes", "true", "1"}
+    if isinstance(value, bool):
+        return value if kind is None else ("Yes" if value else "No")
+    if kind in ("number", "currency", "percent"):
+        return parse_number(value)
+    if kind == "date":
+        match = re.match(r"^\d{4}-\d\d-\d\d", str(value))
+        return match.group(0) if match else None
+    if kind == "multipleSelects":
+        return [str(value)]
+    return str(value)
