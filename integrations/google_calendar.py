@@ -3,20 +3,18 @@ deterministic event id, so moving the time updates it and replaying never adds a
 
 A service account is its own Google identity: the user shares their calendar with the account's
 e-mail ("Make changes to events"); ``primary`` would be the service account's own calendar, which
-no person ever sees.  google-auth signs the JWT and exchanges it for a token; every HTTP call,
-the token exchange included, goes through :class:`~integrations.http.HttpClient`.
+no person ever sees.  Tokens come from the shared service-account helper (google-auth signs the
+JWT); every HTTP call, the token exchange included, goes through HttpClient.
 """
 from __future__ import annotations
 
 import base64
 import hashlib
-import json
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 from integrations._calendar_common import event_fields
+from integrations._google_auth import ServiceAccountToken
 from integrations.base import IntegrationBase
 from integrations.capabilities import CalendarEvents, InterviewEvent
 from integrations.errors import ErrorKind, IntegrationError
@@ -24,10 +22,6 @@ from integrations.http import NO_RETRY, HttpClient, RetryPolicy
 
 API_URL = "https://www.googleapis.com/calendar/v3"
 SCOPES = ("https://www.googleapis.com/auth/calendar",)
-#: Statuses google-auth reads itself (an OAuth error body); the transient ones HttpClient retries.
-_TOKEN_ANSWERS = frozenset(range(200, 500)) - {408, 429}
-_OAUTH_REFUSALS = {"invalid_grant", "invalid_client", "unauthorized_client", "invalid_scope",
-                   "access_denied"}
 _RATE_REASONS = {"rateLimitExceeded", "userRateLimitExceeded", "quotaExceeded"}
 
 
@@ -35,28 +29,6 @@ def google_event_id(uid: str) -> str:
     """A valid Google event id (base32hex, lower case) derived from the stable UID."""
     digest = hashlib.sha256(uid.encode("utf-8")).digest()
     return base64.b32hexencode(digest).decode("ascii").rstrip("=").lower()
-
-
-@dataclass
-class _AuthResponse:
-    """The ``google.auth.transport.Response`` shape: status, headers, data."""
-
-    status: int
-    headers: dict[str, str]
-    data: bytes
-
-
-class _HttpClientTransport:
-    """google-auth's ``Request`` interface on top of our HttpClient (timeouts, retries, masking)."""
-
-    def __init__(self, client: HttpClient) -> None:
-        self.client = client
-
-    def __call__(self, url: str, method: str = "GET", body: Any = None,
-                 headers: dict | None = None, timeout: Any = None, **kwargs: Any) -> _AuthResponse:
-        response = self.client.request(method, url, data=body, headers=headers,
-                                       ok=_TOKEN_ANSWERS)
-        return _AuthResponse(response.status_code, dict(response.headers), response.content)
 
 
 def _google_reason(response: Any) -> str:
@@ -102,7 +74,7 @@ class GoogleCalendarIntegration(IntegrationBase, CalendarEvents):
 
     def connect(self, config: dict) -> bool:
         self.config = {k: (v.strip() if isinstance(v, str) else v) for k, v in config.items()}
-        self._credentials: Any = None
+        self._account = ServiceAccountToken(str(self.config.get("key_file") or ""), SCOPES)
         self._client: HttpClient | None = None
         return self.required_present(self.config)
 
@@ -115,79 +87,20 @@ class GoogleCalendarIntegration(IntegrationBase, CalendarEvents):
     def api_url(self) -> str:
         return str(self.config.get("api_url") or API_URL).rstrip("/")
 
-    def _key_info(self) -> dict[str, Any]:
-        path = Path(str(self.config.get("key_file") or "")).expanduser()
-        try:
-            info = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise IntegrationError(ErrorKind.NOT_FOUND,
-                                   f"The key file {path} does not exist; choose the JSON key you "
-                                   "downloaded for the service account.") from None
-        except (OSError, UnicodeDecodeError, ValueError) as exc:
-            raise IntegrationError(ErrorKind.INVALID_AUTH,
-                                   f"{path.name} is not a readable JSON key; download the "
-                                   "service account's key again (Keys → Add key → JSON).",
-                                   detail=type(exc).__name__) from None
-        if not isinstance(info, dict) or info.get("type") != "service_account":
-            raise IntegrationError(ErrorKind.INVALID_AUTH,
-                                   f"{path.name} is not a service-account key; create one under "
-                                   "IAM & Admin → Service accounts → Keys → Add key → JSON.")
-        return info
-
     def _http(self, policy: RetryPolicy) -> HttpClient:
         if self._client is None:
             self._client = HttpClient(timeout=self.timeout, policy=policy)
         self._client.policy = policy
         return self._client
 
-    def _token(self, client: HttpClient) -> str:
-        """A valid access token (exchanged once, refreshed when it expires)."""
-        from google.auth import exceptions
-        from google.oauth2 import service_account
-
-        if self._credentials is None:
-            info = self._key_info()
-            try:
-                self._credentials = service_account.Credentials.from_service_account_info(
-                    info, scopes=list(SCOPES))
-            except (ValueError, KeyError) as exc:
-                raise IntegrationError(ErrorKind.INVALID_AUTH,
-                                       "The key file is incomplete or its private key is damaged; "
-                                       "download a new JSON key.", detail=str(exc)) from None
-            client.secrets.append(str(info.get("private_key") or ""))
-        credentials = self._credentials
-        if not credentials.valid:
-            try:
-                credentials.refresh(_HttpClientTransport(client))
-            except exceptions.RefreshError as exc:
-                answer = exc.args[1] if len(exc.args) > 1 else None
-                detail = str(exc.args[0]) if exc.args else ""
-                if isinstance(answer, dict) and answer.get("error") in _OAUTH_REFUSALS:
-                    raise IntegrationError(
-                        ErrorKind.INVALID_AUTH,
-                        "Google rejected the service-account key (it may have been deleted or "
-                        "rotated); create a new JSON key and choose it here.",
-                        detail=detail) from None
-                raise IntegrationError(
-                    ErrorKind.UNKNOWN,
-                    "The key file's token address did not answer like Google; download the key "
-                    "again.", detail=detail) from None
-            except exceptions.TransportError as exc:
-                raise IntegrationError(ErrorKind.CANNOT_CONNECT, detail=str(exc)) from None
-            client.secrets.append(credentials.token)
-        return credentials.token
-
     @property
     def service_account_email(self) -> str:
-        try:
-            return str(self._key_info().get("client_email") or "the service account")
-        except IntegrationError:
-            return "the service account"
+        return self._account.email
 
     def _call(self, method: str, path: str, *, policy: RetryPolicy,
               ok: tuple[int, ...] = (200, 204), **kwargs: Any) -> Any:
         client = self._http(policy)
-        headers = {"Authorization": f"Bearer {self._token(client)}"}
+        headers = {"Authorization": f"Bearer {self._account.token(client)}"}
         response = client.request(
             method, f"{self.api_url}{path}", ok={*ok, 403, 404}, headers=headers,
             hints={401: (ErrorKind.INVALID_AUTH, "Google did not accept the access token; test "

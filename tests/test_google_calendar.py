@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from integrations._google_auth import forget_tokens
 from integrations.capabilities import InterviewEvent
 from integrations.errors import ErrorKind, IntegrationError
 from integrations.google_calendar import GoogleCalendarIntegration, google_event_id
@@ -17,6 +18,14 @@ from tests.fakes.loopback import LoopbackServer, Reply, refused_url
 
 CALENDAR = "me@example.com"
 BERLIN = ZoneInfo("Europe/Berlin")
+
+
+@pytest.fixture(autouse=True)
+def fresh_tokens():
+    """Tokens are cached per key across instances (as in the app); each test starts clean."""
+    forget_tokens()
+    yield
+    forget_tokens()
 
 
 @pytest.fixture
