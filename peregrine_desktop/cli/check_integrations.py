@@ -11,6 +11,7 @@ import contextlib
 import logging
 import re
 import sys
+import textwrap
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -257,8 +258,10 @@ def render(reports: Sequence[Report]) -> str:
         if report.source and not report.ok:
             lines.append(f"      file: {report.source}")
         for problem in report.problems:
-            lines.append(f"      - {problem.what}")
-            lines.append(f"        fix: {problem.fix}")
+            lines += textwrap.wrap(problem.what, 100, initial_indent="      - ",
+                                   subsequent_indent="        ", break_on_hyphens=False)
+            lines += textwrap.wrap(problem.fix, 100, initial_indent="        fix: ",
+                                   subsequent_indent="             ", break_on_hyphens=False)
     failed = sum(not r.ok for r in reports)
     lines.append("")
     lines.append(f"Checked {len(reports)} integration{'s' * (len(reports) != 1)}: "

@@ -478,9 +478,7 @@ def run(argv: Sequence[str], ask: Ask | None = None) -> int:
     args = build_parser().parse_args(list(argv))
     from peregrine_desktop import paths
 
-    if args.config_dir is not None:
-        paths.set_overrides(config_dir=args.config_dir)
-    config_dir = paths.config_dir()
+    config_dir = args.config_dir if args.config_dir is not None else paths.config_dir()
     if ask is not None and not args.no_input:
         ask_missing(args, ask)
     label = args.label or args.name.replace("_", " ").title()
