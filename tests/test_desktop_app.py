@@ -281,3 +281,15 @@ def test_empty_main_window_says_what_to_do_next_without_clipping(qtbot, config_d
                 if "import a CSV file" in label.text())
     assert body.isVisible()
     assert body.height() >= body.heightForWidth(body.width()), "the text is cut off"
+
+
+def test_self_check_fails_when_keyrings_backends_were_not_bundled(monkeypatch):
+    """What a frozen app without keyring's metadata sees: no entry points, so only "fail"."""
+    pytest.importorskip("keyring")
+    import importlib.metadata
+
+    from peregrine_desktop import self_check
+
+    monkeypatch.setattr(importlib.metadata, "entry_points", lambda **_kw: [])
+    with pytest.raises(self_check.CheckFailed, match="backends are not"):
+        self_check.check_keyring()
