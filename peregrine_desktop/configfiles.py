@@ -86,6 +86,9 @@ def read_yaml_mapping(path: Path) -> dict[str, Any]:
         mark = getattr(exc, "problem_mark", None)
         where = f" near line {mark.line + 1}" if mark is not None else ""
         raise ConfigFileError(path, f"the file is not valid YAML{where}.") from None
+    except RecursionError:  # thousands of nested brackets: damaged, or made to crash us
+        raise ConfigFileError(path, "the file is nested too deeply to be settings; it may be "
+                                    "damaged.") from None
     if data is None:
         return {}
     if not isinstance(data, dict):
