@@ -55,7 +55,7 @@ class SyncReport:
 
     def summary_line(self) -> str:
         """One line for people: "3 created · 1 updated · 996 unchanged · 0 failed"."""
-        verbs = (("would be created", "would be updated", "unchanged", "failed")
+        verbs = (("to create", "to update", "unchanged", "failed")
                  if self.dry_run else ("created", "updated", "unchanged", "failed"))
         counts = self.counts.values()
         line = " · ".join(f"{n} {verb}" for n, verb in zip(counts, verbs))

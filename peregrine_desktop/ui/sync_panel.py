@@ -1,0 +1,487 @@
+"""SyncPanel: "Sync now" for every connected job tracker, with progress, cancel and a summary.
+
+Each tracker syncs on the worker pool (one task each, side by side) with its own progress bar and
+Cancel button; the summary then lists per tracker what was created, updated, left unchanged and
+what failed — with the reason next to each failed job.  "Preview changes" runs the same
+comparison without writing anything.  The stages that sync and the automatic mode (a debounced
+background sync of the jobs just edited) are chosen here and kept in ``sync.yaml``.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import (QCheckBox, QDialog, QDialogButtonBox, QFrame, QGridLayout,
+                               QGroupBox, QHBoxLayout, QHeaderView, QLabel, QProgressBar,
+                               QPushButton, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
+
+import integrations
+from integrations.base import IntegrationBase
+from integrations.capabilities import JobSync, capabilities_of
+from peregrine_desktop.configfiles import ConfigFileError
+from peregrine_desktop.jobs import statuses as pipeline
+from peregrine_desktop.jobs.store import JobStore
+from peregrine_desktop.sync.engine import SyncEngine
+from peregrine_desktop.sync.report import SyncReport
+from peregrine_desktop.sync.settings import SyncSettings
+from peregrine_desktop.sync.state import LastRun, SyncState
+from peregrine_desktop.tiers import can_use, locked_reason, tier_allows
+from peregrine_desktop.workers import TaskRunner
+
+log = logging.getLogger(__name__)
+
+JobsLoader = Callable[[], list[dict]]
+MUTED = "color: palette(placeholder-text);"
+ERROR = "color: #c62828;"
+WARNING = "color: #a15c00;"
+
+
+def run_sync(cls: type[IntegrationBase], config: dict, store: JobStore, statuses: list[str],
+             jobs: list[dict], dry_run: bool, cancel: threading.Event,
+             progress: Callable[[int, int], None] | None = None) -> SyncReport:
+    """One tracker's whole sync, as one call for a worker thread.  Never raises."""
+    state = SyncState(store)
+    integration = cls()
+    report = SyncReport(cls.name, cls.label, dry_run=dry_run)
+    try:
+        if not integration.connect(dict(config)):
+            report.error = ("Some required settings are missing; complete them in Settings → "
+                            "Integrations.")
+            report.finished_at = datetime.now()
+            return report
+        return SyncEngine(state, statuses).run(integration, jobs, dry_run=dry_run,
+                                               progress=progress, cancel=cancel)
+    except Exception as exc:  # noqa: BLE001 - a plugin's bug becomes a line in the summary
+        log.exception("%s: sync failed", cls.name)
+        report.error = f"The sync stopped unexpectedly ({type(exc).__name__}); see the log."
+        report.finished_at = datetime.now()
+        return report
+
+
+def last_run_text(run: LastRun | None) -> str:
+    if run is None:
+        return "Never synced"
+    when = run.finished_at
+    stamp = f"{when:%H:%M}" if when.date() == datetime.now().date() else f"{when:%d %b %H:%M}"
+    counts = (f"{run.created} created · {run.updated} updated · {run.unchanged} unchanged · "
+              f"{run.failed} failed")
+    if run.error:
+        return f"Last synced {stamp}: {counts} — {run.error}"
+    return f"Last synced {stamp}: {counts}" + (" (cancelled)" if run.cancelled else "")
+
+
+class TrackerRow(QFrame):
+    """One tracker: name, last-synced line, progress bar and Cancel while it runs."""
+
+    def __init__(self, cls: type[IntegrationBase], locked: str, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.cls, self.name = cls, cls.name
+        self.setObjectName("trackerRow")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.setAccessibleName(f"{cls.label} sync")
+        grid = QGridLayout(self)
+        grid.setContentsMargins(12, 8, 12, 8)
+        grid.setHorizontalSpacing(10)
+        grid.setVerticalSpacing(4)
+        self.title = QLabel(f"<b>{cls.label}</b>", self)
+        grid.addWidget(self.title, 0, 0)
+        self.status = QLabel(locked or "Never synced", self)
+        self.status.setObjectName("lastSynced")
+        self.status.setWordWrap(True)
+        self.status.setStyleSheet(MUTED)
+        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        grid.addWidget(self.status, 1, 0, 1, 3)
+        self.progress = QProgressBar(self)
+        self.progress.setAccessibleName(f"{cls.label} progress")
+        self.progress.setTextVisible(True)
+        self.progress.setFormat("%v of %m jobs")
+        self.progress.setMinimumWidth(180)
+        self.progress.hide()
+        grid.addWidget(self.progress, 0, 1)
+        self.cancel_button = QPushButton("Cancel", self)
+        self.cancel_button.setAccessibleName(f"Cancel {cls.label} sync")
+        self.cancel_button.setAutoDefault(False)
+        self.cancel_button.hide()
+        grid.addWidget(self.cancel_button, 0, 2)
+        grid.setColumnStretch(0, 1)
+        self.locked = bool(locked)
+        self.setEnabled(not self.locked)
+
+    def start(self) -> None:
+        self.progress.setRange(0, 0)     # busy until the first count arrives
+        self.progress.show()
+        self.cancel_button.setEnabled(True)
+        self.cancel_button.setText("Cancel")
+        self.cancel_button.show()
+        self.status.setText("Syncing…")
+
+    def advance(self, done: int, total: int) -> None:
+        self.progress.setRange(0, max(1, total))
+        self.progress.setValue(done)
+
+    def cancelling(self) -> None:
+        self.cancel_button.setEnabled(False)
+        self.cancel_button.setText("Cancelling…")
+
+    def finish(self, text: str, stopped: bool, some_failed: bool) -> None:
+        self.progress.hide()
+        self.cancel_button.hide()
+        self.status.setText(text)
+        self.status.setStyleSheet(ERROR if stopped else WARNING if some_failed else MUTED)
+
+
+class SyncPanel(QWidget):
+    """The sync controls; put it in the main window or open it as :class:`SyncDialog`."""
+
+    sync_started = Signal(bool)          # dry run?
+    sync_finished = Signal(object)       # list[SyncReport]
+
+    def __init__(self, store: JobStore, config_dir: Path, tier: str, *,
+                 load_jobs: JobsLoader | None = None, repository: Any = None,
+                 registry: Mapping[str, type[IntegrationBase]] | None = None,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.store, self.config_dir, self.tier = store, Path(config_dir), tier
+        self.repository = repository
+        self.load_jobs: JobsLoader = load_jobs or (
+            lambda: repository.list_jobs(with_history=False))
+        self.registry = registry if registry is not None else integrations.REGISTRY
+        self.settings = SyncSettings.load(self.config_dir)
+        self.state = SyncState(store)
+        self.runner = TaskRunner(self)
+        self.rows: dict[str, TrackerRow] = {}
+        self.reports: dict[str, SyncReport] = {}
+        self._cancels: dict[str, threading.Event] = {}
+        self._dry_run = False
+        self._edited: set[int] = set()
+        self._auto_pending = False
+        self.auto_timer = QTimer(self)
+        self.auto_timer.setSingleShot(True)
+        self.auto_timer.timeout.connect(self._auto_sync)
+        self._build()
+        if repository is not None:
+            repository.job_added.connect(lambda job: self._on_edited(job))
+            repository.job_changed.connect(lambda new, old: self._on_edited(new, old))
+            repository.job_removed.connect(lambda job: self.state.forget_job(int(job["id"])))
+
+    # -- construction -----------------------------------------------------------------------------
+    def _build(self) -> None:
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(12, 12, 12, 12)
+        layout.setSpacing(10)
+
+        head = QHBoxLayout()
+        title = QLabel("<h3 style='margin:0'>Sync to your trackers</h3>", self)
+        head.addWidget(title, 1)
+        self.preview_button = QPushButton("&Preview changes", self)
+        self.preview_button.setToolTip("List what a sync would create or update, writing nothing")
+        self.preview_button.setAutoDefault(False)
+        self.preview_button.clicked.connect(lambda: self.start_sync(dry_run=True))
+        head.addWidget(self.preview_button)
+        self.sync_button = QPushButton("&Sync now", self)
+        self.sync_button.setDefault(True)
+        self.sync_button.clicked.connect(lambda: self.start_sync(dry_run=False))
+        head.addWidget(self.sync_button)
+        layout.addLayout(head)
+
+        self.rows_box = QVBoxLayout()
+        self.rows_box.setSpacing(6)
+        layout.addLayout(self.rows_box)
+        self.empty = QLabel("No job tracker is connected. Connect Notion, Airtable or Google "
+                            "Sheets in Settings → Integrations, then sync here.", self)
+        self.empty.setWordWrap(True)
+        self.empty.setStyleSheet(MUTED)
+        layout.addWidget(self.empty)
+
+        options = QGroupBox("What syncs", self)
+        grid = QGridLayout(options)
+        grid.setHorizontalSpacing(14)
+        grid.setVerticalSpacing(4)
+        grid.addWidget(QLabel("Jobs in these stages:", options), 0, 0, 1, 4)
+        self.status_boxes: dict[str, QCheckBox] = {}
+        for index, status in enumerate(pipeline.STATUSES):
+            box = QCheckBox(pipeline.label(status), options)
+            box.setChecked(status in self.settings.statuses)
+            box.toggled.connect(self._save_settings)
+            self.status_boxes[status] = box
+            grid.addWidget(box, 1 + index // 4, index % 4)
+        note = QLabel("Jobs synced before are kept up to date in any stage. Syncing never "
+                      "changes a job's stage in Peregrine.", options)
+        note.setWordWrap(True)
+        note.setStyleSheet(MUTED)
+        grid.addWidget(note, 3, 0, 1, 4)
+        self.auto_box = QCheckBox("Sync &automatically a few seconds after I edit a job", options)
+        self.auto_box.setChecked(self.settings.auto_sync)
+        self.auto_box.toggled.connect(self._save_settings)
+        grid.addWidget(self.auto_box, 4, 0, 1, 4)
+        layout.addWidget(options)
+
+        self.summary_title = QLabel("", self)
+        self.summary_title.setObjectName("summaryTitle")
+        self.summary_title.setWordWrap(True)
+        layout.addWidget(self.summary_title)
+        self.summary = QTreeWidget(self)
+        self.summary.setObjectName("syncSummary")
+        self.summary.setColumnCount(2)
+        self.summary.setHeaderLabels(["Job", "Result"])
+        self.summary.setRootIsDecorated(True)
+        self.summary.setUniformRowHeights(True)
+        self.summary.setAlternatingRowColors(True)
+        self.summary.header().setStretchLastSection(True)
+        self.summary.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
+        self.summary.setColumnWidth(0, 300)
+        self.summary.hide()
+        layout.addWidget(self.summary, 1)
+        self.refresh()
+
+    def trackers(self) -> list[type[IntegrationBase]]:
+        """Configured integrations that sync jobs, in label order."""
+        found = []
+        for cls in self.registry.values():
+            if JobSync not in capabilities_of(cls):
+                continue
+            try:
+                if cls.is_configured(self.config_dir):
+                    found.append(cls)
+            except OSError:
+                continue
+        return sorted(found, key=lambda c: c.label.lower())
+
+    def locked_reason(self, cls: type[IntegrationBase]) -> str:
+        if not tier_allows(self.tier, cls.tier):
+            return f"{locked_reason(cls.tier)} — change your plan in Settings → Plan."
+        if not can_use(self.tier, f"{cls.name}_sync"):
+            return "Syncing needs a higher plan; change it in Settings → Plan."
+        return ""
+
+    def refresh(self) -> None:
+        """Rebuild the tracker rows (after a connection was added or removed, or a plan change)."""
+        if self.is_running():
+            return
+        for row in self.rows.values():
+            row.setParent(None)
+            row.deleteLater()
+        self.rows.clear()
+        for cls in self.trackers():
+            locked = self.locked_reason(cls)
+            row = TrackerRow(cls, locked, self)
+            if not locked:
+                row.status.setText(last_run_text(self.state.last_run(cls.name)))
+            row.cancel_button.clicked.connect(lambda _c=False, n=cls.name: self.cancel(n))
+            self.rows[cls.name] = row
+            self.rows_box.addWidget(row)
+        self.empty.setVisible(not self.rows)
+        auto_allowed = can_use(self.tier, "auto_sync")
+        self.auto_box.setEnabled(auto_allowed)
+        self.auto_box.setToolTip("" if auto_allowed else
+                                 "Automatic sync needs a Paid plan; change it in Settings → Plan.")
+        self._update_buttons()
+
+    def set_tier(self, tier: str) -> None:
+        self.tier = tier
+        self.refresh()
+
+    # -- settings ---------------------------------------------------------------------------------
+    def chosen_statuses(self) -> list[str]:
+        return [s for s, box in self.status_boxes.items() if box.isChecked()]
+
+    def _save_settings(self) -> None:
+        self.settings.statuses = self.chosen_statuses()
+        self.settings.auto_sync = self.auto_box.isChecked()
+        try:
+            self.settings.save(self.config_dir)
+        except OSError as exc:
+            self.summary_title.setText(f"Your sync choices could not be saved ({exc.strerror}); "
+                                       f"check that {self.config_dir} is writable.")
+            self.summary_title.setStyleSheet(ERROR)
+
+    # -- running ----------------------------------------------------------------------------------
+    def is_running(self) -> bool:
+        return any(self.runner.is_running(name) for name in self.rows)
+
+    def _runnable(self) -> list[TrackerRow]:
+        return [row for row in self.rows.values() if not row.locked]
+
+    def _update_buttons(self) -> None:
+        idle = not self.is_running() and bool(self._runnable())
+        self.sync_button.setEnabled(idle)
+        self.preview_button.setEnabled(idle)
+        self.sync_button.setText("Syncing…" if self.is_running() else "&Sync now")
+
+    def start_sync(self, dry_run: bool = False, only_ids: set[int] | None = None) -> int:
+        """Sync (or preview) every connected tracker; returns how many started."""
+        if self.is_running():
+            return 0
+        rows = self._runnable()
+        if not rows:
+            return 0
+        jobs = self.load_jobs()
+        if only_ids is not None:
+            jobs = [job for job in jobs if int(job["id"]) in only_ids]
+        self._dry_run = dry_run
+        self.reports.clear()
+        self.summary.clear()
+        self.summary.hide()
+        self.summary_title.setText("Comparing with your trackers…" if dry_run else "Syncing…")
+        self.summary_title.setStyleSheet("")
+        statuses = self.chosen_statuses()
+        started = 0
+        for row in rows:
+            try:
+                config = row.cls.load_config(self.config_dir)
+            except ConfigFileError as exc:
+                self._finished(row.name, SyncReport(row.name, row.cls.label, dry_run=dry_run,
+                                                    error=f"Its settings file is damaged: "
+                                                          f"{exc.problem}"))
+                continue
+            cancel = threading.Event()
+            self._cancels[row.name] = cancel
+            row.start()
+            self.runner.start(
+                run_sync, row.cls, config, self.store, statuses, jobs, dry_run, cancel,
+                key=row.name,
+                on_success=lambda report, n=row.name: self._finished(n, report),
+                on_failure=lambda exc, n=row.name, label=row.cls.label: self._finished(
+                    n, SyncReport(n, label, dry_run=dry_run,
+                                  error=f"The sync stopped unexpectedly ({type(exc).__name__}).")),
+                on_progress=lambda done, total, r=row: r.advance(done, total))
+            started += 1
+        self._update_buttons()
+        if started:
+            self.sync_started.emit(dry_run)
+        return started
+
+    def cancel(self, name: str) -> None:
+        event = self._cancels.get(name)
+        if event is not None and self.runner.is_running(name):
+            event.set()
+            self.rows[name].cancelling()
+
+    def cancel_all(self) -> None:
+        for name in list(self._cancels):
+            self.cancel(name)
+
+    def _finished(self, name: str, report: SyncReport) -> None:
+        self._cancels.pop(name, None)
+        self.reports[name] = report
+        row = self.rows.get(name)
+        if row is not None:
+            if report.dry_run:
+                row.finish(f"{last_run_text(self.state.last_run(name))}\n"
+                           f"Preview: {report.summary_line()}", bool(report.error),
+                           bool(report.failed))
+            else:
+                text = last_run_text(self.state.last_run(name))
+                row.finish(text, bool(report.error), bool(report.failed))
+        self._update_buttons()
+        if not self.is_running():
+            self._show_summary()
+            self.sync_finished.emit(list(self.reports.values()))
+            if self._auto_pending:
+                self._auto_pending = False
+                self.auto_timer.start(0)
+
+    # -- the summary --------------------------------------------------------------------------------
+    def _show_summary(self) -> None:
+        reports = sorted(self.reports.values(), key=lambda r: r.label.lower())
+        dry = any(r.dry_run for r in reports)
+        problems = sum(len(r.failed) for r in reports)
+        if dry:
+            changes = sum(r.writes for r in reports)
+            self.summary_title.setText(
+                "<b>Preview</b> — nothing was written. " +
+                (f"A sync would create or update {changes} record{'s' if changes != 1 else ''}."
+                 if changes else "Everything is up to date."))
+        else:
+            self.summary_title.setText(
+                "<b>Sync finished</b>" + (f" — {problems} job{'s' if problems != 1 else ''} "
+                                          f"could not be synced; the reasons are below."
+                                          if problems else "."))
+        self.summary_title.setStyleSheet("")
+        self.summary.clear()
+        for report in reports:
+            top = QTreeWidgetItem([report.label, report.summary_line()])
+            font = top.font(0)
+            font.setBold(True)
+            top.setFont(0, font)
+            if report.error:
+                top.setText(1, f"{report.summary_line()} — {report.error}")
+                top.setForeground(1, Qt.GlobalColor.darkRed)
+            self.summary.addTopLevelItem(top)
+            for failed in report.failed:
+                child = QTreeWidgetItem([failed.title, f"Failed: {failed.reason}"])
+                child.setForeground(1, Qt.GlobalColor.darkRed)
+                child.setToolTip(1, failed.reason)
+                top.addChild(child)
+            verbs = ("Would create", "Would update") if report.dry_run else ("Created",
+                                                                              "Updated")
+            for verb, ids in zip(verbs, (report.created, report.updated)):
+                if not ids:
+                    continue
+                group = QTreeWidgetItem([f"{verb} ({len(ids)})", ""])
+                top.addChild(group)
+                for job_id in ids:
+                    group.addChild(QTreeWidgetItem([report.title_of(job_id), verb]))
+                group.setExpanded(report.dry_run and len(ids) <= 50)
+            top.setExpanded(bool(report.failed) or report.dry_run)
+        self.summary.setVisible(bool(reports))
+
+    def summary_lines(self) -> list[str]:
+        """The summary as visible text, row by row (what a person reads)."""
+        lines: list[str] = []
+
+        def walk(item: QTreeWidgetItem, depth: int) -> None:
+            lines.append("  " * depth + f"{item.text(0)}: {item.text(1)}".rstrip(": "))
+            for j in range(item.childCount()):
+                walk(item.child(j), depth + 1)
+
+        for i in range(self.summary.topLevelItemCount()):
+            walk(self.summary.topLevelItem(i), 0)
+        return lines
+
+    # -- automatic mode -----------------------------------------------------------------------------
+    def _on_edited(self, job: dict, old: dict | None = None) -> None:
+        if not (self.auto_box.isChecked() and self.auto_box.isEnabled()) \
+                or not isinstance(job, dict) or "id" not in job:
+            return
+        if old is not None and {k: v for k, v in job.items() if k != "updated_at"} == \
+                {k: v for k, v in old.items() if k != "updated_at"}:
+            return
+        self._edited.add(int(job["id"]))
+        self.auto_timer.start(int(self.settings.auto_delay * 1000))   # restarts: debounced
+
+    def _auto_sync(self) -> None:
+        if not self._edited or not self.auto_box.isChecked():
+            return
+        if self.is_running():
+            self._auto_pending = True
+            return
+        ids, self._edited = self._edited, set()
+        self.start_sync(dry_run=False, only_ids=ids)
+
+
+class SyncDialog(QDialog):
+    """The panel as a window of its own (Sync → Sync now…)."""
+
+    def __init__(self, store: JobStore, config_dir: Path, tier: str, *,
+                 load_jobs: JobsLoader | None = None, repository: Any = None,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Sync")
+        self.resize(760, 640)
+        layout = QVBoxLayout(self)
+        self.panel = SyncPanel(store, config_dir, tier, load_jobs=load_jobs,
+                               repository=repository, parent=self)
+        layout.addWidget(self.panel, 1)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+
+    def reject(self) -> None:
+        self.panel.cancel_all()     # closing stops the syncs at the next job
+        super().reject()
