@@ -77,8 +77,8 @@ class DiscordIntegration(IntegrationBase, Notifications):
             "type": "password",
             "placeholder": "https://discord.com/api/webhooks/…/…",
             "required": True,
-            "help": "In Discord: Server Settings → Integrations → Webhooks → New Webhook, pick "
-                    "the channel, then Copy Webhook URL.",
+            "help": "In Discord: Server Settings → Integrations → Webhooks → New Webhook, "
+                    "pick the channel, then Copy Webhook URL.",
         }]
 
     def connect(self, config: dict) -> bool:

@@ -86,8 +86,8 @@ class HomeAssistantIntegration(IntegrationBase, Notifications):
              "help": "The address you open Home Assistant at in your browser."},
             {"key": "token", "label": "Long-lived access token", "type": "password",
              "placeholder": "eyJhbGciOi…", "required": True,
-             "help": "In Home Assistant: your profile → Security → Long-lived access tokens → "
-                     "Create token."},
+             "help": "In Home Assistant: your profile → Security → Long-lived access "
+                     "tokens → Create token."},
             {"key": "notify_service", "label": "Notify service", "type": "text",
              "placeholder": "mobile_app_pixel_7", "required": True,
              "help": "The part after “notify.”: mobile_app_<your phone> for the companion app, "

@@ -10,7 +10,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
 
@@ -181,56 +181,65 @@ def web_page_at(path: str) -> Callable[[Rig], str]:
     return serve
 
 
+class Failure(NamedTuple):
+    """A documented failure: how the emulator is set up, the category, the fix the user reads."""
+
+    service: str
+    what: str
+    setup: Callable[[Rig], dict]
+    kind: str
+    fix: str
+
+
 FAILURES = [
-    # service, what went wrong (test id), set-up, category, words of the fix the user reads
-    ("slack", "secret part of the URL mistyped", wrong_secret,
-     "invalid_auth", "copy the whole URL again"),
-    ("slack", "blocked by a workspace admin", slack_state("prohibited"),
-     "invalid_auth", "workspace admin has blocked this webhook"),
-    ("slack", "webhook revoked", slack_state("revoked"),
-     "not_found", "revoked or disabled; create a new incoming webhook"),
-    ("slack", "channel deleted", slack_state("channel_deleted"),
-     "not_found", "channel was deleted; create a new incoming webhook"),
-    ("slack", "channel archived", slack_state("archived"),
-     "not_found", "archived; unarchive it in Slack"),
-    ("slack", "not a web address", lambda rig: {"webhook_url": "hooks.slack.com/services/T/B/X"},
-     "cannot_connect", "it starts with https://hooks.slack.com/services/"),
-    ("discord", "webhook token mistyped", wrong_secret,
-     "invalid_auth", "rejected the webhook's token; copy the whole webhook URL again"),
-    ("discord", "webhook deleted", discord_deleted,
-     "not_found", "the webhook was deleted; create one under Server Settings"),
-    ("discord", "a web page instead of a webhook",
-     lambda rig: {"webhook_url": web_page_at("/welcome")(rig) + "/welcome"},
-     "not_found", "not as a Discord webhook"),
-    ("homeassistant", "token wrong", wrong_secret,
-     "invalid_auth", "create a long-lived access token under your HA profile → Security"),
-    ("homeassistant", "this computer is IP-banned", ha_banned,
-     "invalid_auth", "remove its address from ip_bans.yaml"),
-    ("homeassistant", "notify service does not exist",
-     lambda rig: {**rig.good, "notify_service": "mobile_app_old_phone"},
-     "not_found", "no notify.mobile_app_old_phone; enter one it has, such as "
-                  "mobile_app_pixel_7, persistent_notification"),
-    ("homeassistant", "a web page instead of Home Assistant",
-     lambda rig: {**rig.good, "base_url": web_page_at("/router/api/")(rig) + "/router"},
-     "not_found", "enter the address you open Home Assistant at"),
+    Failure("slack", "secret part of the URL mistyped", wrong_secret,
+            "invalid_auth", "copy the whole URL again"),
+    Failure("slack", "blocked by a workspace admin", slack_state("prohibited"),
+            "invalid_auth", "workspace admin has blocked this webhook"),
+    Failure("slack", "webhook revoked", slack_state("revoked"),
+            "not_found", "revoked or disabled; create a new incoming webhook"),
+    Failure("slack", "channel deleted", slack_state("channel_deleted"),
+            "not_found", "channel was deleted; create a new incoming webhook"),
+    Failure("slack", "channel archived", slack_state("archived"),
+            "not_found", "archived; unarchive it in Slack"),
+    Failure("slack", "not a web address",
+            lambda rig: {"webhook_url": "hooks.slack.com/services/T/B/X"},
+            "cannot_connect", "it starts with https://hooks.slack.com/services/"),
+    Failure("discord", "webhook token mistyped", wrong_secret,
+            "invalid_auth", "rejected the webhook's token; copy the whole webhook URL again"),
+    Failure("discord", "webhook deleted", discord_deleted,
+            "not_found", "the webhook was deleted; create one under Server Settings"),
+    Failure("discord", "a web page instead of a webhook",
+            lambda rig: {"webhook_url": web_page_at("/welcome")(rig) + "/welcome"},
+            "not_found", "not as a Discord webhook"),
+    Failure("homeassistant", "token wrong", wrong_secret,
+            "invalid_auth", "create a long-lived access token under your HA profile → Security"),
+    Failure("homeassistant", "this computer is IP-banned", ha_banned,
+            "invalid_auth", "remove its address from ip_bans.yaml"),
+    Failure("homeassistant", "notify service does not exist",
+            lambda rig: {**rig.good, "notify_service": "mobile_app_old_phone"},
+            "not_found", "no notify.mobile_app_old_phone; enter one it has, such as "
+                         "mobile_app_pixel_7, persistent_notification"),
+    Failure("homeassistant", "a web page instead of Home Assistant",
+            lambda rig: {**rig.good, "base_url": web_page_at("/router/api/")(rig) + "/router"},
+            "not_found", "enter the address you open Home Assistant at"),
 ]
 
 
-@pytest.mark.parametrize("service,setup,kind,fix",
-                         [f[:1] + f[2:] for f in FAILURES], ids=[f[1] for f in FAILURES])
-def test_failure_names_its_category_and_fix(server, service, setup, kind, fix):
-    rig = RIGS[service](server)
-    integration = rig.connect(setup(rig))
+@pytest.mark.parametrize("failure", FAILURES, ids=[f.what for f in FAILURES])
+def test_failure_names_its_category_and_fix(server, failure):
+    rig = RIGS[failure.service](server)
+    integration = rig.connect(failure.setup(rig))
 
     result = integration.check()
-    assert (result.kind.value, fix in result.hint) == (kind, True), result.message
+    assert (result.kind.value, failure.fix in result.hint) == (failure.kind, True), result.message
     paths = [r.path for r in server.requests]
     assert len(paths) == len(set(paths)), "the connection test tries each call once"
     assert integration.test() is False
 
     with pytest.raises(IntegrationError) as raised:
         integration.notify(MESSAGE)
-    assert raised.value.kind.value == kind
+    assert raised.value.kind.value == failure.kind
     assert rig.delivered == []
 
 

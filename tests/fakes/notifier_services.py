@@ -1,11 +1,11 @@
 """Emulators of Slack incoming webhooks, Discord webhooks and Home Assistant's REST API.
 
 Each function registers routes on a :class:`~tests.fakes.loopback.LoopbackServer` that answer as
-the service documents (status codes, body shapes, text/plain vs JSON errors; the sections on
-Slack, Discord and Home Assistant of the team's API contract notes) and returns a small state object: ``delivered`` holds every
-message the service accepted, and attributes switch the service into its documented failure
-states (revoked hook, archived channel, deleted webhook, IP ban...).  Transient faults (429,
-5xx, slow answers) are injected with ``server.inject``.
+the service documents (status codes, body shapes, text/plain vs JSON errors; see the Slack,
+Discord and Home Assistant sections of the team's API contract notes) and returns a small state
+object: ``delivered`` holds every message the service accepted, and attributes switch the
+service into its documented failure states (revoked hook, archived channel, deleted webhook, IP
+ban...).  Transient faults (429, 5xx, slow answers) are injected with ``server.inject``.
 """
 from __future__ import annotations
 
