@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from peregrine_desktop import APP_NAME, ORG_NAME
+from peregrine_desktop import APP_NAME
 
 _overrides: dict[str, Path] = {}
 
@@ -24,13 +24,16 @@ def set_overrides(config_dir: str | os.PathLike | None = None,
 
 
 def _standard(kind: str) -> Path:
-    from PySide6.QtCore import QCoreApplication, QStandardPaths
+    """The platform's folder for us: ``<generic config|data>/Peregrine``.
 
-    QCoreApplication.setOrganizationName(ORG_NAME)
-    QCoreApplication.setApplicationName(APP_NAME)
-    location = (QStandardPaths.StandardLocation.AppConfigLocation if kind == "config"
-                else QStandardPaths.StandardLocation.AppDataLocation)
-    return Path(QStandardPaths.writableLocation(location))
+    Qt's AppConfigLocation would nest organisation and application (``Peregrine/Peregrine``), so
+    the generic location is used with one folder of our own.
+    """
+    from PySide6.QtCore import QStandardPaths
+
+    location = (QStandardPaths.StandardLocation.GenericConfigLocation if kind == "config"
+                else QStandardPaths.StandardLocation.GenericDataLocation)
+    return Path(QStandardPaths.writableLocation(location)) / APP_NAME
 
 
 def config_dir() -> Path:

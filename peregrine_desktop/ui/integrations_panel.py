@@ -25,7 +25,7 @@ class IntegrationsPanel(QWidget):
         self.tier = tier
         self._pending: set[str] = set()
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setContentsMargins(8, 8, 8, 0)
         layout.setSpacing(8)
 
         top = QHBoxLayout()
