@@ -731,3 +731,22 @@ class GoogleService:
         while row and row[-1] in ("", None):
             row.pop()
         return row
+
+
+# ================================================================================================
+# Jobs for the tests
+# ================================================================================================
+TITLES = ("Senior Python Engineer", "Site Reliability Engineer", "Data Platform Lead",
+          "Backend Developer", "Staff Engineer, Payments")
+COMPANIES = ("ACME", "Globex", "Initech", "Umbrella", "Hooli")
+
+
+def add_jobs(store: Any, count: int, status: str = "approved", start: int = 0) -> list[dict]:
+    """``count`` plausible jobs in a real JobStore, all in ``status``."""
+    jobs = [{"title": TITLES[i % len(TITLES)], "company": f"{COMPANIES[i % 5]} {i}",
+             "url": f"https://jobs.example/{i}", "location": "Berlin", "remote": i % 2 == 0,
+             "salary": "€80,000", "notes": "", "date_found": "2026-11-02", "status": status,
+             "source": "linkedin"} for i in range(start, start + count)]
+    report = store.add_many(jobs)
+    assert not report.skipped, report.skipped
+    return store.get_many(report.added_ids)
