@@ -119,12 +119,12 @@ def test_backoff_doubles_and_honours_the_services_wait(outbox, clock):
     dues = []
     for _ in range(4):
         outbox.claim("ping")
-        outbox.record(Attempt(row_id, False, kind=ErrorKind.CANNOT_CONNECT), "Ping")
+        outbox.record(Attempt(row_id, False, kind=ErrorKind.CANNOT_CONNECT))
         dues.append(outbox.next_due_at() - clock.now)
         clock.now = outbox.next_due_at()
     assert dues == [10, 20, 40, 80]
     outbox.claim("ping")
-    outbox.record(Attempt(row_id, False, kind=ErrorKind.RATE_LIMITED, retry_after=300), "Ping")
+    outbox.record(Attempt(row_id, False, kind=ErrorKind.RATE_LIMITED, retry_after=300))
     assert outbox.next_due_at() - clock.now == 300
 
 

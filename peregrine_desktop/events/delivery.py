@@ -72,7 +72,7 @@ def deliver_due(outbox: Outbox, name: str, config_dir: Path,
     if not rows:
         return []
     if cls is None or not cls.is_configured(config_dir):
-        outbox.fail([r["id"] for r in rows], label,
+        outbox.fail([r["id"] for r in rows],
                     f"{label} is no longer connected in Settings → Integrations.")
         return []
     outcomes: list[tuple[dict[str, Any], Attempt]] = []
@@ -95,7 +95,7 @@ def deliver_due(outbox: Outbox, name: str, config_dir: Path,
             log.exception("%s: %s raised", name, row["action"])
             attempt = Attempt(row["id"], False, kind=ErrorKind.UNKNOWN,
                               hint="The integration failed unexpectedly; see the log file.")
-        outbox.record(attempt, label)
+        outbox.record(attempt)
         outcomes.append((row, attempt))
         if not attempt.ok and (attempt.kind in UNREACHABLE or attempt.kind in NEEDS_USER):
             rest = [r["id"] for r in rows[index + 1:]]

@@ -103,6 +103,10 @@ class Attempt:
     retry_after: float | None = None
 
 
+def _sentence_start(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
 def _clock_text(moment: float) -> str:
     return datetime.fromtimestamp(moment).strftime("%H:%M")
 
@@ -206,7 +210,7 @@ class Outbox:
                              "next_attempt_at = MAX(next_attempt_at, ?) WHERE id = ? "
                              "AND state = 'sending'", [(due, i) for i in ids])
 
-    def record(self, attempt: Attempt, service_label: str) -> str:
+    def record(self, attempt: Attempt) -> str:
         """Write an attempt's outcome (and its activity-log line); returns the new state."""
         stamp = utc_now()
         with self.store.transaction() as conn:
@@ -214,14 +218,14 @@ class Outbox:
                                (attempt.outbox_id,)).fetchone()
             if row is None:
                 return FAILED
-            what = row["summary"] or row["action"].replace("_", " ")
+            what = _sentence_start(row["summary"] or row["action"].replace("_", " "))
             attempts = row["attempts"] + 1
             if attempt.ok:
                 conn.execute("UPDATE outbox SET state = 'delivered', attempts = ?, result = ?, "
                              "error_kind = NULL, error = NULL, updated_at = ? WHERE id = ?",
                              (attempts, attempt.result, stamp, row["id"]))
                 self._log(conn, row["integration"], row["job_id"], DELIVERED,
-                          f"{service_label}: {what} — done.")
+                          f"{what} — done.")
                 return DELIVERED
             reason = f"{MESSAGES[attempt.kind]}. {attempt.hint}".strip()
             keep_waiting = attempt.kind in UNREACHABLE or attempt.kind in NEEDS_USER \
@@ -236,17 +240,17 @@ class Outbox:
                              "WHERE id = ?",
                              (attempts, due, attempt.kind.value, reason, stamp, row["id"]))
                 self._log(conn, row["integration"], row["job_id"], WAITING,
-                          f"{service_label}: {what} — not done yet ({reason}) "
+                          f"{what} — not done yet ({reason}) "
                           f"Peregrine tries again at {_clock_text(due)}.")
                 return WAITING
             conn.execute("UPDATE outbox SET state = 'failed', attempts = ?, error_kind = ?, "
                          "error = ?, updated_at = ? WHERE id = ?",
                          (attempts, attempt.kind.value, reason, stamp, row["id"]))
             self._log(conn, row["integration"], row["job_id"], FAILED,
-                      f"{service_label}: {what} — gave up after {attempts} tries ({reason})")
+                      f"{what} — gave up after {attempts} tries ({reason})")
             return FAILED
 
-    def fail(self, ids: Iterable[int], service_label: str, reason: str) -> None:
+    def fail(self, ids: Iterable[int], reason: str) -> None:
         """Give up deliveries that can no longer be made (the service was disconnected)."""
         stamp = utc_now()
         with self.store.transaction() as conn:
@@ -257,7 +261,7 @@ class Outbox:
                 conn.execute("UPDATE outbox SET state = 'failed', error = ?, updated_at = ? "
                              "WHERE id = ?", (reason, stamp, outbox_id))
                 self._log(conn, row["integration"], row["job_id"], FAILED,
-                          f"{service_label}: {row['summary'] or row['action']} — not done: "
+                          f"{_sentence_start(row['summary'] or row['action'])} — not done: "
                           f"{reason}")
 
     def retry_now(self, integration: str | None = None) -> int:

@@ -1,0 +1,129 @@
+"""ActivityLogDialog: what Peregrine sent to which service, what is still waiting and why, in
+plain words — the place a "needs attention" card points to."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QHeaderView, QLabel, QPushButton,
+                               QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
+
+import integrations
+from peregrine_desktop.events.hub import EventHub
+
+OUTCOME_COLOURS = {"failed": "#c62828", "waiting": "#a15c00"}
+OUTCOME_WORDS = {"delivered": "Done", "waiting": "Waiting", "failed": "Failed"}
+
+
+def service_label(name: str) -> str:
+    cls = integrations.REGISTRY.get(name)
+    return cls.label if cls is not None else name.replace("_", " ").title()
+
+
+def local_time(stamp: str) -> str:
+    try:
+        return datetime.fromisoformat(stamp).astimezone().strftime("%d %b %H:%M")
+    except ValueError:
+        return stamp
+
+
+class ActivityLogDialog(QDialog):
+    """Recent deliveries and failures, newest first, with a Retry now button."""
+
+    def __init__(self, hub: EventHub, parent: QWidget | None = None, limit: int = 200) -> None:
+        super().__init__(parent)
+        self.hub = hub
+        self.limit = limit
+        self.setWindowTitle("Activity log")
+        self.resize(900, 420)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(14, 12, 14, 12)
+        layout.setSpacing(8)
+        self.summary = QLabel(self)
+        self.summary.setObjectName("activitySummary")
+        self.summary.setWordWrap(True)
+        layout.addWidget(self.summary)
+        self.entries = QTreeWidget(self)
+        self.entries.setRootIsDecorated(False)
+        self.entries.setAlternatingRowColors(True)
+        self.entries.setHeaderLabels(["When", "Service", "Result", "What happened"])
+        self.entries.setAccessibleName("Recent deliveries")
+        header = self.entries.header()
+        for column in range(3):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        header.setStretchLastSection(True)
+        layout.addWidget(self.entries, 1)
+        self.details = QLabel(self)       # the selected entry in full: long reasons wrap here
+        self.details.setObjectName("activityDetails")
+        self.details.setWordWrap(True)
+        self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout.addWidget(self.details)
+        self.entries.currentItemChanged.connect(self._show_details)
+        self.empty = QLabel("Nothing has been sent yet. Connect a calendar or a notifier in "
+                            "Settings → Integrations, and changes to your jobs show up here.",
+                            self)
+        self.empty.setWordWrap(True)
+        self.empty.setStyleSheet("color: palette(placeholder-text);")
+        layout.addWidget(self.empty)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
+        self.retry_button = QPushButton("&Retry now", self)
+        self.retry_button.setToolTip("Try every waiting delivery again now instead of at its "
+                                     "scheduled time.")
+        buttons.addButton(self.retry_button, QDialogButtonBox.ButtonRole.ActionRole)
+        self.retry_button.clicked.connect(self.retry)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+        hub.outbox_changed.connect(self.refresh)
+        self.refresh()
+
+    def refresh(self) -> None:
+        waiting = self.hub.outbox.waiting_counts()
+        problems = self.hub.outbox.problems()
+        if waiting:
+            parts = []
+            for name, count in sorted(waiting.items()):
+                reason = f" — {problems[name]}" if name in problems else ""
+                parts.append(f"<b>{service_label(name)}</b>: {count} waiting{reason}")
+            self.summary.setText("<br>".join(parts) + "<br>Peregrine keeps trying; "
+                                 "nothing you did in Peregrine is lost.")
+        else:
+            self.summary.setText("Everything was delivered.")
+        self.retry_button.setEnabled(bool(waiting))
+        self.entries.clear()
+        rows = self.hub.outbox.activity(self.limit)
+        for row in rows:
+            item = QTreeWidgetItem([local_time(row["at"]), service_label(row["integration"]),
+                                    OUTCOME_WORDS.get(row["outcome"], row["outcome"]),
+                                    row["message"]])
+            item.setToolTip(3, row["message"])
+            colour = OUTCOME_COLOURS.get(row["outcome"])
+            if colour:
+                item.setForeground(2, QBrush(QColor(colour)))
+            self.entries.addTopLevelItem(item)
+        if rows:
+            self.entries.setCurrentItem(self.entries.topLevelItem(0))
+        self._show_details(self.entries.currentItem())
+        self.entries.setVisible(bool(rows))
+        self.empty.setVisible(not rows)
+
+    def _show_details(self, item: QTreeWidgetItem | None, _previous: object = None) -> None:
+        self.details.setText(f"{item.text(0)} · {item.text(1)}: {item.text(3)}" if item else "")
+        self.details.setVisible(item is not None)
+
+    def retry(self) -> None:
+        self.hub.retry_now()
+        self.refresh()
+
+    def visible_entries(self) -> list[str]:
+        """Each row as a person reads it: "Service · Result · What happened"."""
+        return [" · ".join(self.entries.topLevelItem(i).text(c) for c in (1, 2, 3))
+                for i in range(self.entries.topLevelItemCount())]
+
+    def done(self, result: int) -> None:  # noqa: N802 - Qt override
+        try:
+            self.hub.outbox_changed.disconnect(self.refresh)
+        except (RuntimeError, TypeError):
+            pass
+        super().done(result)
+
