@@ -171,11 +171,18 @@ def decode_csv(data: bytes) -> str:
         return data.decode("cp1252", errors="replace")
 
 
-def _dialect(sample: str) -> type[csv.Dialect] | csv.Dialect:
+class _Excel(csv.excel):
+    delimiter = ","
+
+
+def _dialect(sample: str) -> type[csv.Dialect]:
+    """Excel's quoting with the sniffed delimiter (the sniffer's other guesses are unreliable:
+    it can misread doubled quotes inside a multi-line cell)."""
     try:
-        return csv.Sniffer().sniff(sample, delimiters=",;\t|")
+        delimiter = csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
     except csv.Error:
-        return csv.excel
+        delimiter = ","
+    return type("_Sniffed", (_Excel,), {"delimiter": delimiter})
 
 
 def read_csv(path: str | Path, existing_urls: Iterable[str] = ()) -> ImportPlan:

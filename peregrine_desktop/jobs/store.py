@@ -45,7 +45,7 @@ Migration = str | Callable[[sqlite3.Connection], None]
 MIGRATIONS: list[Migration] = [
     f"""
     CREATE TABLE jobs (
-        id           INTEGER PRIMARY KEY,
+        id           INTEGER PRIMARY KEY AUTOINCREMENT,  -- ids are never reused
         title        TEXT NOT NULL DEFAULT '',
         company      TEXT NOT NULL DEFAULT '',
         url          TEXT,

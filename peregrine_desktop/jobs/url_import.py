@@ -196,7 +196,7 @@ class _TextExtractor(HTMLParser):
     def handle_endtag(self, tag: str) -> None:
         if tag in self.SKIP:
             self._skipping = max(0, self._skipping - 1)
-        elif tag in self.BLOCKS or tag == "li":
+        elif tag in self.BLOCKS:
             self.parts.append("\n")
 
     def handle_data(self, data: str) -> None:
@@ -382,7 +382,7 @@ def _from_page_title(title: str, site_name: str) -> tuple[str, str]:
     title = _TITLE_PREFIXES.sub("", title)
     for separator in (" | ", " – ", " — ", " - "):
         head, sep, tail = title.rpartition(separator)
-        if sep and (tail.strip().lower() == site_name.lower() or not site_name):
+        if sep and site_name and tail.strip().lower() == site_name.lower():
             title = head
             break
     match = re.match(r"^(.+?)\s+(?:at|@)\s+(.+)$", title)

@@ -282,14 +282,16 @@ class JobFilterProxy(QSortFilterProxyModel):
 
     def set_status(self, status: str | None) -> None:
         if status != self._status:
+            self.beginFilterChange()
             self._status = status
-            self.invalidateRowsFilter()
+            self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
 
     def set_text(self, text: str) -> None:
         words = text.casefold().split()
         if words != self._words:
+            self.beginFilterChange()
             self._words = words
-            self.invalidateRowsFilter()
+            self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
 
     def is_filtered(self) -> bool:
         return self._status is not None or bool(self._words)

@@ -70,8 +70,10 @@ class PipelineView(QWidget):
         for signal in (self.model.rowsInserted, self.model.rowsRemoved, self.model.modelReset,
                        self.model.dataChanged):
             signal.connect(self._schedule_counts)
+        # The proxy drops rows before the source does, so both are watched.
         for signal in (self.proxy.rowsInserted, self.proxy.rowsRemoved, self.proxy.modelReset,
-                       self.proxy.layoutChanged):
+                       self.proxy.layoutChanged, self.model.rowsInserted, self.model.rowsRemoved,
+                       self.model.modelReset):
             signal.connect(self._refresh_visibility)
         self._refresh_counts()
         self._refresh_visibility()
@@ -433,7 +435,8 @@ class PipelineView(QWidget):
                                "undone; export a CSV first if you want a copy.")
         box.button(QMessageBox.StandardButton.Yes).setText("Delete")
         box.setDefaultButton(QMessageBox.StandardButton.Cancel)
-        if box.exec() != QMessageBox.StandardButton.Yes:
+        box.exec()
+        if box.standardButton(box.clickedButton()) != QMessageBox.StandardButton.Yes:
             return
         row = self.table.currentIndex().row()
         removed = self.repository.delete_many(ids)
@@ -468,6 +471,8 @@ class PipelineView(QWidget):
         self._open(CsvImportDialog(self.repository, path, parent=self))
 
     def open_csv_export(self) -> None:
+        if self._filter_timer.isActive():     # export exactly what the filter box says
+            self._apply_text()
         description = f" (matching {self._filter_description()})" \
             if self.proxy.is_filtered() else ""
         self._open(CsvExportDialog(self.repository, self.proxy.visible_ids(), description,

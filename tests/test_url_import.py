@@ -1,0 +1,214 @@
+"""Importing a job from its posting's address: pages served on 127.0.0.1, read as a user would."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from peregrine_desktop.jobs.repository import JobRepository
+from peregrine_desktop.jobs.store import JobStore
+from peregrine_desktop.jobs.url_import import (FOUND_IN_JSON_LD, FOUND_IN_OPENGRAPH,
+                                               FOUND_IN_TITLE, PostingFetchError, fetch_posting,
+                                               html_to_text, parse_posting)
+from peregrine_desktop.ui.pipeline.url_dialog import UrlImportDialog
+from tests.fakes.loopback import LoopbackServer, Reply, refused_url
+from tests.ui_helpers import click, type_into
+
+GRAPH_POSTING = {
+    "@context": "https://schema.org",
+    "@graph": [
+        {"@type": "Organization", "@id": "#org", "name": "Acme Robotics &amp; Co"},
+        {"@type": "WebPage", "name": "Careers"},
+        {"@type": ["JobPosting"], "title": "Senior Backend Engineer",
+         "hiringOrganization": {"@id": "#org"},
+         "jobLocation": [
+             {"@type": "Place", "address": {"@type": "PostalAddress",
+                                            "addressLocality": "Berlin",
+                                            "addressCountry": {"@type": "Country",
+                                                               "name": "Germany"}}},
+             {"@type": "Place", "address": {"addressLocality": "Munich",
+                                            "addressRegion": "Bavaria",
+                                            "addressCountry": "DE"}}],
+         "baseSalary": {"@type": "MonetaryAmount", "currency": "EUR",
+                        "value": {"@type": "QuantitativeValue", "minValue": 70000,
+                                  "maxValue": 85000, "unitText": "YEAR"}},
+         "description": "&lt;p&gt;Build &lt;b&gt;robots&lt;/b&gt;.&lt;/p&gt;&lt;ul&gt;"
+                        "&lt;li&gt;Python&lt;/li&gt;&lt;li&gt;SQL&lt;/li&gt;&lt;/ul&gt;"},
+    ],
+}
+
+REMOTE_POSTING = {
+    "@context": "http://schema.org", "@type": "JobPosting", "name": "Data Analyst",
+    "hiringOrganization": "Globex", "jobLocationType": "TELECOMMUTE",
+    "applicantLocationRequirements": {"@type": "Country", "name": "Canada"},
+    "baseSalary": {"@type": "MonetaryAmount", "currency": "CAD",
+                   "value": {"@type": "QuantitativeValue", "value": 42.5, "unitText": "HOUR"}},
+    "description": "<div>Analyse things.<br>Report them.</div>",
+}
+
+
+def page(*, json_ld=None, head: str = "", title: str = "") -> str:
+    script = (f'<script type="application/ld+json">{json.dumps(json_ld)}</script>'
+              if json_ld is not None else "")
+    return (f"<!doctype html><html><head><meta charset='utf-8'><title>{title}</title>{head}"
+            f"{script}</head><body><h1>Posting</h1></body></html>")
+
+
+@pytest.fixture
+def site():
+    with LoopbackServer() as server:
+        pages = {
+            "/graph": page(json_ld=GRAPH_POSTING, title="Careers"),
+            "/remote": page(json_ld=[{"@type": "Organization", "name": "x"}, REMOTE_POSTING]),
+            "/og": page(title="ignored", head=(
+                '<meta property="og:title" content="Platform Engineer at Initech">'
+                '<meta property="og:site_name" content="Initech Careers">'
+                '<meta property="og:description" content="Keep the &lt;b&gt;lights&lt;/b&gt; on.">')),
+            "/title": page(title="Job Application for QA Lead at Hooli | Greenhouse",
+                           head='<meta property="og:site_name" content="Greenhouse">'),
+            "/broken-ld": page(title="Support Engineer - Umbrella",
+                               head='<script type="application/ld+json">{not json</script>'),
+        }
+        for path, body in pages.items():
+            server.route("GET", path)(lambda request, match, body=body: Reply(
+                200, body.encode(), {"Content-Type": "text/html; charset=utf-8"}))
+        server.route("GET", "/pdf")(lambda r, m: Reply(200, b"%PDF-1.4",
+                                                       {"Content-Type": "application/pdf"}))
+        yield server
+
+
+def test_json_ld_graph_with_references_lists_and_escaped_html(site):
+    draft = fetch_posting(site.url + "/graph")
+    assert draft.found_in == FOUND_IN_JSON_LD
+    v = draft.values
+    assert v["title"] == "Senior Backend Engineer"
+    assert v["company"] == "Acme Robotics & Co"
+    assert v["location"] == "Berlin, Germany; Munich, Bavaria, DE"
+    assert v["salary"] == "EUR 70,000–85,000 per year"
+    assert v["description"] == "Build robots.\n\n• Python\n• SQL"
+    assert v["url"] == site.url + "/graph" and v["source"] == "127.0.0.1"
+    assert site.requests[0].header("Accept").startswith("text/html")
+
+
+def test_remote_posting_with_organisation_as_text():
+    draft = parse_posting(page(json_ld=[{"@type": "Organization", "name": "x"}, REMOTE_POSTING]),
+                          "https://www.globex.test/jobs/9")
+    assert draft.values["title"] == "Data Analyst"
+    assert draft.values["company"] == "Globex"
+    assert draft.values["remote"] is True
+    assert draft.values["location"] == "Remote (Canada)"
+    assert draft.values["salary"] == "CAD 42.50 per hour"
+    assert draft.values["description"] == "Analyse things.\nReport them."
+    assert draft.values["source"] == "globex.test"
+
+
+def test_opengraph_then_title_are_the_fallbacks(site):
+    og = fetch_posting(site.url + "/og")
+    assert og.found_in == FOUND_IN_OPENGRAPH
+    assert (og.values["title"], og.values["company"]) == ("Platform Engineer", "Initech")
+    assert og.values["description"] == "Keep the lights on."
+    titled = fetch_posting(site.url + "/title")
+    assert titled.found_in == FOUND_IN_TITLE
+    assert (titled.values["title"], titled.values["company"]) == ("QA Lead", "Hooli")
+    broken = fetch_posting(site.url + "/broken-ld")        # unreadable JSON-LD is skipped
+    assert broken.values["title"] == "Support Engineer - Umbrella"
+
+
+def test_html_to_text_keeps_paragraphs_and_drops_scripts():
+    assert html_to_text("<p>One &amp; two</p><script>alert(1)</script><p>Three</p>") == \
+        "One & two\n\nThree"
+
+
+@pytest.mark.parametrize("path, reply, sentence", [
+    ("/gone", None, "The page was not found (HTTP 404). Check the address"),
+    ("/login", Reply(403, "no"), "would not show this page without signing in"),
+    ("/busy", Reply(503, "down"), "The site is having trouble (HTTP 503)"),
+    ("/pdf", None, "leads to a file (application/pdf), not a web page"),
+])
+def test_http_problems_become_plain_sentences(site, path, reply, sentence):
+    if reply:
+        site.inject(reply, path=path)
+    with pytest.raises(PostingFetchError) as caught:
+        fetch_posting(site.url + path)
+    assert sentence in str(caught.value)
+
+
+def test_slow_and_unreachable_sites(site):
+    site.inject(Reply(200, "late", delay=1.0), path="/graph")
+    with pytest.raises(PostingFetchError, match="took too long to answer"):
+        fetch_posting(site.url + "/graph", timeout=(0.5, 0.3))
+    with pytest.raises(PostingFetchError, match="Could not reach the site"):
+        fetch_posting(refused_url() + "/job", timeout=1)
+    with pytest.raises(PostingFetchError, match="starting with https://"):
+        fetch_posting("jobs.example.com/1")
+
+
+# -- the dialog ---------------------------------------------------------------------------------
+@pytest.fixture
+def repository(tmp_path, qtbot):
+    store = JobStore(tmp_path / "jobs.sqlite3")
+    yield JobRepository(store)
+    store.close()
+
+
+def open_dialog(qtbot, repository) -> UrlImportDialog:
+    dialog = UrlImportDialog(repository, fetch_timeout=(1.0, 0.5))
+    qtbot.addWidget(dialog)
+    dialog.show()
+    return dialog
+
+
+def fetch(qtbot, dialog: UrlImportDialog, url: str) -> None:
+    type_into(qtbot, dialog.url_edit, url)
+    click(qtbot, dialog.fetch_button)
+    qtbot.waitUntil(lambda: dialog.fetch_button.isEnabled() and
+                    dialog.status_label.text() != "Reading the page…", timeout=10_000)
+
+
+def test_paste_fetch_review_and_save(qtbot, repository, site):
+    dialog = open_dialog(qtbot, repository)
+    assert not dialog.save_button.isEnabled()
+    fetch(qtbot, dialog, site.url + "/graph")
+    assert "Filled in from the posting's job data" in dialog.status_label.text()
+    assert dialog.form.title.text() == "Senior Backend Engineer"
+    assert dialog.form.company.text() == "Acme Robotics & Co"
+    assert dialog.form.salary.text() == "EUR 70,000–85,000 per year"
+    assert repository.store.count() == 0               # nothing saved before the user confirms
+    type_into(qtbot, dialog.form.title, "Senior Backend Engineer (Robotics)")
+    with qtbot.waitSignal(repository.job_added) as added:
+        click(qtbot, dialog.save_button)
+    job = added.args[0]
+    assert job["title"] == "Senior Backend Engineer (Robotics)"
+    assert job["url"] == site.url + "/graph"
+    assert job["description"].startswith("Build robots.")
+    assert not dialog.isVisible()
+
+
+def test_a_failed_fetch_is_explained_and_the_form_can_be_filled_by_hand(qtbot, repository,
+                                                                         site):
+    dialog = open_dialog(qtbot, repository)
+    fetch(qtbot, dialog, site.url + "/nothing-here")
+    assert "The page was not found (HTTP 404)" in dialog.status_label.text()
+    assert "fill in the details below by hand" in dialog.status_label.text()
+    assert not dialog.save_button.isEnabled()
+    type_into(qtbot, dialog.form.title, "Typed by hand")
+    click(qtbot, dialog.save_button)
+    assert repository.store.list_jobs()[0]["url"] == site.url + "/nothing-here"
+
+
+def test_a_refused_connection_then_a_retry_that_works(qtbot, repository, site):
+    dialog = open_dialog(qtbot, repository)
+    fetch(qtbot, dialog, refused_url() + "/job")
+    assert "Could not reach the site" in dialog.status_label.text()
+    fetch(qtbot, dialog, site.url + "/og")
+    assert dialog.form.title.text() == "Platform Engineer"
+    assert "only its title and summary" in dialog.status_label.text()
+
+
+def test_a_known_posting_is_not_fetched_twice(qtbot, repository, site):
+    repository.add_job({"title": "Already here", "company": "Acme", "url": site.url + "/graph"})
+    dialog = open_dialog(qtbot, repository)
+    type_into(qtbot, dialog.url_edit, site.url + "/graph")
+    click(qtbot, dialog.fetch_button)
+    assert dialog.status_label.text() == "You already have this job: “Already here” at Acme."
+    assert site.requests == []
