@@ -110,7 +110,7 @@ def test_the_generated_module_makes_a_real_request(generated, config_dir):
 
 
 def test_in_tree_layout_writes_module_example_and_test_where_the_project_keeps_them(
-        tmp_path, monkeypatch, plugin_sandbox, capsys):
+        plugin_sandbox, tmp_path, monkeypatch, capsys):
     tree = tmp_path / "tree"
     (tree / "integrations").mkdir(parents=True)
     monkeypatch.setattr(new_integration, "source_root", lambda: tree)
@@ -129,9 +129,11 @@ def test_in_tree_layout_writes_module_example_and_test_where_the_project_keeps_t
     monkeypatch.setattr(integrations, "__path__", [*integrations.__path__,
                                                    str(tree / "integrations")])
     capsys.readouterr()
-    status = check_main(["--no-entry-points", "--no-user-folder", "delta_sync"])
+    try:
+        status = check_main(["--no-entry-points", "--no-user-folder", "delta_sync"])
+    finally:
+        sys.modules.pop("integrations.delta_sync", None)
     assert status == 0, capsys.readouterr().out
-    sys.modules.pop("integrations.delta_sync", None)
 
 
 @pytest.mark.parametrize("name,message", [
