@@ -43,7 +43,8 @@ def mapping_fields() -> list[dict]:
 
 def mapping_choices(columns: list[str], key_candidates: list[str]) -> dict[str, list]:
     """Options for the card after a passing test: the real columns, and "Don't sync"."""
-    choices: dict[str, list] = {"key_column": list(key_candidates) or [JobSync.KEY_COLUMN]}
+    keys = sorted(key_candidates, key=lambda name: name != JobSync.KEY_COLUMN)  # ours first
+    choices: dict[str, list] = {"key_column": keys or [JobSync.KEY_COLUMN]}
     for field in JobSync.JOB_COLUMNS:
         choices[f"column_{field}"] = [*columns, {"value": SKIP, "label": "Don't sync"}]
     return choices

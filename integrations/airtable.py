@@ -8,6 +8,7 @@ Requests are paced to Airtable's 5 per second per base, and a 429 waits Airtable
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -53,6 +54,9 @@ class AirtableIntegration(IntegrationBase, JobSync):
     #: Airtable's documented pause after a 429 (it sends no Retry-After); tests shorten it.
     rate_limit_wait: float = 30.0
     attempts: int = 6
+    #: First backoff after a 5xx or a reset (doubles each time); tests shorten it.
+    retry_delay: float = 0.5
+    sleep = staticmethod(time.sleep)
     timeout: tuple[float, float] = (5.0, 30.0)
 
     def fields(self) -> list[dict]:
@@ -98,8 +102,9 @@ class AirtableIntegration(IntegrationBase, JobSync):
 
     @property
     def policy(self) -> RetryPolicy:
-        return RetryPolicy(attempts=self.attempts, rate_limit_wait=self.rate_limit_wait,
-                           max_wait=max(60.0, self.rate_limit_wait))
+        return RetryPolicy(attempts=self.attempts, base_delay=self.retry_delay,
+                           rate_limit_wait=self.rate_limit_wait,
+                           max_wait=max(60.0, self.rate_limit_wait), sleep=self.sleep)
 
     def _http(self) -> HttpClient:
         if self._client is None:

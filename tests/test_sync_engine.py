@@ -38,6 +38,7 @@ def notion(monkeypatch):
 def airtable(monkeypatch):
     monkeypatch.setattr(AirtableIntegration, "per_second", None)
     monkeypatch.setattr(AirtableIntegration, "rate_limit_wait", 0.0)
+    monkeypatch.setattr(AirtableIntegration, "retry_delay", 0.01)
     with LoopbackServer() as server:
         yield AirtableService(server)
 
