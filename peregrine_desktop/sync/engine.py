@@ -186,6 +186,7 @@ class SyncEngine:
             report.error = exc.hint
             for job_id in waiting:
                 report.fail(job_id, exc.hint)
+            waiting.clear()
             log.info("%s: push stopped: %s (%s)", name, exc.kind.value, exc.detail)
         finally:
             close = getattr(outcomes, "close", None)
