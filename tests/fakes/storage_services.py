@@ -350,3 +350,319 @@ class DropboxService:
                 path, folder=False, content=request.body,
                 rev=(existing.rev + 1) if existing else 1)
             return Reply(200, self._meta(path.lower()))
+
+
+# ---------------------------------------------------------------------------------------------
+# Microsoft: the identity platform (over TLS, as MSAL requires) and Graph's drive API
+# ---------------------------------------------------------------------------------------------
+def self_signed_certificate(folder: Path) -> tuple[Path, Path]:
+    """(cert.pem, key.pem) for 127.0.0.1, so a loopback server can speak https."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = dt.datetime.now(dt.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(minutes=5))
+            .not_valid_after(now + dt.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName(
+                [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    cert_path, key_path = Path(folder) / "cert.pem", Path(folder) / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                           serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return cert_path, key_path
+
+
+def serve_tls(server: LoopbackServer, cert: Path, key: Path) -> str:
+    """Make a not yet started LoopbackServer speak https; its https base URL."""
+    import ssl
+
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    httpd = server._httpd  # the fake's own socket: wrapped before serving starts
+    httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
+    return f"https://127.0.0.1:{server.port}"
+
+
+def _b64url_json(data: dict) -> str:
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+
+DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
+
+
+class MicrosoftIdentity:
+    """OpenID discovery, device code and token endpoints under ``/<tenant>/``."""
+
+    def __init__(self, server: LoopbackServer, base_url: str,
+                 client_id: str = "11111111-2222-3333-4444-555555555555") -> None:
+        self.server, self.base_url, self.client_id = server, base_url, client_id
+        self.devices: dict[str, dict[str, Any]] = {}     # device_code → state
+        self.refresh_tokens: set[str] = set()
+        self.access_tokens: set[str] = set()
+        self.polls = 0
+        self._numbers = itertools.count(1)
+        self._routes()
+
+    def approve_on_poll(self, user_code: str, polls: int = 1) -> None:
+        """The person types the code: approved after ``polls`` pending answers."""
+        for state in self.devices.values():
+            if state["user_code"] == user_code:
+                state["approve_after"] = polls
+
+    def decline(self, user_code: str) -> None:
+        for state in self.devices.values():
+            if state["user_code"] == user_code:
+                state["declined"] = True
+
+    def revoke(self) -> None:
+        self.refresh_tokens.clear()
+        self.access_tokens.clear()
+
+    def expire_access_tokens(self) -> None:
+        self.access_tokens.clear()
+
+    def _issuer(self, tenant: str) -> str:
+        return f"{self.base_url}/{tenant}/v2.0"
+
+    def _tokens(self, tenant: str) -> dict[str, Any]:
+        number = next(self._numbers)
+        access, refresh = f"eyJ0eXAi.graph-{number}", f"M.R3_BAY.rt-{number}"
+        self.access_tokens.add(access)
+        self.refresh_tokens.add(refresh)
+        now = int(time.time())
+        id_token = ".".join([_b64url_json({"alg": "none", "typ": "JWT"}), _b64url_json({
+            "iss": self._issuer(tenant), "aud": self.client_id, "sub": "alice-sub",
+            "oid": "00000000-0000-0000-aaaa-000000000001", "tid": "9188040d-tenant",
+            "preferred_username": "alice@outlook.com", "name": "Alice",
+            "iat": now, "nbf": now, "exp": now + 3600}), ""])
+        client_info = _b64url_json({"uid": "00000000-0000-0000-aaaa-000000000001",
+                                    "utid": "9188040d-tenant"})
+        return {"token_type": "Bearer", "scope": "Files.ReadWrite openid profile offline_access",
+                "expires_in": 3599, "ext_expires_in": 3599, "access_token": access,
+                "refresh_token": refresh, "id_token": id_token, "client_info": client_info}
+
+    def _routes(self) -> None:
+        server = self.server
+
+        @server.route("GET", r"/(?P<tenant>[^/]+)/v2.0/.well-known/openid-configuration")
+        def discovery(_request: Request, match: re.Match) -> Reply:
+            tenant = match["tenant"]
+            base = f"{self.base_url}/{tenant}/oauth2/v2.0"
+            return Reply(200, {"authorization_endpoint": f"{base}/authorize",
+                               "token_endpoint": f"{base}/token",
+                               "device_authorization_endpoint": f"{base}/devicecode",
+                               "issuer": self._issuer(tenant),
+                               "response_types_supported": ["code"],
+                               "token_endpoint_auth_methods_supported": ["client_secret_post"]})
+
+        @server.route("POST", r"/(?P<tenant>[^/]+)/oauth2/v2.0/devicecode")
+        def devicecode(request: Request, match: re.Match) -> Reply:
+            form = form_of(request)
+            if form.get("client_id") != self.client_id:
+                return Reply(400, {"error": "unauthorized_client",
+                                   "error_description": "AADSTS700016: Application not found"})
+            device_code = f"DAQABAAEAAAD-{uuid.uuid4().hex}"
+            user_code = f"F{next(self._numbers):03d}XKQ2"
+            self.devices[device_code] = {"user_code": user_code, "approve_after": None,
+                                         "declined": False, "pending": 0,
+                                         "tenant": match["tenant"], "scope": form.get("scope")}
+            return Reply(200, {
+                "device_code": device_code, "user_code": user_code,
+                "verification_uri": "https://microsoft.com/devicelogin", "expires_in": 900,
+                "interval": 0,
+                "message": f"To sign in, use a web browser to open the page "
+                           f"https://microsoft.com/devicelogin and enter the code {user_code} "
+                           f"to authenticate."})
+
+        @server.route("POST", r"/(?P<tenant>[^/]+)/oauth2/v2.0/token")
+        def token(request: Request, match: re.Match) -> Reply:
+            form = form_of(request)
+            if form.get("client_id") != self.client_id:
+                return Reply(400, {"error": "invalid_client",
+                                   "error_description": "AADSTS700016: Application not found"})
+            grant = form.get("grant_type")
+            if grant == DEVICE_GRANT:
+                self.polls += 1
+                state = self.devices.get(form.get("device_code", ""))
+                if state is None:
+                    return Reply(400, {"error": "expired_token"})
+                if state["declined"]:
+                    return Reply(400, {"error": "authorization_declined",
+                                       "error_description": "The user declined."})
+                if state["approve_after"] is None or state["pending"] < state["approve_after"]:
+                    state["pending"] += 1
+                    return Reply(400, {"error": "authorization_pending",
+                                       "error_description": "AADSTS70016: pending"})
+                del self.devices[form["device_code"]]
+                return Reply(200, self._tokens(match["tenant"]))
+            if grant == "refresh_token":
+                if form.get("refresh_token") not in self.refresh_tokens:
+                    return Reply(400, {"error": "invalid_grant",
+                                       "error_description": "AADSTS70000: The refresh token "
+                                                            "has expired or been revoked."})
+                self.refresh_tokens.discard(form["refresh_token"])   # rotated
+                return Reply(200, self._tokens(match["tenant"]))
+            return Reply(400, {"error": "unsupported_grant_type"})
+
+
+@dataclass
+class GraphItem:
+    id: str
+    name: str
+    parent: str               # parent's path ("" for the root's children)
+    folder: bool
+    content: bytes = b""
+
+
+class GraphDrive:
+    """``/v1.0/me/drive…`` for one user; ``hashes`` is what the account type reports:
+    "personal" (sha1Hash, sha256Hash) or "business" (quickXorHash only)."""
+
+    def __init__(self, server: LoopbackServer, identity: MicrosoftIdentity,
+                 hashes: str = "personal") -> None:
+        self.server, self.identity, self.hashes = server, identity, hashes
+        self.items: dict[str, GraphItem] = {}             # lower-case path → item
+        self.sessions: dict[str, dict[str, Any]] = {}
+        self._ids = itertools.count(1)
+        self._routes()
+
+    @property
+    def graph_url(self) -> str:
+        return f"{self.server.url}/v1.0"
+
+    def item(self, path: str) -> GraphItem | None:
+        return self.items.get(path.strip("/").lower())
+
+    def _json(self, path: str) -> dict[str, Any]:
+        item = self.items[path]
+        data: dict[str, Any] = {"id": item.id, "name": item.name,
+                                "webUrl": f"https://onedrive.live.com/?id={item.id}",
+                                "parentReference": {"path": f"/drive/root:/{item.parent}"}}
+        if item.folder:
+            data["folder"] = {"childCount": sum(1 for i in self.items.values()
+                                                if i.parent.lower() == path)}
+            return data
+        data["size"] = len(item.content)
+        if self.hashes == "personal":
+            hashes = {"sha1Hash": hashlib.sha1(item.content).hexdigest().upper(),
+                      "sha256Hash": hashlib.sha256(item.content).hexdigest().upper()}
+        else:
+            from integrations._content_hashes import QuickXorHash  # checked against rclone's
+            quick = QuickXorHash()                                  # vectors in its tests
+            quick.update(item.content)
+            hashes = {"quickXorHash": quick.b64digest()}
+        data["file"] = {"mimeType": "application/octet-stream", "hashes": hashes}
+        return data
+
+    def _error(self, status: int, code: str, message: str) -> Reply:
+        return Reply(status, {"error": {"code": code, "message": message,
+                                        "innerError": {"request-id": str(uuid.uuid4())}}})
+
+    def _auth(self, request: Request) -> Reply | None:
+        header = request.header("Authorization") or ""
+        if header.startswith("Bearer ") and header[7:] in self.identity.access_tokens:
+            return None
+        return self._error(401, "InvalidAuthenticationToken",
+                           "Access token has expired or is not yet valid.")
+
+    def _put_file(self, path: str, content: bytes) -> Reply:
+        parts = path.split("/")
+        for depth in range(1, len(parts)):   # path-addressed PUT creates missing folders
+            folder = "/".join(parts[:depth])
+            self.items.setdefault(folder.lower(), GraphItem(
+                f"F{next(self._ids)}", parts[depth - 1], "/".join(parts[:depth - 1]), True))
+        existing = self.items.get(path.lower())
+        if existing is not None:
+            existing.content = content
+            return Reply(200, self._json(path.lower()))
+        self.items[path.lower()] = GraphItem(f"I{next(self._ids)}", parts[-1],
+                                             "/".join(parts[:-1]), False, content)
+        return Reply(201, self._json(path.lower()))
+
+    def _routes(self) -> None:
+        server = self.server
+
+        def guarded(handler):
+            def wrapper(request: Request, match: re.Match) -> Reply:
+                return self._auth(request) or handler(request, match)
+            return wrapper
+
+        @server.route("GET", "/v1.0/me/drive")
+        @guarded
+        def drive(_request: Request, _m: re.Match) -> Reply:
+            return Reply(200, {"id": "b!drive", "driveType": self.hashes,
+                               "owner": {"user": {"displayName": "Alice"}},
+                               "quota": {"total": 5 * 2 ** 30, "used": 1024}})
+
+        @server.route("GET", r"/v1.0/me/drive/root:/(?P<path>[^:]+)")
+        @guarded
+        def get_item(_request: Request, match: re.Match) -> Reply:
+            path = unquote(match["path"]).strip("/").lower()
+            if path not in self.items:
+                return self._error(404, "itemNotFound", "The resource could not be found.")
+            return Reply(200, self._json(path))
+
+        @server.route("POST", r"/v1.0/me/drive/root(?::/(?P<path>[^:]+):)?/children")
+        @guarded
+        def create_folder(request: Request, match: re.Match) -> Reply:
+            parent = unquote(match["path"] or "").strip("/")
+            if parent and parent.lower() not in self.items:
+                return self._error(404, "itemNotFound", "The parent could not be found.")
+            body = request.json
+            path = f"{parent}/{body['name']}".strip("/")
+            if path.lower() in self.items:
+                return self._error(409, "nameAlreadyExists",
+                                   "The specified item name already exists.")
+            self.items[path.lower()] = GraphItem(f"F{next(self._ids)}", body["name"], parent,
+                                                 True)
+            return Reply(201, self._json(path.lower()))
+
+        @server.route("PUT", r"/v1.0/me/drive/root:/(?P<path>[^:]+):/content")
+        @guarded
+        def put_content(request: Request, match: re.Match) -> Reply:
+            if request.query.get("@microsoft.graph.conflictBehavior") != ["replace"]:
+                return self._error(400, "invalidRequest", "conflictBehavior expected")
+            return self._put_file(unquote(match["path"]).strip("/"), request.body)
+
+        @server.route("POST", r"/v1.0/me/drive/root:/(?P<path>[^:]+):/createUploadSession")
+        @guarded
+        def create_session(_request: Request, match: re.Match) -> Reply:
+            path = unquote(match["path"]).strip("/")
+            parent = path.rsplit("/", 1)[0] if "/" in path else ""
+            if parent and parent.lower() not in self.items:
+                return self._error(404, "itemNotFound", "The parent folder does not exist.")
+            session = uuid.uuid4().hex
+            self.sessions[session] = {"path": path, "data": bytearray(), "chunks": []}
+            return Reply(200, {"uploadUrl": f"{self.server.url}/up/{session}?tempauth=secret",
+                               "expirationDateTime": "2026-12-01T00:00:00Z"})
+
+        @server.route("PUT", r"/up/(?P<session>[0-9a-f]+)")
+        def upload_chunk(request: Request, match: re.Match) -> Reply:
+            state = self.sessions.get(match["session"])
+            if state is None:
+                return self._error(404, "itemNotFound", "Upload session not found.")
+            if request.header("Authorization"):
+                return self._error(401, "unauthenticated",
+                                   "Do not send an Authorization header to the upload URL.")
+            found = re.fullmatch(r"bytes (\d+)-(\d+)/(\d+)", request.header("Content-Range") or "")
+            if not found:
+                return self._error(400, "invalidRange", "Content-Range required")
+            start, end, total = map(int, found.groups())
+            if start != len(state["data"]) or end - start + 1 != len(request.body):
+                return self._error(416, "invalidRange", "Unexpected range")
+            if end + 1 < total and len(request.body) % (320 * 1024):
+                return self._error(400, "invalidRange", "Chunks must be multiples of 320 KiB")
+            state["data"] += request.body
+            state["chunks"].append(len(request.body))
+            if end + 1 < total:
+                return Reply(202, {"nextExpectedRanges": [f"{end + 1}-"]})
+            return self._put_file(state["path"], bytes(state["data"]))
