@@ -56,8 +56,18 @@ def atomic_write_text(path: Path, text: str, mode: int = PRIVATE_FILE) -> None:
             os.close(dir_fd)
 
 
+class _Dumper(yaml.SafeDumper):
+    """SafeDumper that double-quotes strings holding NEL (U+0085): PyYAML writes them plain or
+    single-quoted and reads them back as a space (found by tests/test_input_fuzz.py)."""
+
+
+_Dumper.add_representer(str, lambda dumper, value: dumper.represent_scalar(
+    "tag:yaml.org,2002:str", value, style='"' if "\x85" in value else None))
+
+
 def dump_yaml(data: Any) -> str:
-    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, default_flow_style=False)
+    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True,
+                     default_flow_style=False)
 
 
 def write_yaml(path: Path, data: dict[str, Any], mode: int = PRIVATE_FILE) -> None:
