@@ -85,7 +85,8 @@ def test_a_failed_job_is_listed_with_its_reason(qtbot, store, config_dir, airtab
     sync_and_wait(qtbot, panel)
     lines = panel.summary_lines()
     assert lines[0].endswith("2 created · 0 updated · 0 unchanged · 1 failed")
-    assert f"  {jobs[0]['title']} — {jobs[0]['company']}: Failed: Airtable refused it: " \
+    assert "  Failed (1)" in lines
+    assert f"    {jobs[0]['title']} — {jobs[0]['company']}: Failed: Airtable refused it: " \
            f'Field "Salary" cannot accept the provided value' in lines
     assert "could not be synced" in panel.summary_title.text()
 

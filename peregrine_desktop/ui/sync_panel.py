@@ -138,6 +138,9 @@ class TrackerRow(QFrame):
 class SyncPanel(QWidget):
     """The sync controls; put it in the main window or open it as :class:`SyncDialog`."""
 
+    #: Groups of up to this many jobs open by themselves (failures; every group of a preview).
+    EXPANDED_LIMIT = 50
+
     sync_started = Signal(bool)          # dry run?
     sync_finished = Signal(object)       # list[SyncReport]
 
@@ -160,6 +163,7 @@ class SyncPanel(QWidget):
         self._dry_run = False
         self._edited: set[int] = set()
         self._auto_pending = False
+        self._group_entries: dict[int, Callable[[], list[tuple[str, str]]]] = {}
         self.auto_timer = QTimer(self)
         self.auto_timer.setSingleShot(True)
         self.auto_timer.timeout.connect(self._auto_sync)
@@ -235,6 +239,7 @@ class SyncPanel(QWidget):
         self.summary.header().setStretchLastSection(True)
         self.summary.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
         self.summary.setColumnWidth(0, 300)
+        self.summary.itemExpanded.connect(self._fill_group)
         self.summary.hide()
         layout.addWidget(self.summary, 1)
         self.refresh()
@@ -302,7 +307,8 @@ class SyncPanel(QWidget):
 
     # -- running ----------------------------------------------------------------------------------
     def is_running(self) -> bool:
-        return any(self.runner.is_running(name) for name in self.rows)
+        return self.runner.is_running("load") or any(self.runner.is_running(name)
+                                                     for name in self.rows)
 
     def _runnable(self) -> list[TrackerRow]:
         return [row for row in self.rows.values() if not row.locked]
@@ -313,35 +319,49 @@ class SyncPanel(QWidget):
         self.preview_button.setEnabled(idle)
         self.sync_button.setText("Syncing…" if self.is_running() else "&Sync now")
 
-    def start_sync(self, dry_run: bool = False, only_ids: set[int] | None = None) -> int:
-        """Sync (or preview) every connected tracker; returns how many started."""
-        if self.is_running():
-            return 0
-        rows = self._runnable()
-        if not rows:
-            return 0
-        jobs = self.load_jobs()
-        if only_ids is not None:
-            jobs = [job for job in jobs if int(job["id"]) in only_ids]
+    def start_sync(self, dry_run: bool = False, only_ids: set[int] | None = None) -> bool:
+        """Sync (or preview) every connected tracker.  The jobs are read on the pool (``load_jobs``
+        must be thread-safe, as JobStore is), then each tracker starts; False if nothing to do."""
+        if self.is_running() or not self._runnable():
+            return False
         self._dry_run = dry_run
         self.reports.clear()
         self.summary.clear()
         self.summary.hide()
         self.summary_title.setText("Comparing with your trackers…" if dry_run else "Syncing…")
         self.summary_title.setStyleSheet("")
+        for row in self._runnable():
+            row.start()
+        self.runner.start(self.load_jobs, key="load",
+                          on_success=lambda jobs: self._start_trackers(jobs, dry_run, only_ids),
+                          on_failure=lambda exc: self._load_failed(exc))
+        self._update_buttons()
+        self.sync_started.emit(dry_run)
+        return True
+
+    def _load_failed(self, exc: BaseException) -> None:
+        log.error("reading the jobs for a sync failed: %r", exc)
+        for row in self._runnable():
+            row.finish(last_run_text(self.state.last_run(row.name)), False, False)
+        self.summary_title.setText("Your jobs could not be read for the sync; see the log.")
+        self.summary_title.setStyleSheet(ERROR)
+        self._update_buttons()
+
+    def _start_trackers(self, jobs: list[dict], dry_run: bool,
+                        only_ids: set[int] | None) -> None:
+        if only_ids is not None:
+            jobs = [job for job in jobs if int(job["id"]) in only_ids]
         statuses = self.chosen_statuses()
-        started = 0
-        for row in rows:
+        damaged: list[SyncReport] = []
+        for row in self._runnable():
             try:
                 config = row.cls.load_config(self.config_dir)
             except ConfigFileError as exc:
-                self._finished(row.name, SyncReport(row.name, row.cls.label, dry_run=dry_run,
-                                                    error=f"Its settings file is damaged: "
-                                                          f"{exc.problem}"))
+                damaged.append(SyncReport(row.name, row.cls.label, dry_run=dry_run,
+                                          error=f"Its settings file is damaged: {exc.problem}"))
                 continue
             cancel = threading.Event()
             self._cancels[row.name] = cancel
-            row.start()
             self.runner.start(
                 run_sync, row.cls, config, self.store, statuses, jobs, dry_run, cancel,
                 key=row.name,
@@ -350,11 +370,9 @@ class SyncPanel(QWidget):
                     n, SyncReport(n, label, dry_run=dry_run,
                                   error=f"The sync stopped unexpectedly ({type(exc).__name__}).")),
                 on_progress=lambda done, total, r=row: r.advance(done, total))
-            started += 1
+        for report in damaged:          # after the others started, so the summary waits for them
+            self._finished(report.integration, report)
         self._update_buttons()
-        if started:
-            self.sync_started.emit(dry_run)
-        return started
 
     def cancel(self, name: str) -> None:
         event = self._cancels.get(name)
@@ -404,6 +422,7 @@ class SyncPanel(QWidget):
                                           if problems else "."))
         self.summary_title.setStyleSheet("")
         self.summary.clear()
+        self._group_entries: dict[int, Callable[[], list[tuple[str, str]]]] = {}
         for report in reports:
             top = QTreeWidgetItem([report.label, report.summary_line()])
             font = top.font(0)
@@ -413,23 +432,46 @@ class SyncPanel(QWidget):
                 top.setText(1, f"{report.summary_line()} — {report.error}")
                 top.setForeground(1, Qt.GlobalColor.darkRed)
             self.summary.addTopLevelItem(top)
-            for failed in report.failed:
-                child = QTreeWidgetItem([failed.title, f"Failed: {failed.reason}"])
-                child.setForeground(1, Qt.GlobalColor.darkRed)
-                child.setToolTip(1, failed.reason)
-                top.addChild(child)
             verbs = ("Would create", "Would update") if report.dry_run else ("Created",
                                                                               "Updated")
-            for verb, ids in zip(verbs, (report.created, report.updated)):
-                if not ids:
+            groups = (
+                ("Failed", len(report.failed),
+                 lambda r=report: [(f.title, f"Failed: {f.reason}") for f in r.failed]),
+                (verbs[0], len(report.created),
+                 lambda r=report, v=verbs[0]: [(r.title_of(i), v) for i in r.created]),
+                (verbs[1], len(report.updated),
+                 lambda r=report, v=verbs[1]: [(r.title_of(i), v) for i in r.updated]))
+            for heading, count, entries in groups:
+                if not count:
                     continue
-                group = QTreeWidgetItem([f"{verb} ({len(ids)})", ""])
+                group = QTreeWidgetItem([f"{heading} ({count})", ""])
+                group.setChildIndicatorPolicy(
+                    QTreeWidgetItem.ChildIndicatorPolicy.ShowIndicator)
+                self._group_entries[len(self._group_entries)] = entries   # filled when opened
+                group.setData(0, Qt.ItemDataRole.UserRole, len(self._group_entries) - 1)
                 top.addChild(group)
-                for job_id in ids:
-                    group.addChild(QTreeWidgetItem([report.title_of(job_id), verb]))
-                group.setExpanded(report.dry_run and len(ids) <= 50)
-            top.setExpanded(bool(report.failed) or report.dry_run)
+                if count <= self.EXPANDED_LIMIT and (heading == "Failed"
+                                                            or report.dry_run):
+                    group.setExpanded(True)
+            top.setExpanded(True)
         self.summary.setVisible(bool(reports))
+
+    def _fill_group(self, group: QTreeWidgetItem) -> None:
+        """Create a group's job rows when it is first opened: thousands of rows would stall the
+        window if built up front."""
+        make_entries = self._group_entries.get(group.data(0, Qt.ItemDataRole.UserRole))
+        if make_entries is None or group.childCount():
+            return
+        entries = make_entries()
+        failed = group.text(0).startswith("Failed")
+        children = []
+        for title, result in entries:
+            child = QTreeWidgetItem([title, result])
+            if failed:
+                child.setForeground(1, Qt.GlobalColor.darkRed)
+                child.setToolTip(1, result)
+            children.append(child)
+        group.addChildren(children)
 
     def summary_lines(self) -> list[str]:
         """The summary as visible text, row by row (what a person reads)."""
