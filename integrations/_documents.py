@@ -38,6 +38,8 @@ def safe_segment(name: str) -> str:
     """A company or job title as a folder/file name every service accepts ("SRE / Infra" →
     "SRE - Infra"); never empty, no leading/trailing dots or spaces."""
     cleaned = _UNSAFE.sub(" - ", name)
+    cleaned = re.sub(r"\s*-\s*(?=\.[^.]*$)", "", cleaned)      # "final?.pdf" → "final.pdf"
+    cleaned = re.sub(r"(\s*-\s*){2,}", " - ", cleaned)
     cleaned = re.sub(r"\s+", " ", cleaned).strip(" .-")
     if len(cleaned) > MAX_SEGMENT:
         cleaned = cleaned[:MAX_SEGMENT].rstrip(" .-")

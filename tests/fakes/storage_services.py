@@ -666,3 +666,160 @@ class GraphDrive:
             if end + 1 < total:
                 return Reply(202, {"nextExpectedRanges": [f"{end + 1}-"]})
             return self._put_file(state["path"], bytes(state["data"]))
+
+
+# ---------------------------------------------------------------------------------------------
+# MEGA: a test double of async-mega-py's MegaNzClient (the library boundary)
+# ---------------------------------------------------------------------------------------------
+@dataclass
+class MegaNode:
+    id: str
+    parent_id: str
+    name: str
+    is_folder: bool
+    content: bytes = b""
+
+    @property
+    def is_file(self) -> bool:
+        return not self.is_folder
+
+    @property
+    def size(self) -> int | None:
+        return None if self.is_folder else len(self.content)
+
+
+class MegaCloud:
+    """One MEGA account as the library sees it: a node tree, a rubbish bin, the calls made.
+
+    MEGA allows several nodes with one name in a folder; ``find`` then raises the library's
+    ``MultipleNodesFoundError``, as the real client does.
+    """
+
+    ROOT, TRASH = "ROOTNODE", "TRASHBIN"
+
+    def __init__(self, email: str = "alice@example.com", password: str = "correct horse",
+                 mfa: bool = False) -> None:
+        self.email, self.password, self.mfa = email, password, mfa
+        self.nodes: dict[str, MegaNode] = {
+            self.ROOT: MegaNode(self.ROOT, "", "Cloud Drive", True),
+            self.TRASH: MegaNode(self.TRASH, "", "Rubbish Bin", True)}
+        self.calls: list[tuple[str, tuple]] = []
+        self.faults: dict[str, BaseException] = {}
+        self._ids = itertools.count(1)
+
+    def client(self) -> "FakeMegaClient":
+        return FakeMegaClient(self)
+
+    def fail_next(self, method: str, error: BaseException) -> None:
+        self.faults[method] = error
+
+    def path_of(self, node: MegaNode) -> str:
+        parts = []
+        while node.parent_id and node.id not in (self.ROOT, self.TRASH):
+            parts.append(node.name)
+            node = self.nodes[node.parent_id]
+        return "/".join(reversed(parts)) if node.id == self.ROOT else ""
+
+    def at(self, path: str) -> list[MegaNode]:
+        wanted = str(PurePosixPath("/") / path).strip("/")
+        return [n for n in self.nodes.values()
+                if n.id not in (self.ROOT, self.TRASH) and self.path_of(n) == wanted]
+
+    def add(self, parent_id: str, name: str, folder: bool, content: bytes = b"") -> MegaNode:
+        node = MegaNode(f"h{next(self._ids):07d}", parent_id, name, folder, content)
+        self.nodes[node.id] = node
+        return node
+
+    def trashed(self) -> list[MegaNode]:
+        return [n for n in self.nodes.values() if n.parent_id == self.TRASH]
+
+
+class _FakeFilesystem:
+    def __init__(self, cloud: MegaCloud) -> None:
+        self.cloud = cloud
+
+    @property
+    def root(self) -> MegaNode:
+        return self.cloud.nodes[MegaCloud.ROOT]
+
+    def __getitem__(self, node_id: str) -> MegaNode:
+        return self.cloud.nodes[node_id]
+
+
+class _FakeCore:
+    def __init__(self, client: "FakeMegaClient") -> None:
+        self.client = client
+
+    async def mkdir(self, name: str, parent_node_id: str) -> MegaNode:
+        from mega.errors import InvalidNameError
+
+        self.client._enter("mkdir", name, parent_node_id)
+        InvalidNameError.check(name)
+        return self.client.cloud.add(parent_node_id, name, True)
+
+
+class FakeMegaClient:
+    """The methods of ``mega.client.MegaNzClient`` that the MEGA store calls, same signatures
+    and the library's own exceptions."""
+
+    def __init__(self, cloud: MegaCloud) -> None:
+        self.cloud = cloud
+        self.logged_in = False
+        self._core = _FakeCore(self)
+
+    async def __aenter__(self) -> "FakeMegaClient":
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        self.cloud.calls.append(("close", ()))
+
+    def _enter(self, method: str, *args: Any) -> None:
+        from mega.errors import RequestError
+
+        self.cloud.calls.append((method, args))
+        fault = self.cloud.faults.pop(method, None)
+        if fault is not None:
+            raise fault
+        if method != "login" and not self.logged_in:
+            raise RequestError(-15)
+
+    async def login(self, email: str | None = None, password: str | None = None) -> None:
+        from mega.errors import RequestError, ValidationError
+
+        self._enter("login", email)
+        if self.logged_in:
+            raise ValidationError("This client instance has already logged into an account")
+        if email != self.cloud.email or password != self.cloud.password:
+            raise RequestError(-9)
+        if self.cloud.mfa:
+            raise RequestError(-26)
+        self.logged_in = True
+
+    async def get_user(self) -> dict[str, Any]:
+        self._enter("get_user")
+        return {"u": "user-handle", "email": self.cloud.email, "name": "Alice"}
+
+    async def get_filesystem(self, *, force: bool = False) -> _FakeFilesystem:
+        self._enter("get_filesystem")
+        return _FakeFilesystem(self.cloud)
+
+    async def find(self, query: str) -> MegaNode:
+        from mega.errors import MultipleNodesFoundError
+
+        self._enter("find", str(query))
+        nodes = self.cloud.at(str(query))
+        if not nodes:
+            raise FileNotFoundError(2, f'A node with path "/{query}" does not exists')
+        if len(nodes) > 1:
+            raise MultipleNodesFoundError("more than one node", tuple(n.id for n in nodes))
+        return nodes[0]
+
+    async def upload(self, file_path: str | Path, dest_node_id: str | None = None) -> MegaNode:
+        self._enter("upload", Path(file_path).name, dest_node_id)
+        content = Path(file_path).read_bytes()
+        return self.cloud.add(dest_node_id or MegaCloud.ROOT, Path(file_path).name, False,
+                              content)
+
+    async def delete(self, node_id: str) -> None:
+        self._enter("delete", node_id)
+        self.cloud.nodes[node_id].parent_id = MegaCloud.TRASH
