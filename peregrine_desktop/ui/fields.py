@@ -22,10 +22,15 @@ def url_problem(text: str) -> str | None:
     """Why ``text`` is not an http(s) URL a service could live at, or None."""
     if not text:
         return None
-    parts = urlsplit(text)
+    try:
+        parts = urlsplit(text)
+        host = parts.hostname
+        parts.port  # noqa: B018 - raises on a port that is not a number
+    except ValueError:
+        return "This is not a valid web address; check it for typos"
     if parts.scheme not in ("http", "https"):
         return "Enter a web address starting with https://"
-    if not parts.hostname:
+    if not host:
         return "The address needs a host name, like https://example.com"
     if any(ch.isspace() for ch in text):
         return "A web address cannot contain spaces"
