@@ -30,12 +30,12 @@ FIELD_COLUMN = {name: index for index, (name, _) in enumerate(COLUMNS)}
 JobIdRole = Qt.ItemDataRole.UserRole + 1
 StatusRole = Qt.ItemDataRole.UserRole + 2
 
-_SEARCHED = ("title", "company", "location", "salary", "source", "url", "notes")
-
-
 def haystack(job: dict[str, Any]) -> str:
-    return "\n".join(str(job.get(k) or "") for k in _SEARCHED).casefold() + \
-        ("\nremote" if job.get("remote") else "")
+    """The lower-case text the filter searches (title, company, location, salary, source, URL,
+    notes, and "remote" for remote jobs); built once per row, not per keystroke."""
+    return (f"{job['title']}\n{job['company']}\n{job['location']}\n{job['salary']}\n"
+            f"{job['source']}\n{job['url']}\n{job['notes']}"
+            f"{chr(10) + 'remote' if job['remote'] else ''}").casefold()
 
 
 def interview_text(job: dict[str, Any]) -> str:
@@ -177,6 +177,8 @@ class JobTableModel(QAbstractTableModel):
 
     # -- sorting ------------------------------------------------------------------------------------
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        if (column, order) == (self._sort_column, self._sort_order):
+            return      # already in this order (rows added since were inserted in place)
         self._sort_column, self._sort_order = column, order
         if column < 0 or not self._rows:
             return

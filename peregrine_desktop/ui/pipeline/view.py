@@ -249,8 +249,10 @@ class PipelineView(QWidget):
         for column, (name, _title) in enumerate(COLUMNS):
             if name in _COLUMN_WIDTHS:
                 table.setColumnWidth(column, _COLUMN_WIDTHS[name])
+        # Newest first; sorting the model before the view sees it saves re-filtering 10,000 rows.
+        self.model.sort(FIELD_COLUMN["date_found"], Qt.SortOrder.DescendingOrder)
+        header.setSortIndicator(FIELD_COLUMN["date_found"], Qt.SortOrder.DescendingOrder)
         table.setSortingEnabled(True)
-        table.sortByColumn(FIELD_COLUMN["date_found"], Qt.SortOrder.DescendingOrder)
         table.selectionModel().selectionChanged.connect(lambda *_: self._update_actions())
         self.model.dataChanged.connect(lambda *_: self._update_actions())
         return table
