@@ -78,6 +78,8 @@ def import_error_text(exc: BaseException) -> str:
         return f"needs the Python package {exc.name!r}, which is not installed"
     if isinstance(exc, SyntaxError):
         return f"has a syntax error at line {exc.lineno}: {exc.msg}"
+    if isinstance(exc, SystemExit):
+        return "tried to end the program while loading (it calls sys.exit() or exit())"
     return f"failed to load ({type(exc).__name__}: {exc})"
 
 
@@ -91,7 +93,7 @@ def scan_package(package: ModuleType) -> list[DiscoveryRecord]:
         try:
             module = sys.modules.get(qualified) or importlib.import_module(qualified)
         except BaseException as exc:  # noqa: BLE001 - SyntaxError, ImportError, anything
-            if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+            if isinstance(exc, KeyboardInterrupt):
                 raise
             log.warning("integration module %s %s", qualified, import_error_text(exc))
             records.append(DiscoveryRecord(info.name, BUILT_IN, qualified,

@@ -112,7 +112,7 @@ def scan_user_folder(folder: Path) -> list[DiscoveryRecord]:
         try:
             module = load_user_module(path)
         except BaseException as exc:  # noqa: BLE001 - SyntaxError, ImportError, anything
-            if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+            if isinstance(exc, KeyboardInterrupt):
                 raise
             log.warning("user plugin %s %s", path, import_error_text(exc))
             records.append(DiscoveryRecord(name, origin, qualified,
@@ -141,7 +141,7 @@ def record_for_entry_point(entry_point: importlib.metadata.EntryPoint) -> Discov
     try:
         loaded = entry_point.load()
     except BaseException as exc:  # noqa: BLE001
-        if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+        if isinstance(exc, KeyboardInterrupt):
             raise
         log.warning("entry point %s (%s) %s", name, entry_point.value, import_error_text(exc))
         return DiscoveryRecord(name, origin, module_name, error=import_error_text(exc))
