@@ -1,6 +1,6 @@
 """OAuth pieces shared by the cloud stores: sign-in in the browser with PKCE and a loopback
-redirect (Google desktop clients, Dropbox), token endpoint calls, self-renewing access tokens,
-and the Google service-account grant.
+redirect (Google desktop clients, Dropbox), token endpoint calls and self-renewing access
+tokens.  (Google service-account keys: see ``integrations._google_auth``.)
 
 Sign-in is two calls so the UI can show something in between: ``begin()`` returns a
 :class:`SignInPrompt` (the page to open, and a code to type for device flows), ``finish()``
@@ -34,8 +34,6 @@ log = logging.getLogger(__name__)
 #: Renew an access token this long before it expires (Dropbox's SDK uses the same margin).
 RENEW_MARGIN = 300.0
 SIGN_IN_TIMEOUT = 300.0
-GOOGLE_TOKEN_AUDIENCE = "https://oauth2.googleapis.com/token"  # google-auth's fixed JWT "aud"
-JWT_BEARER_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 
 
 @dataclass(frozen=True)
@@ -291,26 +289,3 @@ def refresh_grant(http: HttpClient, token_url: str, *, refresh_token: str, clien
     if client_secret:
         form["client_secret"] = client_secret
     return token_request(http, token_url, form, service=service)
-
-
-def google_service_account_grant(http: HttpClient, key: Mapping[str, Any],
-                                 scopes: Iterable[str]) -> dict[str, Any]:
-    """An access token for a service-account key: an RS256 JWT (signed by google-auth) posted
-    to the key's ``token_uri``.  A deleted or rotated key answers ``invalid_grant``."""
-    from google.auth import crypt, jwt  # heavy: only when a Google store is used
-
-    try:
-        signer = crypt.RSASigner.from_service_account_info(dict(key))
-    except (ValueError, KeyError, TypeError) as exc:
-        raise IntegrationError(ErrorKind.INVALID_AUTH,
-                               "The key file has no usable private key; download a new JSON key "
-                               "for the service account.", detail=type(exc).__name__) from None
-    now = int(time.time())
-    payload = {"iss": key["client_email"], "scope": " ".join(scopes),
-               "aud": GOOGLE_TOKEN_AUDIENCE, "iat": now, "exp": now + 3600}
-    assertion = jwt.encode(signer, payload).decode("ascii")
-    bad_key = (ErrorKind.INVALID_AUTH, "Google rejected the service-account key (it was deleted "
-               "or replaced, or the computer clock is wrong); create a new JSON key.")
-    return token_request(http, key["token_uri"],
-                         {"grant_type": JWT_BEARER_GRANT, "assertion": assertion},
-                         service="Google", codes={"invalid_grant": bad_key})

@@ -823,3 +823,295 @@ class FakeMegaClient:
     async def delete(self, node_id: str) -> None:
         self._enter("delete", node_id)
         self.cloud.nodes[node_id].parent_id = MegaCloud.TRASH
+
+
+# ---------------------------------------------------------------------------------------------
+# Google: token endpoint (service-account JWT, code + PKCE, refresh) and Drive v3
+# ---------------------------------------------------------------------------------------------
+GOOGLE_AUDIENCE = "https://oauth2.googleapis.com/token"
+JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+DRIVE_FOLDER = "application/vnd.google-apps.folder"
+
+
+def _b64decode(part: str) -> bytes:
+    return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+
+
+def _v3_error(status: int, reason: str, message: str) -> Reply:
+    return Reply(status, {"error": {"errors": [{"domain": "global", "reason": reason,
+                                                "message": message}],
+                                    "code": status, "message": message}})
+
+
+@dataclass
+class DriveItem:
+    id: str
+    name: str
+    parent: str
+    folder: bool
+    drive_id: str | None          # a Shared Drive's ID, or None for someone's My Drive
+    content: bytes = b""
+    trashed: bool = False
+
+    def resource(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"kind": "drive#file", "id": self.id, "name": self.name,
+                                "mimeType": DRIVE_FOLDER if self.folder else "application/pdf",
+                                "parents": [self.parent], "trashed": self.trashed,
+                                "webViewLink": f"https://drive.google.com/file/d/{self.id}/view",
+                                "capabilities": {"canAddChildren": self.folder}}
+        if self.drive_id:
+            data["driveId"] = self.drive_id
+        if not self.folder:
+            data["md5Checksum"] = hashlib.md5(self.content).hexdigest()
+            data["size"] = str(len(self.content))
+        return data
+
+
+class GoogleDriveService:
+    """Token endpoint at ``/token``, consent page at ``/o/oauth2/auth``, Drive v3 under
+    ``/drive/v3`` and ``/upload/drive/v3``.  The service account sees Shared Drives it is a
+    member of; the signed-in user sees their My Drive (whose root is ``root``)."""
+
+    def __init__(self, server: LoopbackServer, public_key: Any, client_email: str,
+                 client_id: str = "1234-desktop.apps.googleusercontent.com",
+                 client_secret: str = "GOCSPX-desktop-secret") -> None:
+        self.server, self.public_key, self.client_email = server, public_key, client_email
+        self.client_id, self.client_secret = client_id, client_secret
+        self.codes = AuthorizationCodes(client_id)
+        self.tokens: dict[str, str] = {}            # access token → "sa" | "user"
+        self.refresh_tokens: set[str] = set()
+        self.items: dict[str, DriveItem] = {
+            "root": DriveItem("root", "My Drive", "", True, None)}
+        self.members: set[str] = set()              # Shared Drive IDs the SA belongs to
+        self.shared_with_sa: set[str] = set()       # My Drive items shared with the SA
+        self.sessions: dict[str, dict[str, Any]] = {}
+        self._ids = itertools.count(1)
+        self._routes()
+
+    # -- what a test arranges ---------------------------------------------------------------------
+    @property
+    def token_uri(self) -> str:
+        return f"{self.server.url}/token"
+
+    def shared_drive(self, drive_id: str = "0AShared", member: bool = True) -> DriveItem:
+        item = DriveItem(drive_id, "Team Drive", "", True, drive_id)
+        self.items[drive_id] = item
+        if member:
+            self.members.add(drive_id)
+        return item
+
+    def folder(self, name: str, parent: str) -> DriveItem:
+        return self._add(name, parent, True)
+
+    def issue_refresh_token(self) -> str:
+        token = f"1//rt-{uuid.uuid4().hex}"
+        self.refresh_tokens.add(token)
+        return token
+
+    def client_file(self, folder: Path) -> Path:
+        path = Path(folder) / "client_secret_desktop.json"
+        path.write_text(json.dumps({"installed": {
+            "client_id": self.client_id, "client_secret": self.client_secret,
+            "auth_uri": f"{self.server.url}/o/oauth2/auth", "token_uri": self.token_uri,
+            "redirect_uris": ["http://localhost"]}}))
+        return path
+
+    def children(self, parent: str) -> list[DriveItem]:
+        return [i for i in self.items.values() if i.parent == parent and not i.trashed]
+
+    def at(self, parent: str, *names: str) -> DriveItem | None:
+        item = None
+        for name in names:
+            matches = [i for i in self.children(parent) if i.name == name]
+            if len(matches) != 1:
+                return None
+            item, parent = matches[0], matches[0].id
+        return item
+
+    # -- emulation --------------------------------------------------------------------------------
+    def _add(self, name: str, parent: str, folder: bool, content: bytes = b"") -> DriveItem:
+        drive_id = self.items[parent].drive_id
+        item = DriveItem(f"1id{next(self._ids):05d}", name, parent, folder, drive_id, content)
+        self.items[item.id] = item
+        return item
+
+    def _issue(self, principal: str) -> dict[str, Any]:
+        token = f"ya29.{principal}-{uuid.uuid4().hex[:8]}"
+        self.tokens[token] = principal
+        return {"access_token": token, "expires_in": 3599, "token_type": "Bearer",
+                "scope": "https://www.googleapis.com/auth/drive"}
+
+    def _jwt_problem(self, assertion: str) -> str | None:
+        from cryptography.exceptions import InvalidSignature
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.asymmetric import padding
+
+        try:
+            head, claims_b64, signature = assertion.split(".")
+            claims = json.loads(_b64decode(claims_b64))
+            self.public_key.verify(_b64decode(signature), f"{head}.{claims_b64}".encode(),
+                                   padding.PKCS1v15(), hashes.SHA256())
+        except (ValueError, InvalidSignature):
+            return "Invalid JWT Signature."
+        now = time.time()
+        if claims.get("aud") != GOOGLE_AUDIENCE or claims.get("iss") != self.client_email:
+            return "Invalid JWT: audience or issuer."
+        if not (claims.get("iat", 0) - 300 <= now < claims.get("exp", 0) <= now + 3900):
+            return "Invalid JWT: Token must be a short-lived token"
+        if "auth/drive" not in str(claims.get("scope", "")):
+            return "Invalid scope."
+        return None
+
+    def _token(self, request: Request, _match: re.Match) -> Reply:
+        form = form_of(request)
+        grant = form.get("grant_type")
+        if grant == JWT_GRANT:
+            problem = self._jwt_problem(form.get("assertion", ""))
+            if problem:
+                return Reply(400, {"error": "invalid_grant", "error_description": problem})
+            return Reply(200, self._issue("sa"))
+        if form.get("client_id") != self.client_id or \
+                form.get("client_secret") != self.client_secret:
+            return Reply(401, {"error": "invalid_client", "error_description": "Unauthorized"})
+        if grant == "authorization_code":
+            problem = self.codes.redeem(form)
+            if problem:
+                return Reply(400, {"error": "invalid_grant", "error_description": problem})
+            return Reply(200, {**self._issue("user"),
+                               "refresh_token": self.issue_refresh_token()})
+        if grant == "refresh_token":
+            if form.get("refresh_token") not in self.refresh_tokens:
+                return Reply(400, {"error": "invalid_grant",
+                                   "error_description": "Token has been expired or revoked."})
+            return Reply(200, self._issue("user"))
+        return Reply(400, {"error": "unsupported_grant_type"})
+
+    def _principal(self, request: Request) -> str | None:
+        header = request.header("Authorization") or ""
+        return self.tokens.get(header[7:]) if header.startswith("Bearer ") else None
+
+    def share_with_service_account(self, item_id: str) -> None:
+        """What a person does in My Drive: share a folder with the service account's e-mail."""
+        self.shared_with_sa.add(item_id)
+
+    def _shared_with_sa(self, item: DriveItem) -> bool:
+        while item is not None:
+            if item.id in self.shared_with_sa:
+                return True
+            item = self.items.get(item.parent)
+        return False
+
+    def _visible(self, principal: str, item: DriveItem | None, request: Request) -> bool:
+        if item is None or item.trashed:
+            return False
+        if item.drive_id:   # Shared Drive items need supportsAllDrives and membership
+            return (request.query.get("supportsAllDrives") == ["true"]
+                    and principal == "sa" and item.drive_id in self.members)
+        return principal == "user" or self._shared_with_sa(item)
+
+    def _parse_multipart(self, request: Request) -> tuple[dict, bytes]:
+        boundary = (request.header("Content-Type") or "").split("boundary=")[-1]
+        parts = request.body.split(f"--{boundary}".encode())
+        meta = json.loads(parts[1].split(b"\r\n\r\n", 1)[1].rstrip(b"\r\n"))
+        content = parts[2].split(b"\r\n\r\n", 1)[1]
+        return meta, content[:-2] if content.endswith(b"\r\n") else content
+
+    def _write(self, principal: str, item_id: str | None, meta: dict, content: bytes,
+               request: Request) -> Reply:
+        if item_id is None:
+            parent = self.items.get((meta.get("parents") or ["root"])[0])
+            if not self._visible(principal, parent, request):
+                return _v3_error(404, "notFound", "File not found.")
+            if principal == "sa" and not parent.drive_id:
+                return _v3_error(403, "storageQuotaExceeded",
+                                 "Service Accounts do not have storage quota. Leverage shared "
+                                 "drives, or use OAuth delegation instead.")
+            return Reply(200, self._add(meta["name"], parent.id, False, content).resource())
+        item = self.items.get(item_id)
+        if not self._visible(principal, item, request):
+            return _v3_error(404, "notFound", f"File not found: {item_id}.")
+        if "parents" in meta:
+            return _v3_error(400, "fieldNotWritable", "The resource body includes fields "
+                                                      "which are not directly writable.")
+        item.content = content
+        return Reply(200, item.resource())
+
+    def _routes(self) -> None:
+        server = self.server
+        server.route("POST", "/token")(self._token)
+        server.route("GET", "/o/oauth2/auth")(self.codes.authorize)
+
+        def guarded(handler):
+            def wrapper(request: Request, match: re.Match) -> Reply:
+                principal = self._principal(request)
+                if principal is None:
+                    return _v3_error(401, "authError", "Invalid Credentials")
+                return handler(request, match, principal)
+            return wrapper
+
+        @server.route("GET", r"/drive/v3/files/(?P<id>[^/]+)")
+        @guarded
+        def get_file(request: Request, match: re.Match, principal: str) -> Reply:
+            item = self.items.get(unquote(match["id"]))
+            if not self._visible(principal, item, request):
+                return _v3_error(404, "notFound", f"File not found: {match['id']}.")
+            return Reply(200, item.resource())
+
+        @server.route("GET", "/drive/v3/files")
+        @guarded
+        def list_files(request: Request, _m: re.Match, principal: str) -> Reply:
+            query = request.query.get("q", [""])[0]
+            found = re.fullmatch(r"'(?P<parent>(?:[^'\\]|\\.)*)' in parents and name = "
+                                 r"'(?P<name>(?:[^'\\]|\\.)*)' and mimeType (?P<op>!?=) "
+                                 r"'(?P<type>[^']+)' and trashed = false", query)
+            if not found:
+                return _v3_error(400, "invalid", "Invalid Value")
+            name = re.sub(r"\\(.)", r"\1", found["name"])
+            parent = self.items.get(re.sub(r"\\(.)", r"\1", found["parent"]))
+            if not self._visible(principal, parent, request):
+                return Reply(200, {"files": []})
+            want_folder = found["op"] == "="
+            files = [i.resource() for i in self.children(parent.id)
+                     if i.name == name and i.folder == want_folder]
+            return Reply(200, {"kind": "drive#fileList", "files": files})
+
+        @server.route("POST", "/drive/v3/files")
+        @guarded
+        def create_folder(request: Request, _m: re.Match, principal: str) -> Reply:
+            meta = request.json
+            parent = self.items.get(meta["parents"][0])
+            if not self._visible(principal, parent, request):
+                return _v3_error(404, "notFound", "File not found.")
+            return Reply(200, self._add(meta["name"], parent.id, True).resource())
+
+        @server.route("POST", "/upload/drive/v3/files")
+        @guarded
+        def upload(request: Request, _m: re.Match, principal: str) -> Reply:
+            return self._upload(request, None, principal)
+
+        @server.route("PATCH", r"/upload/drive/v3/files/(?P<id>[^/]+)")
+        @guarded
+        def update(request: Request, match: re.Match, principal: str) -> Reply:
+            return self._upload(request, match["id"], principal)
+
+        @server.route("PUT", r"/upload/drive/v3/sessions/(?P<session>\w+)")
+        @guarded
+        def finish(request: Request, match: re.Match, principal: str) -> Reply:
+            state = self.sessions.pop(match["session"], None)
+            if state is None:
+                return _v3_error(404, "notFound", "Upload session not found.")
+            return self._write(principal, state["item"], state["meta"], request.body,
+                               state["request"])
+
+    def _upload(self, request: Request, item_id: str | None, principal: str) -> Reply:
+        kind = request.query.get("uploadType", [""])[0]
+        if kind == "multipart":
+            meta, content = self._parse_multipart(request)
+            return self._write(principal, item_id, meta, content, request)
+        if kind == "resumable":
+            session = uuid.uuid4().hex
+            self.sessions[session] = {"item": item_id, "meta": request.json or {},
+                                      "request": request}
+            return Reply(200, headers={
+                "Location": f"{self.server.url}/upload/drive/v3/sessions/{session}"})
+        return _v3_error(400, "invalid", "uploadType required")
