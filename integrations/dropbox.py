@@ -86,7 +86,8 @@ class DropboxIntegration(IntegrationBase, DocumentUpload):
     # -- sign-in ------------------------------------------------------------------------------
     def begin_sign_in(self) -> SignInPrompt:
         """Start the browser sign-in (PKCE); show the prompt, then call ``finish_sign_in``."""
-        port = int(self.config.get("redirect_port") or self.redirect_port)
+        configured = self.config.get("redirect_port")
+        port = self.redirect_port if configured in (None, "") else int(configured)
         self._sign_in = BrowserSignIn(
             service="Dropbox", auth_url=self.urls["authorize_url"],
             token_url=f"{self.urls['api_url']}/oauth2/token", client_id=self.app_key,

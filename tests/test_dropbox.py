@@ -168,3 +168,14 @@ def test_missing_scope_names_the_permissions(dropbox, resume):
                        times=2, path="/2/files/get_metadata")
     result = connected(dropbox).check()
     assert result.kind is ErrorKind.INVALID_AUTH and "files.content.write" in result.hint
+
+
+def test_multi_block_files_are_recognised_as_unchanged(dropbox, tmp_path):
+    """content_hash covers 4 MiB blocks; a 9 MiB file spans three."""
+    import os
+
+    big = tmp_path / "portfolio.pdf"
+    big.write_bytes(os.urandom(9 * 1024 * 1024))
+    refresh = dropbox.issue_refresh_token()
+    assert connected(dropbox, refresh).store(document(big)).uploaded is True
+    assert connected(dropbox, refresh).store(document(big)).uploaded is False
