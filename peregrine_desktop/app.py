@@ -43,25 +43,45 @@ class Application:
     """Owns the windows: the setup wizard first (until finished), then the main window."""
 
     def __init__(self) -> None:
+        import integrations
+        from integrations.external import rediscover_all
+        from peregrine_desktop.events.hub import EventHub
+        from peregrine_desktop.jobs.repository import JobRepository
         from peregrine_desktop.profile import load_profile
+        from peregrine_desktop.startup import open_job_store
         from peregrine_desktop.ui.main_window import MainWindow
 
         self.config_dir = paths.config_dir()
+        rediscover_all(self.config_dir)     # plugins from entry points and the plugins folder
         self.profile, self.profile_problem = load_profile()
-        self.window = MainWindow(self.profile, self.config_dir)
+        self.store, self.store_problem = open_job_store()
+        self.repository = JobRepository(self.store)
+        self.hub = EventHub(self.repository, self.config_dir, profile=lambda: self.profile,
+                            registry=integrations.REGISTRY)
+        self.window = MainWindow(self.profile, self.config_dir, self.repository, self.hub)
+        self.hub.setParent(self.window)
         self.window.settings_requested.connect(self.open_settings)
         self.window.setup_requested.connect(self.run_setup)
         self.wizard = None
 
     def start(self) -> None:
+        from PySide6.QtWidgets import QMessageBox
+
         if self.profile.wizard_complete:
             self.window.show()
         else:
             self.run_setup(first_launch=True)
         if self.profile_problem:
-            from PySide6.QtWidgets import QMessageBox
             QMessageBox.warning(self.window, "Your profile could not be read",
                                 self.profile_problem + " Setup starts again with defaults.")
+        if self.store_problem:
+            QMessageBox.warning(self.window, "Your job database needed attention",
+                                self.store_problem)
+
+    def shutdown(self) -> None:
+        """Stop background delivery and close the database (queued work stays in the outbox)."""
+        self.hub.shutdown()
+        self.store.close()
 
     def run_setup(self, first_launch: bool = False) -> None:
         from peregrine_desktop.ui.wizard import SetupWizard
@@ -92,7 +112,7 @@ class Application:
     def open_settings(self) -> None:
         from peregrine_desktop.ui.settings_dialog import SettingsDialog
 
-        dialog = SettingsDialog(self.profile, self.config_dir, self.window)
+        dialog = SettingsDialog(self.profile, self.config_dir, self.window, hub=self.hub)
         dialog.run_setup_requested.connect(self.run_setup)
         dialog.finished.connect(lambda _r: self.window.update_status())
         dialog.open()
@@ -138,6 +158,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return qt_app.exec()
     finally:
+        app.shutdown()
         instance.release()
 
 

@@ -128,6 +128,13 @@ class ConnectionCard(QFrame):
         self.detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         outer.addWidget(self.detail)
 
+        self.note = QLabel("", self)    # deliveries waiting for this service, if any
+        self.note.setObjectName("cardNote")
+        self.note.setWordWrap(True)
+        self.note.setStyleSheet("color: #b26a00;")
+        self.note.hide()
+        outer.addWidget(self.note)
+
         if self.cls is not None:
             try:
                 specs = self.cls().fields()
@@ -161,6 +168,12 @@ class ConnectionCard(QFrame):
         return button
 
     # -- state -----------------------------------------------------------------------------------
+    def set_note(self, text: str) -> None:
+        """A line about work waiting for this service (from the outbox); '' hides it."""
+        self.note.setText(text)
+        self.note.setVisible(bool(text))
+        self.note.setAccessibleName(f"{self.record.label}: {text}" if text else "")
+
     def is_configured(self) -> bool:
         return self.cls is not None and self.cls.is_configured(self.config_dir)
 

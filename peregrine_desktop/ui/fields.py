@@ -25,9 +25,12 @@ def url_problem(text: str) -> str | None:
     try:
         parts = urlsplit(text)
         host = parts.hostname
-        parts.port  # noqa: B018 - raises on a port that is not a number
     except ValueError:
         return "This is not a valid web address; check it for typos"
+    try:
+        parts.port  # noqa: B018 - raises on a port that is not a number from 1 to 65535
+    except ValueError:
+        return "The port number after ':' is not valid; it must be between 1 and 65535"
     if parts.scheme not in ("http", "https"):
         return "Enter a web address starting with https://"
     if not host:

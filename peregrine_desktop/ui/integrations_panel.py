@@ -5,6 +5,7 @@ The same panel is wizard Step 7 and Settings → Integrations.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout,
@@ -14,13 +15,18 @@ import integrations
 from integrations.discovery import DiscoveryRecord
 from peregrine_desktop.ui.connection_card import CardState, ConnectionCard
 
+if TYPE_CHECKING:  # pragma: no cover
+    from peregrine_desktop.events.hub import EventHub
+
 
 class IntegrationsPanel(QWidget):
     all_tests_finished = Signal()
 
     def __init__(self, config_dir: Path, tier: str, parent: QWidget | None = None,
-                 records: list[DiscoveryRecord] | None = None, intro: str = "") -> None:
+                 records: list[DiscoveryRecord] | None = None, intro: str = "",
+                 hub: "EventHub | None" = None) -> None:
         super().__init__(parent)
+        self.hub = hub
         self.config_dir = Path(config_dir)
         self.tier = tier
         self._pending: set[str] = set()
@@ -65,6 +71,16 @@ class IntegrationsPanel(QWidget):
         self.scroll.setWidget(holder)
         layout.addWidget(self.scroll, 1)
         self._update_test_all()
+        if hub is not None:
+            for card in self.cards.values():
+                card.test_finished.connect(hub.on_connection_tested)
+            hub.outbox_changed.connect(self.refresh_notes)
+            self.refresh_notes()
+
+    def refresh_notes(self) -> None:
+        """Show each card's waiting deliveries ("3 waiting: Could not reach the service…")."""
+        for name, card in self.cards.items():
+            card.set_note(self.hub.card_note(name))
 
     def set_tier(self, tier: str) -> None:
         self.tier = tier

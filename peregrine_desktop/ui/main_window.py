@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
@@ -12,6 +13,10 @@ from PySide6.QtWidgets import (QHBoxLayout, QLabel, QMainWindow, QMessageBox, QV
 import integrations
 from peregrine_desktop import APP_NAME, __version__, paths
 from peregrine_desktop.profile import UserProfile
+
+if TYPE_CHECKING:  # pragma: no cover
+    from peregrine_desktop.events.hub import EventHub
+    from peregrine_desktop.jobs.repository import JobRepository
 
 log = logging.getLogger(__name__)
 
@@ -42,18 +47,28 @@ class MainWindow(QMainWindow):
     setup_requested = Signal()
 
     def __init__(self, profile: UserProfile, config_dir: Path | None = None,
+                 repository: "JobRepository | None" = None, hub: "EventHub | None" = None,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.profile = profile
         self.config_dir = Path(config_dir) if config_dir else paths.config_dir()
+        self.repository = repository
+        self.hub = hub
         self.setWindowTitle(APP_NAME)
         self.window_settings = QSettings(str(self.config_dir / "window.ini"),
                                          QSettings.Format.IniFormat)
+        self.pipeline = None
+        if repository is not None:
+            from peregrine_desktop.ui.pipeline.view import PipelineView
+
+            self.pipeline = PipelineView(repository, self)
+            self.setCentralWidget(self.pipeline)
+        else:
+            self.setCentralWidget(empty_state(
+                "Your job pipeline will live here",
+                "Add jobs by hand, paste a posting's address, or import a CSV file. "
+                "Connect your tracker, calendar and storage in Settings → Integrations.", self))
         self._build_menus()
-        self.setCentralWidget(empty_state(
-            "Your job pipeline will live here",
-            "Add jobs by hand, paste a posting's address, or import a CSV file. "
-            "Connect your tracker, calendar and storage in Settings → Integrations.", self))
         self.status_label = QLabel("", self)
         self.statusBar().addPermanentWidget(self.status_label)
         self.update_status()
@@ -64,6 +79,16 @@ class MainWindow(QMainWindow):
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
         self.file_menu = file_menu
+        if self.pipeline is not None:
+            for action in (self.pipeline.add_action, self.pipeline.import_url_action):
+                file_menu.addAction(action)
+            file_menu.addSeparator()
+            file_menu.addAction(self.pipeline.import_csv_action)
+            file_menu.addAction(self.pipeline.export_csv_action)
+            self.export_ics_action = QAction("Export &interviews (.ics)…", self)
+            self.export_ics_action.triggered.connect(self.export_interviews)
+            file_menu.addAction(self.export_ics_action)
+            file_menu.addSeparator()
         quit_action = QAction("&Quit", self)
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
@@ -79,11 +104,45 @@ class MainWindow(QMainWindow):
         self.setup_action.triggered.connect(self.setup_requested)
         settings_menu.addAction(self.setup_action)
 
+        if self.hub is not None:
+            view_menu = self.menuBar().addMenu("&View")
+            self.activity_action = QAction("&Activity log…", self)
+            self.activity_action.setShortcut("Ctrl+L")
+            self.activity_action.triggered.connect(self.show_activity_log)
+            view_menu.addAction(self.activity_action)
+
         help_menu = self.menuBar().addMenu("&Help")
         about = QAction(f"&About {APP_NAME}", self)
         about.setMenuRole(QAction.MenuRole.AboutRole)
         about.triggered.connect(self.show_about)
         help_menu.addAction(about)
+
+    def export_interviews(self) -> None:
+        """Write every interview to an .ics file any calendar app can import."""
+        from PySide6.QtWidgets import QFileDialog
+
+        from peregrine_desktop.events.ics_export import export_interviews
+
+        path, _ = QFileDialog.getSaveFileName(self, "Export interviews", str(
+            Path.home() / "peregrine-interviews.ics"), "Calendar files (*.ics)")
+        if not path:
+            return
+        try:
+            count = export_interviews(Path(path), self.repository.store.list_jobs())
+        except OSError as exc:
+            QMessageBox.warning(self, "Export failed",
+                                f"The file could not be written ({exc.strerror or exc}). "
+                                f"Choose another folder and try again.")
+            return
+        self.statusBar().showMessage(
+            f"Exported {count} interview{'s' if count != 1 else ''} to {path}", 8000)
+
+    def show_activity_log(self) -> None:
+        from peregrine_desktop.ui.activity_log import ActivityLogDialog
+
+        dialog = ActivityLogDialog(self.hub, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
 
     def update_status(self) -> None:
         """The status bar's summary: how many services are connected, and what failed to load."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QLabel, QPushButton, QTabWidget,
@@ -18,6 +19,9 @@ from peregrine_desktop.ui.profile_forms import (DocumentsSection, IdentitySectio
                                                 NotificationsSection, PlanSection,
                                                 ProfileSection, TargetsSection)
 
+if TYPE_CHECKING:  # pragma: no cover
+    from peregrine_desktop.events.hub import EventHub
+
 log = logging.getLogger(__name__)
 
 
@@ -26,7 +30,7 @@ class SettingsDialog(QDialog):
     run_setup_requested = Signal()
 
     def __init__(self, profile: UserProfile, config_dir: Path,
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, hub: "EventHub | None" = None) -> None:
         super().__init__(parent)
         self.profile = profile
         self.config_dir = Path(config_dir)
@@ -51,7 +55,7 @@ class SettingsDialog(QDialog):
         self.tabs.addTab(self._wrap(self.notifications), "&Notifications")
 
         self.integrations = IntegrationsPanel(
-            self.config_dir, profile.effective_tier, self,
+            self.config_dir, profile.effective_tier, self, hub=hub,
             intro="Test, save, edit or disconnect each service. Changes here are saved "
                   "as soon as you press Save on a card.")
         self.tabs.addTab(self.integrations, "&Integrations")
