@@ -8,6 +8,7 @@ library inside this package.
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from integrations._calendar_common import as_vcalendar, event_fields
@@ -93,8 +94,9 @@ class CaldavCalendarIntegration(IntegrationBase, CalendarEvents):
                                     "No CalDAV service at this address; check the server "
                                     "address.", detail)
         if isinstance(exc, error.DAVError):
-            status = str(getattr(exc, "reason", "") or "")
-            if "503" in status or "502" in status or "500" in status:
+            status = getattr(exc, "status", None)
+            text = f"{getattr(exc, 'reason', '')} {exc}"
+            if (isinstance(status, int) and status >= 500) or re.search(r"\b5\d\d\b", text):
                 return IntegrationError(ErrorKind.CANNOT_CONNECT,
                                         "The server is having trouble; try again later.", detail)
             return IntegrationError(ErrorKind.UNKNOWN,

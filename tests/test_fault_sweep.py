@@ -75,10 +75,7 @@ EXPECTED_OVERRIDES: dict[tuple[str, str], frozenset[ErrorKind]] = {
 
 #: Wrong categories found by this sweep, awaiting a fix by the integration's owner; strict, so
 #: the fix turns them into a failure that asks for the entry's removal.
-KNOWN_WRONG: dict[tuple[str, str], str] = {
-    ("caldav_calendar", "500"): "caldav maps PropfindError 5xx to unknown, not cannot_connect",
-    ("caldav_calendar", "503"): "caldav maps PropfindError 5xx to unknown, not cannot_connect",
-}
+KNOWN_WRONG: dict[tuple[str, str], str] = {}
 
 #: Integrations whose protocol cannot be pointed at an HTTP server, and why.
 NOT_HTTP = {
