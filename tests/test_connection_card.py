@@ -233,3 +233,59 @@ def test_a_passing_test_fills_choices_read_from_the_service(qtbot, config_dir, s
     assert run_test_and_wait(qtbot, card).ok
     assert [combo.itemText(i) for i in range(combo.count())] == ["(none)", "eu", "us", "apac"]
     assert card.save_button.isEnabled()         # refreshing the options is not an edit
+
+
+class DeviceCodePing(PingIntegration):
+    """Ping, but the token comes from a device-code sign-in (as OneDrive's does)."""
+
+    name = "devicecodeping"
+    label = "Device Code Ping"
+    approved = None        # a threading.Event the test sets when "the person" approves
+    cancelled = False
+
+    def begin_sign_in(self):
+        from integrations._oauth import SignInPrompt
+        return SignInPrompt(url="https://login.example/device", user_code="ABCD-1234",
+                            message="Open the page and type the code.")
+
+    def finish_sign_in(self):
+        if not type(self).approved.wait(5):
+            raise AssertionError("never approved")
+        return {"api_token": "good-token"}
+
+    def cancel_sign_in(self):
+        type(self).cancelled = True
+        type(self).approved.set()
+
+
+def test_sign_in_shows_the_code_then_fills_the_secret(qtbot, config_dir, server):
+    import threading
+    DeviceCodePing.approved = threading.Event()
+    card = make_card(qtbot, config_dir, cls=DeviceCodePing)
+    type_into(qtbot, card.form.editors["base_url"].focus_widget(), server.url)
+    click(qtbot, card.sign_in_button)
+    qtbot.waitUntil(lambda: "ABCD-1234" in card.sign_in_box.text(), timeout=5000)
+    assert "Open the sign-in page" in card.sign_in_box.text()
+    assert card.sign_in_button.text() == "Cancel sign-in"
+    assert not card.test_button.isEnabled()
+    DeviceCodePing.approved.set()              # the person typed the code and approved
+    qtbot.waitUntil(lambda: card.sign_in_box.text().startswith("Signed in"), timeout=5000)
+    assert card.form.editors["api_token"].value() == "good-token"
+    assert run_test_and_wait(qtbot, card).ok
+    click(qtbot, card.save_button)
+    assert DeviceCodePing.load_config(config_dir)["api_token"] == "good-token"
+
+
+def test_sign_in_can_be_cancelled(qtbot, config_dir, server):
+    import threading
+    DeviceCodePing.approved = threading.Event()
+    DeviceCodePing.cancelled = False
+    card = make_card(qtbot, config_dir, cls=DeviceCodePing)
+    click(qtbot, card.sign_in_button)
+    qtbot.waitUntil(lambda: "ABCD-1234" in card.sign_in_box.text(), timeout=5000)
+    click(qtbot, card.sign_in_button)          # now "Cancel sign-in"
+    assert DeviceCodePing.cancelled
+    assert not card.sign_in_box.isVisible()
+    assert card.sign_in_button.text().replace("&", "") == "Sign in…"
+    qtbot.wait(200)
+    assert card.form.editors["api_token"].value() == ""

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QMessageBox, QPushBu
 from integrations.base import check_config
 from integrations.capabilities import capabilities_of
 from integrations.discovery import DiscoveryRecord
-from integrations.errors import CheckResult, ErrorKind
+from integrations.errors import CheckResult, ErrorKind, IntegrationError
 from peregrine_desktop.configfiles import ConfigFileError
 from peregrine_desktop.integration_state import IntegrationState
 from peregrine_desktop.tiers import TIER_LABELS, locked_reason, tier_allows, upgrade_hint
@@ -46,6 +46,18 @@ STATE_COLOURS = {
     CardState.NEEDS_ATTENTION: "#c62828", CardState.LOCKED: "#757575",
     CardState.UNAVAILABLE: "#757575",
 }
+
+
+def begin_sign_in(cls: type, config: dict[str, Any]) -> tuple[Any, Any]:
+    """Worker: an instance with the form's values, and the prompt its sign-in shows."""
+    instance = cls()
+    instance.connect(dict(config))    # the secret that sign-in provides is still missing
+    return instance, instance.begin_sign_in()
+
+
+def finish_sign_in(instance: Any) -> dict[str, Any]:
+    """Worker: wait until the person approved in the browser; the settings it produced."""
+    return dict(instance.finish_sign_in() or {})
 
 
 class ConnectionCard(QFrame):
@@ -128,6 +140,17 @@ class ConnectionCard(QFrame):
         self.detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         outer.addWidget(self.detail)
 
+        self.sign_in_box = QLabel("", self)   # the sign-in prompt: link, code, what to do
+        self.sign_in_box.setObjectName("signInPrompt")
+        self.sign_in_box.setWordWrap(True)
+        self.sign_in_box.setOpenExternalLinks(True)
+        self.sign_in_box.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
+        self.sign_in_box.setStyleSheet("QLabel#signInPrompt { border: 1px solid palette(mid); "
+                                       "border-radius: 4px; padding: 8px; }")
+        self.sign_in_box.hide()
+        outer.addWidget(self.sign_in_box)
+        self._sign_in_instance: Any = None
+
         self.note = QLabel("", self)    # deliveries waiting for this service, if any
         self.note.setObjectName("cardNote")
         self.note.setWordWrap(True)
@@ -150,6 +173,7 @@ class ConnectionCard(QFrame):
         buttons = QHBoxLayout()
         buttons.setSpacing(6)
         buttons.addStretch(1)
+        self.sign_in_button = self._button("Sign &in…", self.start_sign_in, buttons)
         self.test_button = self._button("&Test", self.run_test, buttons)
         self.save_anyway_button = self._button("Save an&yway", self.save_anyway, buttons)
         self.save_button = self._button("&Save", self.save, buttons)
@@ -244,8 +268,12 @@ class ConnectionCard(QFrame):
         testing = state is CardState.TESTING
         if self.form is not None:
             self.form.setVisible(form_shown)
+        signing_in = self.runner.is_running("sign_in")
+        self.sign_in_button.setVisible(form_shown and self.supports_sign_in())
+        self.sign_in_button.setText("Cancel sign-in" if signing_in else "Sign &in…")
+        self.sign_in_button.setEnabled(not testing)
         self.test_button.setVisible(usable)
-        self.test_button.setEnabled(not testing)
+        self.test_button.setEnabled(not testing and not signing_in)
         self.test_button.setText("Testing…" if testing else "&Test")
         self.save_button.setVisible(form_shown)
         current = self.form_config() if form_shown else None
@@ -259,6 +287,74 @@ class ConnectionCard(QFrame):
         self.cancel_button.setVisible(configured and self.editing)
         self.disconnect_button.setVisible(configured and not self.editing)
         self.disconnect_button.setEnabled(not testing)
+
+    # -- sign-in (OAuth browser flow or device code) ------------------------------------------------
+    def supports_sign_in(self) -> bool:
+        return self.cls is not None and callable(getattr(self.cls, "begin_sign_in", None))
+
+    def start_sign_in(self) -> None:
+        """Sign in… starts the service's flow; the same button then cancels it."""
+        if self.runner.is_running("sign_in"):
+            self.cancel_sign_in()
+            return
+        config = self.form_config() or {}
+        self.sign_in_box.setText("Starting the sign-in…")
+        self.sign_in_box.show()
+        self.runner.start(begin_sign_in, self.cls, config, key="sign_in",
+                          on_success=lambda outcome: self._show_prompt(*outcome),
+                          on_failure=self._sign_in_failed)
+        self.refresh()
+
+    def _show_prompt(self, instance: Any, prompt: Any) -> None:
+        from PySide6.QtCore import QUrl
+        from PySide6.QtGui import QDesktopServices
+
+        self._sign_in_instance = instance
+        url = str(getattr(prompt, "url", "") or "")
+        code = str(getattr(prompt, "user_code", "") or "")
+        parts = [str(getattr(prompt, "message", "") or "")]
+        if code:
+            parts.append(f"Your code: <b style='font-size: 12pt'>{code}</b>")
+        if url:
+            parts.append(f"<a href='{url}'>Open the sign-in page</a>")
+        self.sign_in_box.setText("<br>".join(p for p in parts if p))
+        if url and not code:   # a browser flow: open it for them; a device code is typed there
+            QDesktopServices.openUrl(QUrl(url))
+        self.runner.start(finish_sign_in, instance, key="sign_in",
+                          on_success=self._signed_in, on_failure=self._sign_in_failed)
+        self.refresh()
+
+    def _signed_in(self, values: dict[str, Any]) -> None:
+        self._sign_in_instance = None
+        if self.form is not None:
+            for key, value in values.items():
+                editor = self.form.editors.get(key)
+                if editor is not None:
+                    if isinstance(editor, PasswordEditor):
+                        editor.has_saved_value = False
+                    editor.set_value(value)
+        self.sign_in_box.setText(f"Signed in to {self.record.label}. Test the connection, "
+                                 f"then save.")
+        self._on_form_edited()
+
+    def _sign_in_failed(self, exc: BaseException) -> None:
+        self._sign_in_instance = None
+        self.sign_in_box.hide()
+        result = (CheckResult.from_error(exc) if isinstance(exc, IntegrationError)
+                  else CheckResult.failure(ErrorKind.UNKNOWN, "The sign-in did not complete; "
+                                           "start it again."))
+        if not isinstance(exc, IntegrationError):
+            log.error("%s: sign-in failed: %s", self.name, type(exc).__name__)
+        self.last_result = result
+        self.refresh()
+
+    def cancel_sign_in(self) -> None:
+        instance, self._sign_in_instance = self._sign_in_instance, None
+        self.runner.invalidate("sign_in")
+        if instance is not None and callable(getattr(instance, "cancel_sign_in", None)):
+            instance.cancel_sign_in()
+        self.sign_in_box.hide()
+        self.refresh()
 
     # -- values ----------------------------------------------------------------------------------
     def saved_config(self) -> dict[str, Any]:
