@@ -15,6 +15,8 @@ for var, sub in (("HOME", "home"), ("XDG_CONFIG_HOME", "home/.config"),
     path.mkdir(parents=True, exist_ok=True, mode=0o700)
     os.environ[var] = str(path)
 os.environ["QT_QPA_PLATFORM"] = "offscreen"
+# No test may read or write the developer's real keychain; tests that need one install their own.
+os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
 os.environ.pop("PEREGRINE_CONFIG_DIR", None)
 os.environ.pop("PEREGRINE_DATA_DIR", None)
 # No proxy may turn a loopback request into a network one.
