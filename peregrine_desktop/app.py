@@ -39,38 +39,47 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     return parser.parse_known_args(list(argv))[0]
 
 
+def discover_all_integrations(config_dir) -> dict:
+    """Worker: built-ins, entry points and the user's plugins folder, into the registry."""
+    from integrations.external import rediscover_all
+
+    return rediscover_all(config_dir)
+
+
 class Application:
     """Owns the windows: the setup wizard first (until finished), then the main window."""
 
     def __init__(self) -> None:
-        import integrations
-        from integrations.external import rediscover_all
-        from peregrine_desktop.events.hub import EventHub
         from peregrine_desktop.jobs.repository import JobRepository
         from peregrine_desktop.profile import load_profile
         from peregrine_desktop.startup import open_job_store
         from peregrine_desktop.ui.main_window import MainWindow
+        from peregrine_desktop.workers import TaskRunner
 
         self.config_dir = paths.config_dir()
-        rediscover_all(self.config_dir)     # plugins from entry points and the plugins folder
         self.profile, self.profile_problem = load_profile()
         self.store, self.store_problem = open_job_store()
         self.repository = JobRepository(self.store)
-        self.hub = EventHub(self.repository, self.config_dir, profile=lambda: self.profile,
-                            registry=integrations.REGISTRY)
-        self.window = MainWindow(self.profile, self.config_dir, self.repository, self.hub)
-        self.hub.setParent(self.window)
+        self.hub = None     # after discovery, which runs once the window is on screen
+        self.window = MainWindow(self.profile, self.config_dir, self.repository)
         self.window.settings_requested.connect(self.open_settings)
         self.window.setup_requested.connect(self.run_setup)
         self.wizard = None
+        self.runner = TaskRunner(self.window)
 
     def start(self) -> None:
         from PySide6.QtWidgets import QMessageBox
+
+        from peregrine_desktop.first_paint import FirstPaintWatcher
 
         if self.profile.wizard_complete:
             self.window.show()
         else:
             self.run_setup(first_launch=True)
+        # Plugins load once the first window is on screen, so they never delay it.
+        first = self.window if self.profile.wizard_complete else self.wizard
+        self._paint_watcher = FirstPaintWatcher(first)
+        self._paint_watcher.painted.connect(self.discover_integrations)
         if self.profile_problem:
             QMessageBox.warning(self.window, "Your profile could not be read",
                                 self.profile_problem + " Setup starts again with defaults.")
@@ -78,9 +87,28 @@ class Application:
             QMessageBox.warning(self.window, "Your job database needed attention",
                                 self.store_problem)
 
+    def discover_integrations(self) -> None:
+        """Import every plugin (built-in, entry point, plugins folder) on a worker, then start
+        the event hub: the window appears without waiting for ~13 modules to load."""
+        if self.runner.is_running("discovery") or self.hub is not None:
+            return
+        self.runner.start(discover_all_integrations, self.config_dir, key="discovery",
+                          on_success=lambda _registry: self._integrations_ready(),
+                          on_failure=lambda exc: self._integrations_ready())
+
+    def _integrations_ready(self) -> None:
+        import integrations
+        from peregrine_desktop.events.hub import EventHub
+
+        self.hub = EventHub(self.repository, self.config_dir, profile=lambda: self.profile,
+                            registry=integrations.REGISTRY, parent=self.window)
+        self.window.set_hub(self.hub)
+        self.window.update_status()
+
     def shutdown(self) -> None:
         """Stop background delivery and close the database (queued work stays in the outbox)."""
-        self.hub.shutdown()
+        if self.hub is not None:
+            self.hub.shutdown()
         self.store.close()
 
     def run_setup(self, first_launch: bool = False) -> None:

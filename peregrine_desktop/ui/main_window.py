@@ -10,7 +10,6 @@ from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QMainWindow, QMessageBox, QVBoxLayout,
                                QWidget)
 
-import integrations
 from peregrine_desktop import APP_NAME, __version__, paths
 from peregrine_desktop.profile import UserProfile
 
@@ -71,7 +70,6 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self.status_label = QLabel("", self)
         self.statusBar().addPermanentWidget(self.status_label)
-        self.update_status()
         if not self.restoreGeometry(QByteArray(self.window_settings.value("geometry",
                                                                           QByteArray()))):
             self.resize(1100, 720)
@@ -104,12 +102,13 @@ class MainWindow(QMainWindow):
         self.setup_action.triggered.connect(self.setup_requested)
         settings_menu.addAction(self.setup_action)
 
-        if self.hub is not None:
-            view_menu = self.menuBar().addMenu("&View")
-            self.activity_action = QAction("&Activity log…", self)
-            self.activity_action.setShortcut("Ctrl+L")
-            self.activity_action.triggered.connect(self.show_activity_log)
-            view_menu.addAction(self.activity_action)
+        view_menu = self.menuBar().addMenu("&View")
+        self.activity_action = QAction("&Activity log…", self)
+        self.activity_action.setShortcut("Ctrl+L")
+        self.activity_action.setToolTip("What was sent to your services, and what is waiting")
+        self.activity_action.triggered.connect(self.show_activity_log)
+        self.activity_action.setEnabled(self.hub is not None)
+        view_menu.addAction(self.activity_action)
 
         help_menu = self.menuBar().addMenu("&Help")
         about = QAction(f"&About {APP_NAME}", self)
@@ -137,6 +136,11 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(
             f"Exported {count} interview{'s' if count != 1 else ''} to {path}", 8000)
 
+    def set_hub(self, hub: "EventHub") -> None:
+        """The event hub arrives after discovery (which runs once the window is shown)."""
+        self.hub = hub
+        self.activity_action.setEnabled(True)
+
     def show_activity_log(self) -> None:
         from peregrine_desktop.ui.activity_log import ActivityLogDialog
 
@@ -146,6 +150,8 @@ class MainWindow(QMainWindow):
 
     def update_status(self) -> None:
         """The status bar's summary: how many services are connected, and what failed to load."""
+        import integrations
+
         configured = [cls for cls in integrations.REGISTRY.values()
                       if cls.is_configured(self.config_dir)]
         parts = [f"{len(configured)} of {len(integrations.REGISTRY)} integrations set up"]

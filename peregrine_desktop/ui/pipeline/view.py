@@ -6,7 +6,7 @@ hidden with ``toolbar.hide()`` when the window shows them elsewhere.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QModelIndex, QPoint, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QAction, QDesktopServices, QGuiApplication, QKeySequence
@@ -18,11 +18,11 @@ from peregrine_desktop.jobs import statuses
 from peregrine_desktop.jobs.repository import JobRepository
 from peregrine_desktop.jobs.store import StoreError
 from peregrine_desktop.ui.fields import url_problem
-from peregrine_desktop.ui.pipeline.csv_dialogs import CsvExportDialog, CsvImportDialog
-from peregrine_desktop.ui.pipeline.job_dialog import JobDialog
 from peregrine_desktop.ui.pipeline.model import (COLUMNS, FIELD_COLUMN, JobFilterProxy, JobIdRole,
                                                  JobTableModel)
-from peregrine_desktop.ui.pipeline.url_dialog import UrlImportDialog
+
+if TYPE_CHECKING:  # pragma: no cover
+    from peregrine_desktop.ui.pipeline.url_dialog import UrlImportDialog
 
 EMPTY_MESSAGE = "No jobs yet — add one, paste a posting URL, or import a CSV."
 
@@ -373,6 +373,7 @@ class PipelineView(QWidget):
 
     # -- commands -----------------------------------------------------------------------------------
     def add_job(self) -> None:
+        from peregrine_desktop.ui.pipeline.job_dialog import JobDialog  # on demand
         dialog = JobDialog(self._save_new, parent=self)
         self._open(dialog)
 
@@ -390,6 +391,7 @@ class PipelineView(QWidget):
         job = self.repository.get(ids[0])
         if job is None:
             return
+        from peregrine_desktop.ui.pipeline.job_dialog import JobDialog  # on demand
         dialog = JobDialog(lambda values: self._save_edit(job["id"], values), job,
                            self.repository.allowed_statuses(job["id"]), parent=self)
         self._open(dialog)
@@ -458,18 +460,20 @@ class PipelineView(QWidget):
         if url is None:
             clipboard = QGuiApplication.clipboard().text().strip()
             url = clipboard if clipboard and not url_problem(clipboard) else ""
+        from peregrine_desktop.ui.pipeline.url_dialog import UrlImportDialog  # on demand
         dialog = UrlImportDialog(self.repository, url, parent=self)
         dialog.accepted.connect(lambda: self._imported_from_url(dialog))
         self._open(dialog)
         if url:
             dialog.fetch()
 
-    def _imported_from_url(self, dialog: UrlImportDialog) -> None:
+    def _imported_from_url(self, dialog: "UrlImportDialog") -> None:
         if dialog.saved_job:
             self.select_job(dialog.saved_job["id"])
             self._say(f"Added “{dialog.saved_job['title']}”.")
 
     def open_csv_import(self, path: str | None = None) -> None:
+        from peregrine_desktop.ui.pipeline.csv_dialogs import CsvImportDialog  # on demand
         self._open(CsvImportDialog(self.repository, path, parent=self))
 
     def open_csv_export(self) -> None:
@@ -477,6 +481,7 @@ class PipelineView(QWidget):
             self._apply_text()
         description = f" (matching {self._filter_description()})" \
             if self.proxy.is_filtered() else ""
+        from peregrine_desktop.ui.pipeline.csv_dialogs import CsvExportDialog  # on demand
         self._open(CsvExportDialog(self.repository, self.proxy.visible_ids(), description,
                                    parent=self))
 
