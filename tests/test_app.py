@@ -1,0 +1,61 @@
+"""The assembled app: profile, job store, pipeline, plugins and event hub working together."""
+from __future__ import annotations
+
+import pytest
+
+import integrations
+from peregrine_desktop import paths
+from peregrine_desktop.app import Application
+from peregrine_desktop.profile import UserProfile
+from tests.fakes.loopback import LoopbackServer
+from tests.fakes.ping import PingIntegration, ping_service
+
+
+@pytest.fixture
+def app(qtbot, config_dir, data_dir):
+    paths.set_overrides(config_dir, data_dir)
+    profile = UserProfile(config_dir / "user.yaml")
+    profile.update(name="Ada", target_titles=["SRE"], wizard_complete=True)
+    profile.save()
+    application = Application()
+    qtbot.addWidget(application.window)
+    application.start()
+    qtbot.waitUntil(lambda: application.hub is not None, timeout=10_000)
+    yield application
+    application.shutdown()
+    paths.set_overrides()
+
+
+def test_window_shows_the_pipeline_and_plugins_load_after_it(app):
+    assert app.window.isVisible()
+    assert app.window.pipeline is not None
+    assert app.window.activity_action.isEnabled()
+    assert f"of {len(integrations.REGISTRY)} integrations set up" in \
+        app.window.status_label.text()
+
+
+def test_a_new_job_announces_itself_once_to_a_connected_notifier(app, qtbot, config_dir,
+                                                                 monkeypatch):
+    with LoopbackServer() as server:
+        ping_service(server)
+        PingIntegration.save_config({"base_url": server.url, "api_token": "good-token"},
+                                    config_dir)
+        monkeypatch.setitem(integrations.REGISTRY, "ping", PingIntegration)
+        app.repository.add_job({"title": "SRE", "company": "ACME",
+                                "url": "https://jobs.example/1"})
+        qtbot.waitUntil(lambda: bool(server.matching("POST", "/notify")), timeout=10_000)
+        qtbot.wait(300)
+        posts = server.matching("POST", "/notify")
+        assert len(posts) == 1
+        assert "ACME" in posts[0].json["message"] and "SRE" in posts[0].json["message"]
+
+
+def test_a_damaged_job_database_is_set_aside_not_fatal(qtbot, config_dir, data_dir):
+    (data_dir / "jobs.sqlite3").write_bytes(b"this is not a database" * 100)
+    from peregrine_desktop.startup import open_job_store
+
+    store, problem = open_job_store(data_dir / "jobs.sqlite3")
+    assert "could not be opened" in problem and ".bad-" in problem
+    assert store.list_jobs() == []
+    assert list(data_dir.glob("jobs.sqlite3.bad-*"))
+    store.close()
