@@ -43,9 +43,6 @@ DEMO_JOBS = [
     {"title": "UX Designer", "company": "Orbit Freight", "location": "Madrid",
      "status": "rejected", "url": "https://jobs.example.com/orbit/9"},
 ]
-#: Demo values for a saved integration, by field type (what a user would have typed).
-DEMO_FIELD_VALUES = {"url": "https://hooks.example.com/services/demo", "checkbox": True,
-                     "password": "demo-secret-0000", "text": "demo"}
 
 
 @dataclass
@@ -64,9 +61,11 @@ class Shot:
 
 
 def main_window(scene: Scene):
+    from peregrine_desktop.jobs.repository import JobRepository
+    from peregrine_desktop.jobs.store import JobStore
     from peregrine_desktop.ui.main_window import MainWindow
 
-    return MainWindow(scene.profile, scene.config_dir)
+    return MainWindow(scene.profile, scene.config_dir, JobRepository(JobStore.open_default()))
 
 
 def wizard_integrations(scene: Scene):
@@ -81,10 +80,20 @@ def wizard_integrations(scene: Scene):
 
 
 def settings_integrations(scene: Scene):
+    """Settings after "Test all" against loopback emulators of Slack, Discord and Home
+    Assistant (tests/fakes): the statuses shown are real test results, one a failure."""
+    from PySide6.QtCore import QEventLoop, QTimer
+
     from peregrine_desktop.ui.settings_dialog import SettingsDialog
 
     dialog = SettingsDialog(scene.profile, scene.config_dir)
     dialog.tabs.setCurrentWidget(dialog.integrations)
+    panel = dialog.integrations
+    loop = QEventLoop()
+    panel.all_tests_finished.connect(loop.quit)
+    QTimer.singleShot(20_000, loop.quit)
+    if panel.test_all():
+        loop.exec()
     return dialog
 
 
@@ -105,32 +114,74 @@ def demo_scene(home: Path) -> Scene:
     profile.update(**DEMO_PROFILE)
     profile.save()
     seed_jobs()
-    save_demo_integration(config_dir)
+    connect_demo_services(config_dir)
     return Scene(config_dir, profile)
+
+
+def demo_jobs(count: int = 300) -> list[dict]:
+    """The named demo jobs plus ``count`` generated ones (fixed seed: the same every run)."""
+    import random
+
+    rng = random.Random(7)
+    titles = ["Product Designer", "UX Researcher", "Design Lead", "Interaction Designer",
+              "Visual Designer", "Content Designer", "Design Manager", "UX Engineer"]
+    companies = ["Acme", "Globex", "Initech", "Umbrella", "Hooli", "Vandelay", "Stark",
+                 "Wayne", "Tyrell", "Cyberdyne", "Soylent", "Aperture", "Monarch", "Gringotts"]
+    places = ["Remote", "Lisbon", "Berlin", "Porto", "Madrid", "Remote (EU)", "Amsterdam"]
+    statuses = ["pending"] * 6 + ["approved"] * 3 + ["applied"] * 4 + ["phone_screen", "rejected",
+                                                                        "interviewing", "offer"]
+    jobs = list(DEMO_JOBS)
+    for i in range(count):
+        company = rng.choice(companies)
+        status = rng.choice(statuses)
+        job = {"title": f"{rng.choice(['Senior ', '', 'Staff ', 'Lead '])}{rng.choice(titles)}",
+               "company": f"{company} {rng.choice(['Labs', 'Inc', 'GmbH', 'Studio'])}",
+               "location": rng.choice(places), "status": status,
+               "source": rng.choice(["LinkedIn", "Referral", "Company site", "Otta"]),
+               "url": f"https://jobs.example.com/{company.lower()}/{1000 + i}"}
+        if rng.random() < 0.5:
+            low = rng.randrange(55, 120, 5)
+            job["salary"] = f"€{low}k–{low + 15}k"
+        if status == "interviewing":
+            job["interview_at"] = f"2026-12-{rng.randrange(1, 18):02d}T{rng.randrange(9, 17)}:00+01:00"
+            job["interview_tz"] = "Europe/Lisbon"
+        jobs.append(job)
+    return jobs
 
 
 def seed_jobs() -> None:
     try:
         from peregrine_desktop.jobs.store import JobStore
         store = JobStore.open_default()
-        for job in DEMO_JOBS:
-            store.add_job(job)
+        store.add_many(demo_jobs())
     except Exception as exc:  # noqa: BLE001 - pictures without jobs beat no pictures
         print(f"note: demo jobs not added ({type(exc).__name__}: {exc})", file=sys.stderr)
 
 
-def save_demo_integration(config_dir: Path) -> None:
-    """Save the first free integration with demo values, so a card shows its saved state."""
-    import integrations
+_servers: list = []
 
-    for cls in integrations.REGISTRY.values():
-        if cls.tier != "free":
-            continue
-        fields = cls().fields()
-        config = {f["key"]: DEMO_FIELD_VALUES.get(f.get("type", "text"), "demo")
-                  for f in fields}
-        cls.save_config(config, config_dir)
-        return
+
+def connect_demo_services(config_dir: Path) -> None:
+    """Save Slack, Discord and Home Assistant pointed at loopback emulators (Discord's webhook
+    deleted, so one card shows what a failure looks like)."""
+    from integrations.discord import DiscordIntegration
+    from integrations.homeassistant import HomeAssistantIntegration
+    from integrations.slack import SlackIntegration
+    from tests.fakes.loopback import LoopbackServer
+    from tests.fakes.notifier_services import (discord_service, homeassistant_service,
+                                               slack_service)
+
+    slack, discord, ha = (LoopbackServer().start() for _ in range(3))
+    _servers.extend((slack, discord, ha))
+    hook = slack_service(slack)
+    webhook = discord_service(discord)
+    webhook.deleted = True
+    home = homeassistant_service(ha)
+    SlackIntegration.save_config({"webhook_url": hook.url}, config_dir)
+    DiscordIntegration.save_config({"webhook_url": webhook.url}, config_dir)
+    HomeAssistantIntegration.save_config({"base_url": home.url, "token": home.token,
+                                          "notify_service": "mobile_app_pixel_7"},
+                                         config_dir)
 
 
 def render(out: Path) -> list[Path]:

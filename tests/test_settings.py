@@ -137,3 +137,17 @@ def test_profile_round_trip_and_unknown_keys_survive(config_dir):
 def test_default_profile_location_follows_the_override(config_dir):
     profile = UserProfile()
     assert profile.path == config_dir / "user.yaml"
+
+
+def test_cards_not_set_up_are_folded_until_set_up_is_pressed(qtbot, config_dir):
+    panel = IntegrationsPanel(config_dir, "free",
+                              records=[DiscoveryRecord("ping", BUILT_IN, "t", PingIntegration)])
+    qtbot.addWidget(panel)
+    panel.show()
+    card = panel.cards["ping"]
+    assert card.status.text() == "Not set up"
+    assert not card.form.isVisible() and not card.test_button.isVisible()
+    click(qtbot, card.set_up_button)
+    assert card.form.isVisible() and card.test_button.isVisible()
+    assert not card.set_up_button.isVisible()
+    assert card.form.editors["base_url"].focus_widget().hasFocus()

@@ -69,8 +69,10 @@ class ConnectionCard(QFrame):
 
     def __init__(self, record: DiscoveryRecord, config_dir: Path, tier: str,
                  parent: QWidget | None = None,
-                 test_timeout_ms: int = DEFAULT_TEST_TIMEOUT_MS) -> None:
+                 test_timeout_ms: int = DEFAULT_TEST_TIMEOUT_MS, compact: bool = False) -> None:
         super().__init__(parent)
+        #: In a list of many cards, one not set up shows only "Set up…" until opened.
+        self.collapsed = compact
         self.record = record
         self.cls = record.cls
         self.name = record.cls.name if record.cls else record.name
@@ -173,6 +175,7 @@ class ConnectionCard(QFrame):
         buttons = QHBoxLayout()
         buttons.setSpacing(6)
         buttons.addStretch(1)
+        self.set_up_button = self._button("Set &up…", self.expand, buttons)
         self.sign_in_button = self._button("Sign &in…", self.start_sign_in, buttons)
         self.test_button = self._button("&Test", self.run_test, buttons)
         self.save_anyway_button = self._button("Save an&yway", self.save_anyway, buttons)
@@ -265,6 +268,10 @@ class ConnectionCard(QFrame):
         usable = state not in (CardState.UNAVAILABLE, CardState.LOCKED)
         configured = usable and self.is_configured()
         form_shown = usable and (self.editing or not configured)
+        folded = form_shown and self.collapsed and not self.editing
+        self.set_up_button.setVisible(folded)
+        if folded:
+            form_shown = usable = False
         testing = state is CardState.TESTING
         if self.form is not None:
             self.form.setVisible(form_shown)
@@ -287,6 +294,13 @@ class ConnectionCard(QFrame):
         self.cancel_button.setVisible(configured and self.editing)
         self.disconnect_button.setVisible(configured and not self.editing)
         self.disconnect_button.setEnabled(not testing)
+
+    def expand(self) -> None:
+        """Set up…: open the form of a card shown folded."""
+        self.collapsed = False
+        self.refresh()
+        if self.form is not None and self.form.editors:
+            next(iter(self.form.editors.values())).focus_widget().setFocus()
 
     # -- sign-in (OAuth browser flow or device code) ------------------------------------------------
     def supports_sign_in(self) -> bool:

@@ -56,7 +56,7 @@ class IntegrationsPanel(QWidget):
         records = records if records is not None else list(integrations.RECORDS)
         # Available ones first (alphabetical), unavailable at the end.
         for record in sorted(records, key=lambda r: (r.cls is None, r.label.lower())):
-            card = ConnectionCard(record, self.config_dir, tier, holder)
+            card = ConnectionCard(record, self.config_dir, tier, holder, compact=True)
             card.test_finished.connect(self._on_card_tested)
             card.saved.connect(lambda _n: self._update_test_all())
             card.disconnected.connect(lambda _n: self._update_test_all())

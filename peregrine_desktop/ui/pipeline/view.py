@@ -27,8 +27,9 @@ if TYPE_CHECKING:  # pragma: no cover
 EMPTY_MESSAGE = "No jobs yet — add one, paste a posting URL, or import a CSV."
 
 #: Starting widths; Title takes what is left.
-_COLUMN_WIDTHS = {"company": 150, "location": 185, "salary": 175, "status": 120,
-                  "date_found": 95, "interview_at": 200, "source": 100}
+#: Room for typical values; the title takes what is left (at 1100 px, about 270 px).
+_COLUMN_WIDTHS = {"company": 145, "location": 115, "salary": 100, "status": 120,
+                  "date_found": 100, "interview_at": 165, "source": 105}
 
 _CHIP_STYLE = """
 QToolButton[chip="true"] { border: 1px solid palette(mid); border-radius: 11px;
