@@ -169,7 +169,7 @@ def test_free_plan_shows_the_tracker_locked(qtbot, store, config_dir, airtable):
     assert not panel.auto_box.isEnabled()
 
 
-def test_two_trackers_sync_side_by_side(qtbot, store, config_dir, airtable, monkeypatch):
+def test_two_trackers_sync_one_after_the_other(qtbot, store, config_dir, airtable, monkeypatch):
     monkeypatch.setattr(NotionIntegration, "per_second", None)
     add_jobs(store, 5)
     with LoopbackServer() as server:

@@ -1,7 +1,7 @@
 """SyncPanel: "Sync now" for every connected job tracker, with progress, cancel and a summary.
 
-Each tracker syncs on the worker pool (one task each, side by side) with its own progress bar and
-Cancel button; the summary then lists per tracker what was created, updated, left unchanged and
+Each tracker syncs on the worker pool (one after another, see ``_start_next``) with its own
+progress bar and Cancel button; the summary then lists per tracker what was created, updated, left unchanged and
 what failed — with the reason next to each failed job.  "Preview changes" runs the same
 comparison without writing anything.  The stages that sync and the automatic mode (a debounced
 background sync of the jobs just edited) are chosen here and kept in ``sync.yaml``.
@@ -164,6 +164,7 @@ class SyncPanel(QWidget):
         self._edited: set[int] = set()
         self._auto_pending = False
         self._group_entries: dict[int, Callable[[], list[tuple[str, str]]]] = {}
+        self._queue: list[tuple[TrackerRow, list[dict], bool]] = []
         self.auto_timer = QTimer(self)
         self.auto_timer.setSingleShot(True)
         self.auto_timer.timeout.connect(self._auto_sync)
@@ -307,8 +308,8 @@ class SyncPanel(QWidget):
 
     # -- running ----------------------------------------------------------------------------------
     def is_running(self) -> bool:
-        return self.runner.is_running("load") or any(self.runner.is_running(name)
-                                                     for name in self.rows)
+        return bool(self._queue) or self.runner.is_running("load") or any(
+            self.runner.is_running(name) for name in self.rows)
 
     def _runnable(self) -> list[TrackerRow]:
         return [row for row in self.rows.values() if not row.locked]
@@ -351,37 +352,52 @@ class SyncPanel(QWidget):
                         only_ids: set[int] | None) -> None:
         if only_ids is not None:
             jobs = [job for job in jobs if int(job["id"]) in only_ids]
-        statuses = self.chosen_statuses()
-        damaged: list[SyncReport] = []
-        for row in self._runnable():
+        self._queue = [(row, jobs, dry_run) for row in self._runnable()]
+        for row in self._runnable()[1:]:
+            row.status.setText("Waiting…")
+        self._start_next()
+
+    def _start_next(self) -> None:
+        """Start the next tracker in the queue.  Trackers sync one after another: against a fast
+        server a sync is CPU-bound, and several at once would starve the UI thread of the GIL."""
+        while self._queue:
+            row, jobs, dry_run = self._queue.pop(0)
             try:
                 config = row.cls.load_config(self.config_dir)
             except ConfigFileError as exc:
-                damaged.append(SyncReport(row.name, row.cls.label, dry_run=dry_run,
-                                          error=f"Its settings file is damaged: {exc.problem}"))
-                continue
+                self._finished(row.name, SyncReport(row.name, row.cls.label, dry_run=dry_run,
+                                                    error=f"Its settings file is damaged: "
+                                                          f"{exc.problem}"))
+                return
             cancel = threading.Event()
             self._cancels[row.name] = cancel
+            row.status.setText("Syncing…")
             self.runner.start(
-                run_sync, row.cls, config, self.store, statuses, jobs, dry_run, cancel,
-                key=row.name,
+                run_sync, row.cls, config, self.store, self.chosen_statuses(), jobs, dry_run,
+                cancel, key=row.name,
                 on_success=lambda report, n=row.name: self._finished(n, report),
                 on_failure=lambda exc, n=row.name, label=row.cls.label: self._finished(
                     n, SyncReport(n, label, dry_run=dry_run,
                                   error=f"The sync stopped unexpectedly ({type(exc).__name__}).")),
                 on_progress=lambda done, total, r=row: r.advance(done, total))
-        for report in damaged:          # after the others started, so the summary waits for them
-            self._finished(report.integration, report)
+            break
         self._update_buttons()
 
     def cancel(self, name: str) -> None:
+        waiting = next((q for q in self._queue if q[0].name == name), None)
+        if waiting is not None:           # not started yet: it simply does not run
+            self._queue.remove(waiting)
+            report = SyncReport(name, waiting[0].cls.label, dry_run=waiting[2], cancelled=True,
+                                not_synced=len(waiting[1]))
+            self._finished(name, report)
+            return
         event = self._cancels.get(name)
         if event is not None and self.runner.is_running(name):
             event.set()
             self.rows[name].cancelling()
 
     def cancel_all(self) -> None:
-        for name in list(self._cancels):
+        for name in [q[0].name for q in self._queue] + list(self._cancels):
             self.cancel(name)
 
     def _finished(self, name: str, report: SyncReport) -> None:
@@ -396,7 +412,7 @@ class SyncPanel(QWidget):
             else:
                 text = last_run_text(self.state.last_run(name))
                 row.finish(text, bool(report.error), bool(report.failed))
-        self._update_buttons()
+        self._start_next()
         if not self.is_running():
             self._show_summary()
             self.sync_finished.emit(list(self.reports.values()))
