@@ -277,9 +277,6 @@ def test_no_yaml_document_on_disk_stops_the_app(document, which):
         assert all(p.problem and p.title for p in problems)
 
 
-@pytest.mark.xfail(strict=True, reason="found by benchmarks/soak.py: ChoiceEditor passes a choice "
-                   "value to QComboBox.addItem as item data; an int beyond 64 bits raises "
-                   "OverflowError inside the Qt call (peregrine_desktop/ui/fields.py set_choices)")
 def test_a_choice_value_too_big_for_qt_is_not_a_crash(qtbot):
     from pytestqt.exceptions import capture_exceptions
 

@@ -203,12 +203,17 @@ class FileEditor(TextEditor):
 
 
 class ChoiceEditor(FieldEditor):
-    """A combo box; ``choices`` holds values or {"value", "label"} dicts."""
+    """A combo box; ``choices`` holds values or {"value", "label"} dicts.
+
+    Values stay in a Python list (the combo only shows labels), so any value a plugin declares
+    round-trips unchanged — Qt's item data cannot hold, say, an int beyond 64 bits.
+    """
 
     def __init__(self, spec: dict[str, Any], parent: QWidget | None = None) -> None:
         super().__init__(spec, parent)
         self.combo = QComboBox(parent)
         self.combo.setAccessibleName(self.label_text)
+        self._values: list[Any] = []
         self.set_choices(spec.get("choices") or [])
         self.combo.currentIndexChanged.connect(lambda _i: self.changed.emit())
         self.widget = self.combo
@@ -218,27 +223,30 @@ class ChoiceEditor(FieldEditor):
         current = self.value()
         self.combo.blockSignals(True)
         self.combo.clear()
+        self._values = []
         if not self.required:
-            self.combo.addItem("(none)", "")
+            self._values.append("")
+            self.combo.addItem("(none)")
         for choice in choices:
-            if isinstance(choice, dict):
-                self.combo.addItem(str(choice.get("label", choice.get("value"))),
-                                   choice.get("value"))
-            else:
-                self.combo.addItem(str(choice), choice)
+            value = choice.get("value") if isinstance(choice, dict) else choice
+            label = choice.get("label", value) if isinstance(choice, dict) else choice
+            self._values.append(value)
+            self.combo.addItem(str(label))
         self.set_value(current)
         self.combo.blockSignals(False)
 
     def value(self) -> Any:
-        return self.combo.currentData() if self.combo.currentIndex() >= 0 else ""
+        index = self.combo.currentIndex()
+        return self._values[index] if 0 <= index < len(self._values) else ""
 
     def clear(self) -> None:
         self.combo.setCurrentIndex(0 if self.combo.count() else -1)
 
     def set_value(self, value: Any) -> None:
-        index = self.combo.findData(value)
-        if index >= 0:
-            self.combo.setCurrentIndex(index)
+        for index, candidate in enumerate(self._values):
+            if candidate == value and type(candidate) is type(value):
+                self.combo.setCurrentIndex(index)
+                return
 
 
 class FieldWidgetFactory:
