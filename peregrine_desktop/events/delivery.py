@@ -102,7 +102,23 @@ def deliver_due(outbox: Outbox, name: str, config_dir: Path,
             if rest:
                 outbox.release(rest, not_before_of=row["id"])
             break
+    if instance is not None:
+        _keep_renewed_settings(cls, instance, config_dir)
     return outcomes
+
+
+def _keep_renewed_settings(cls: type[IntegrationBase], instance: Any, config_dir: Path) -> None:
+    """Save what the service renewed while working (OneDrive's rotated refresh token), so the
+    next run does not sign in with a token that no longer works."""
+    renewed = getattr(instance, "updated_settings", None)
+    if not callable(renewed):
+        return
+    try:
+        changes = renewed()
+        if changes:
+            cls.save_config({**cls.load_config(config_dir), **changes}, config_dir)
+    except Exception:  # noqa: BLE001 - the deliveries are done; a failed save is only logged
+        log.exception("%s: renewed settings could not be saved", cls.name)
 
 
 class DeliveryScheduler(QObject):
