@@ -61,6 +61,7 @@ class Application:
         self.store, self.store_problem = open_job_store()
         self.repository = JobRepository(self.store)
         self.hub = None     # after discovery, which runs once the window is on screen
+        self.sync_dialog = None
         self.window = MainWindow(self.profile, self.config_dir, self.repository)
         self.window.settings_requested.connect(self.open_settings)
         self.window.setup_requested.connect(self.run_setup)
@@ -100,10 +101,25 @@ class Application:
         import integrations
         from peregrine_desktop.events.hub import EventHub
 
+        from peregrine_desktop.ui.sync_panel import SyncDialog
+
         self.hub = EventHub(self.repository, self.config_dir, profile=lambda: self.profile,
                             registry=integrations.REGISTRY, parent=self.window)
         self.window.set_hub(self.hub)
+        # Kept for the app's lifetime: its automatic mode follows edits while it is hidden.
+        self.sync_dialog = SyncDialog(self.store, self.config_dir, self.profile.effective_tier,
+                                      repository=self.repository, parent=self.window)
+        self.window.set_sync_dialog(self.sync_dialog)
         self.window.update_status()
+
+    def _profile_changed(self) -> None:
+        if getattr(self, "sync_dialog", None) is not None:
+            self.sync_dialog.panel.set_tier(self.profile.effective_tier)
+
+    def _integrations_changed(self) -> None:
+        self.window.update_status()
+        if getattr(self, "sync_dialog", None) is not None:
+            self.sync_dialog.panel.refresh()
 
     def shutdown(self) -> None:
         """Stop background delivery and close the database (queued work stays in the outbox)."""
@@ -142,6 +158,10 @@ class Application:
 
         dialog = SettingsDialog(self.profile, self.config_dir, self.window, hub=self.hub)
         dialog.run_setup_requested.connect(self.run_setup)
+        dialog.profile_saved.connect(self._profile_changed)
+        for card in dialog.integrations.cards.values():
+            card.saved.connect(lambda _name: self._integrations_changed())
+            card.disconnected.connect(lambda _name: self._integrations_changed())
         dialog.finished.connect(lambda _r: self.window.update_status())
         dialog.open()
 

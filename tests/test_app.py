@@ -59,3 +59,12 @@ def test_a_damaged_job_database_is_set_aside_not_fatal(qtbot, config_dir, data_d
     assert store.list_jobs() == []
     assert list(data_dir.glob("jobs.sqlite3.bad-*"))
     store.close()
+
+
+def test_sync_now_opens_the_sync_window(app, qtbot):
+    assert app.window.sync_action.isEnabled()
+    app.window.sync_action.trigger()
+    assert app.sync_dialog.isVisible()
+    assert app.sync_dialog.windowTitle() == "Sync"
+    app.sync_dialog.reject()
+    assert not app.sync_dialog.isVisible()

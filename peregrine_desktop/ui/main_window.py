@@ -102,6 +102,15 @@ class MainWindow(QMainWindow):
         self.setup_action.triggered.connect(self.setup_requested)
         settings_menu.addAction(self.setup_action)
 
+        sync_menu = self.menuBar().addMenu("S&ync")
+        self.sync_action = QAction("&Sync now…", self)
+        self.sync_action.setShortcut("Ctrl+Shift+S")
+        self.sync_action.setToolTip("Push your pipeline to Notion, Airtable or Google Sheets")
+        self.sync_action.setEnabled(False)
+        self.sync_action.triggered.connect(self.show_sync)
+        sync_menu.addAction(self.sync_action)
+        self.sync_dialog = None
+
         view_menu = self.menuBar().addMenu("&View")
         self.activity_action = QAction("&Activity log…", self)
         self.activity_action.setShortcut("Ctrl+L")
@@ -140,6 +149,16 @@ class MainWindow(QMainWindow):
         """The event hub arrives after discovery (which runs once the window is shown)."""
         self.hub = hub
         self.activity_action.setEnabled(True)
+
+    def set_sync_dialog(self, dialog: QWidget) -> None:
+        self.sync_dialog = dialog
+        self.sync_action.setEnabled(True)
+
+    def show_sync(self) -> None:
+        if self.sync_dialog is not None:
+            self.sync_dialog.show()
+            self.sync_dialog.raise_()
+            self.sync_dialog.activateWindow()
 
     def show_activity_log(self) -> None:
         from peregrine_desktop.ui.activity_log import ActivityLogDialog
