@@ -98,6 +98,10 @@ class DocumentUploads(QObject):
         self.reconcile()
 
     # -- reading --------------------------------------------------------------------------------
+    def connected_stores(self) -> list[str]:
+        """Labels of the connected stores a document goes to."""
+        return [target.label for target in self.hub.targets(DocumentUpload)]
+
     def statuses(self, job_id: int) -> list[DocumentStatus]:
         """Each document of the job with, per connected store (and any store that holds a copy),
         where its copy lives or why it is not there yet."""

@@ -1,13 +1,18 @@
-"""JobDialog: add a job by hand, or edit one; the store's verdict is shown in the dialog."""
+"""JobDialog: add a job by hand, or edit one; the store's verdict is shown in the dialog.
+
+Editing a job with document storage running adds a Documents tab (its changes apply at once)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTabWidget, QVBoxLayout, QWidget
 
 from peregrine_desktop.jobs.store import StoreError
 from peregrine_desktop.ui.pipeline.job_form import JobForm
+
+if TYPE_CHECKING:  # pragma: no cover
+    from peregrine_desktop.events.documents import DocumentUploads
 
 
 class JobDialog(QDialog):
@@ -15,7 +20,8 @@ class JobDialog(QDialog):
 
     def __init__(self, save: Callable[[dict[str, Any]], Any], job: dict[str, Any] | None = None,
                  allowed_statuses: list[str] | None = None,
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None,
+                 documents: "DocumentUploads | None" = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Edit job" if job else "Add job")
         self.job = job
@@ -30,7 +36,17 @@ class JobDialog(QDialog):
         self.buttons.accepted.connect(self.try_save)
         self.buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
-        layout.addWidget(self.form)
+        self.tabs = self.documents_panel = None
+        if job and documents is not None:
+            from peregrine_desktop.ui.pipeline.documents_panel import DocumentsPanel
+
+            self.documents_panel = DocumentsPanel(documents, job["id"], self)
+            self.tabs = QTabWidget(self)
+            self.tabs.addTab(self.form, "Details")
+            self.tabs.addTab(self.documents_panel, "Documents")
+            layout.addWidget(self.tabs)
+        else:
+            layout.addWidget(self.form)
         layout.addWidget(self.buttons)
         self.form.changed.connect(lambda: self.form.show_problem(None))
         self.resize(620, 640)

@@ -60,6 +60,8 @@ class PipelineView(QWidget):
         self.proxy = JobFilterProxy(self)
         self.proxy.setSourceModel(self.model)
         self.active_dialog = None
+        #: DocumentUploads, set once the event hub runs; edit dialogs then show documents.
+        self.documents = None
         self._build_actions()
         self._build_ui()
         self._counts_timer = QTimer(self)
@@ -394,7 +396,8 @@ class PipelineView(QWidget):
             return
         from peregrine_desktop.ui.pipeline.job_dialog import JobDialog  # on demand
         dialog = JobDialog(lambda values: self._save_edit(job["id"], values), job,
-                           self.repository.allowed_statuses(job["id"]), parent=self)
+                           self.repository.allowed_statuses(job["id"]), parent=self,
+                           documents=self.documents)
         self._open(dialog)
 
     def _save_edit(self, job_id: int, values: dict[str, Any]) -> None:
