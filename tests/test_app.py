@@ -68,3 +68,7 @@ def test_sync_now_opens_the_sync_window(app, qtbot):
     assert app.sync_dialog.windowTitle() == "Sync"
     app.sync_dialog.reject()
     assert not app.sync_dialog.isVisible()
+
+
+def test_the_job_dialog_has_documents_once_plugins_are_loaded(app):
+    assert app.window.pipeline.documents is not None

@@ -153,6 +153,13 @@ class ConnectionCard(QFrame):
         outer.addWidget(self.sign_in_box)
         self._sign_in_instance: Any = None
 
+        self.storage = QLabel("", self)   # where the secrets went, when not the keychain
+        self.storage.setObjectName("cardStorage")
+        self.storage.setWordWrap(True)
+        self.storage.setStyleSheet("color: palette(placeholder-text);")
+        self.storage.hide()
+        outer.addWidget(self.storage)
+
         self.note = QLabel("", self)    # deliveries waiting for this service, if any
         self.note.setObjectName("cardNote")
         self.note.setWordWrap(True)
@@ -227,6 +234,7 @@ class ConnectionCard(QFrame):
                 self._show(CardState.NEEDS_ATTENTION,
                            f"Its settings file is damaged: {exc.problem} Edit to save it again.")
                 return
+            self._show_storage_note()
             result = self.last_result or self.state_store.last_check(self.name)
             if result is None:
                 self._show(CardState.SAVED_UNTESTED, "Saved, but not tested yet.")
@@ -242,6 +250,33 @@ class ConnectionCard(QFrame):
                 self._show(CardState.CONNECTED, "Test passed. Save to keep these settings.")
             else:
                 self._show(CardState.NOT_SET_UP, "")
+
+    def _secret_keys(self) -> list[str]:
+        if self.form is None:
+            return []
+        return [key for key, editor in self.form.editors.items()
+                if isinstance(editor, PasswordEditor)]
+
+    def _show_storage_note(self) -> None:
+        """Say so when this service's secrets are not in the system keychain."""
+        from peregrine_desktop.secrets import SecretStore
+
+        note = SecretStore(self.config_dir).storage_note(self.name, self._secret_keys())
+        self.storage.setText(note or "")
+        self.storage.setVisible(bool(note))
+
+    def _confirm_plain_http(self, config: dict[str, Any]) -> bool:
+        """Before a secret travels unencrypted to another machine, the user decides."""
+        from peregrine_desktop.input_rules import insecure_secret_warning
+
+        warning = insecure_secret_warning(self.form.specs if self.form else [], config)
+        if not warning:
+            return True
+        answer = QMessageBox.warning(
+            self, "Send without encryption?", warning,
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Cancel)
+        return answer == QMessageBox.StandardButton.Yes
 
     def _status_text(self, state: CardState) -> str:
         result = self.last_result or (self.state_store.last_check(self.name)
@@ -405,6 +440,8 @@ class ConnectionCard(QFrame):
             if self.form.problems(show=True):
                 return False
             config = self.form_config() or {}
+            if not self._confirm_plain_http(config):
+                return False
         else:
             config = self.saved_config()
         self.runner.start(check_config, self.cls, config, key="test",
@@ -448,12 +485,15 @@ class ConnectionCard(QFrame):
         self._write(config, tested=False)
 
     def _write(self, config: dict[str, Any], tested: bool) -> None:
+        from peregrine_desktop.config_recovery import write_failure_message
+
+        if not tested and not self._confirm_plain_http(config):
+            return
         try:
             self.cls.save_config(config, self.config_dir)
         except OSError as exc:
             self._show(CardState.NEEDS_ATTENTION,
-                       f"The settings could not be saved ({exc.strerror or exc}). "
-                       f"Check that {self.config_dir} is writable and has free space.")
+                       write_failure_message(self.cls.config_path(self.config_dir), exc))
             return
         if tested and self.last_result is not None:
             self.state_store.record_check(self.name, self.last_result)
@@ -487,14 +527,18 @@ class ConnectionCard(QFrame):
         path = self.cls.config_path(self.config_dir)
         answer = QMessageBox.question(
             self, f"Disconnect {self.record.label}?",
-            f"Peregrine will delete the {self.record.label} settings saved in {path}.\n\n"
+            f"Peregrine will delete the {self.record.label} settings saved in {path}, and its "
+            f"secrets in the system keychain.\n\n"
             f"Your jobs stay in Peregrine, and nothing is deleted in {self.record.label} "
             f"itself. You can connect again at any time.",
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
             QMessageBox.StandardButton.Cancel)
         if answer != QMessageBox.StandardButton.Yes:
             return
+        from peregrine_desktop.secrets import SecretStore
+
         try:
+            SecretStore(self.config_dir).forget(self.name, self._secret_keys())
             path.unlink(missing_ok=True)
         except OSError as exc:
             self._show(CardState.NEEDS_ATTENTION,

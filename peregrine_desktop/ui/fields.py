@@ -71,9 +71,11 @@ class FieldEditor(QObject):
 
     def problem(self) -> str | None:
         """What must be fixed before Test/Save, in words; None when the value is acceptable."""
+        from peregrine_desktop.input_rules import field_value_problem
+
         if self.required and self.is_blank():
             return f"{self.label_text} is required"
-        return None
+        return field_value_problem(self.spec, self.value())
 
     def focus_widget(self) -> QWidget:
         return self.widget
@@ -152,9 +154,6 @@ class UrlEditor(TextEditor):
         bad = url_problem(self.value()) is not None
         self.line.setProperty("invalid", bad)
         self.line.setStyleSheet("QLineEdit { border: 1px solid #c62828; }" if bad else "")
-
-    def problem(self) -> str | None:
-        return super().problem() or url_problem(self.value())
 
 
 class CheckboxEditor(FieldEditor):
@@ -274,6 +273,7 @@ class FieldForm(QWidget):
 
     def __init__(self, specs: list[dict[str, Any]], parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.specs = specs
         self.editors: dict[str, FieldEditor] = {}
         self.errors: dict[str, QLabel] = {}
         layout = QFormLayout(self)

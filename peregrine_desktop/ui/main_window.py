@@ -149,6 +149,10 @@ class MainWindow(QMainWindow):
         """The event hub arrives after discovery (which runs once the window is shown)."""
         self.hub = hub
         self.activity_action.setEnabled(True)
+        if self.pipeline is not None:   # jobs carry documents, uploaded to connected stores
+            from peregrine_desktop.events.documents import DocumentUploads
+
+            self.pipeline.documents = DocumentUploads(hub, self)
 
     def set_sync_dialog(self, dialog: QWidget) -> None:
         self.sync_dialog = dialog
