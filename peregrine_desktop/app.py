@@ -39,11 +39,22 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     return parser.parse_known_args(list(argv))[0]
 
 
-def discover_all_integrations(config_dir) -> dict:
-    """Worker: built-ins, entry points and the user's plugins folder, into the registry."""
+def discover_all_integrations(config_dir) -> list:
+    """Worker: built-ins, entry points and the user's plugins folder, into the registry; then
+    the settings files of every integration checked.  Returns the problems found."""
     from integrations.external import rediscover_all
+    from peregrine_desktop.config_recovery import integration_problem
 
-    return rediscover_all(config_dir)
+    problems = []
+    for cls in rediscover_all(config_dir).values():
+        try:
+            found = integration_problem(cls, config_dir)
+        except Exception:  # noqa: BLE001 - one odd plugin must not hide the others' news
+            log.exception("checking the settings of %s failed", cls.name)
+            continue
+        if found is not None:
+            problems.append(found)
+    return problems
 
 
 class Application:
@@ -56,13 +67,18 @@ class Application:
         from peregrine_desktop.ui.main_window import MainWindow
         from peregrine_desktop.workers import TaskRunner
 
+        from peregrine_desktop.config_recovery import folder_problem
+
         self.config_dir = paths.config_dir()
+        folder = folder_problem(self.config_dir)     # e.g. no permission: say so, don't crash
         self.profile, self.profile_problem = load_profile()
         self.store, self.store_problem = open_job_store()
         self.repository = JobRepository(self.store)
         self.hub = None     # after discovery, which runs once the window is on screen
         self.sync_dialog = None
         self.window = MainWindow(self.profile, self.config_dir, self.repository)
+        if folder is not None:
+            self.window.add_config_problems([folder])
         self.window.settings_requested.connect(self.open_settings)
         self.window.setup_requested.connect(self.run_setup)
         self.wizard = None
@@ -94,10 +110,10 @@ class Application:
         if self.runner.is_running("discovery") or self.hub is not None:
             return
         self.runner.start(discover_all_integrations, self.config_dir, key="discovery",
-                          on_success=lambda _registry: self._integrations_ready(),
-                          on_failure=lambda exc: self._integrations_ready())
+                          on_success=self._integrations_ready,
+                          on_failure=lambda exc: self._integrations_ready([]))
 
-    def _integrations_ready(self) -> None:
+    def _integrations_ready(self, problems: list) -> None:
         import integrations
         from peregrine_desktop.events.hub import EventHub
 
@@ -110,6 +126,7 @@ class Application:
         self.sync_dialog = SyncDialog(self.store, self.config_dir, self.profile.effective_tier,
                                       repository=self.repository, parent=self.window)
         self.window.set_sync_dialog(self.sync_dialog)
+        self.window.add_config_problems(problems)
         self.window.update_status()
 
     def _profile_changed(self) -> None:

@@ -72,3 +72,28 @@ def test_sync_now_opens_the_sync_window(app, qtbot):
 
 def test_the_job_dialog_has_documents_once_plugins_are_loaded(app):
     assert app.window.pipeline.documents is not None
+
+
+def test_a_damaged_integration_file_is_named_above_the_pipeline(qtbot, config_dir, data_dir):
+    """The app starts; the broken file is named with a Reset button, and a copy is kept."""
+    from peregrine_desktop.ui.config_problems import ConfigProblemsPanel
+
+    paths.set_overrides(config_dir, data_dir)
+    profile = UserProfile(config_dir / "user.yaml")
+    profile.update(name="Ada", target_titles=["SRE"], wizard_complete=True)
+    profile.save()
+    (config_dir / "integrations").mkdir()
+    (config_dir / "integrations" / "slack.yaml").write_bytes(b"webhook_url: [unclosed\n")
+    application = Application()
+    qtbot.addWidget(application.window)
+    application.start()
+    try:
+        qtbot.waitUntil(lambda: application.hub is not None, timeout=10_000)
+        panel = application.window.findChild(ConfigProblemsPanel)
+        assert panel.isVisible()
+        text = "\n".join(panel.texts())
+        assert "slack.yaml" in text and "not valid YAML" in text
+        assert list((config_dir / "integrations").glob("slack.yaml.bad-*"))
+    finally:
+        application.shutdown()
+        paths.set_overrides()

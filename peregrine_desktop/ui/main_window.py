@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (QHBoxLayout, QLabel, QMainWindow, QMessageBox, QV
 
 from peregrine_desktop import APP_NAME, __version__, paths
 from peregrine_desktop.profile import UserProfile
+from peregrine_desktop.ui.config_problems import ConfigProblemsPanel
 
 if TYPE_CHECKING:  # pragma: no cover
     from peregrine_desktop.events.hub import EventHub
@@ -57,16 +58,24 @@ class MainWindow(QMainWindow):
         self.window_settings = QSettings(str(self.config_dir / "window.ini"),
                                          QSettings.Format.IniFormat)
         self.pipeline = None
+        central = QWidget(self)
+        column = QVBoxLayout(central)
+        column.setContentsMargins(0, 0, 0, 0)
+        self.config_problems = ConfigProblemsPanel(parent=central)
+        self.config_problems.file_reset.connect(lambda _problem: self.update_status())
+        column.addWidget(self.config_problems)
         if repository is not None:
             from peregrine_desktop.ui.pipeline.view import PipelineView
 
-            self.pipeline = PipelineView(repository, self)
-            self.setCentralWidget(self.pipeline)
+            self.pipeline = PipelineView(repository, central)
+            column.addWidget(self.pipeline, 1)
         else:
-            self.setCentralWidget(empty_state(
+            column.addWidget(empty_state(
                 "Your job pipeline will live here",
                 "Add jobs by hand, paste a posting's address, or import a CSV file. "
-                "Connect your tracker, calendar and storage in Settings → Integrations.", self))
+                "Connect your tracker, calendar and storage in Settings → Integrations.",
+                central), 1)
+        self.setCentralWidget(central)
         self._build_menus()
         self.status_label = QLabel("", self)
         self.statusBar().addPermanentWidget(self.status_label)
@@ -153,6 +162,12 @@ class MainWindow(QMainWindow):
             from peregrine_desktop.events.documents import DocumentUploads
 
             self.pipeline.documents = DocumentUploads(hub, self)
+
+    def add_config_problems(self, problems: list) -> None:
+        """Damaged or unusable settings files, each with Reset and Dismiss, above the pipeline."""
+        if problems:
+            known = [row.problem for row in self.config_problems.rows]
+            self.config_problems.set_problems(known + list(problems))
 
     def set_sync_dialog(self, dialog: QWidget) -> None:
         self.sync_dialog = dialog
