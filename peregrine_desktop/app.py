@@ -41,10 +41,15 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
 
 def discover_all_integrations(config_dir) -> list:
     """Worker: built-ins, entry points and the user's plugins folder, into the registry; then
-    the settings files of every integration checked.  Returns the problems found."""
+    the settings files of every integration checked.  Returns the problems found.
+
+    Reading those files also initialises the keychain backend (D-Bus probing takes ~0.3 s), so
+    opening Settings later does not pay for it on the UI thread."""
     from integrations.external import rediscover_all
     from peregrine_desktop.config_recovery import integration_problem
+    from peregrine_desktop.secrets import keychain_available
 
+    keychain_available()
     problems = []
     for cls in rediscover_all(config_dir).values():
         try:
@@ -173,7 +178,10 @@ class Application:
     def open_settings(self) -> None:
         from peregrine_desktop.ui.settings_dialog import SettingsDialog
 
-        dialog = SettingsDialog(self.profile, self.config_dir, self.window, hub=self.hub)
+        from peregrine_desktop.secrets import keychain_description
+
+        dialog = SettingsDialog(self.profile, self.config_dir, self.window, hub=self.hub,
+                                storage_note=keychain_description())
         dialog.run_setup_requested.connect(self.run_setup)
         dialog.profile_saved.connect(self._profile_changed)
         for card in dialog.integrations.cards.values():

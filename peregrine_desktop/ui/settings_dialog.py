@@ -30,7 +30,8 @@ class SettingsDialog(QDialog):
     run_setup_requested = Signal()
 
     def __init__(self, profile: UserProfile, config_dir: Path,
-                 parent: QWidget | None = None, hub: "EventHub | None" = None) -> None:
+                 parent: QWidget | None = None, hub: "EventHub | None" = None,
+                 storage_note: str = "") -> None:
         super().__init__(parent)
         self.profile = profile
         self.config_dir = Path(config_dir)
@@ -57,7 +58,8 @@ class SettingsDialog(QDialog):
         self.integrations = IntegrationsPanel(
             self.config_dir, profile.effective_tier, self, hub=hub,
             intro="Test, save, edit or disconnect each service. Changes here are saved "
-                  "as soon as you press Save on a card.")
+                  "as soon as you press Save on a card." + (f" {storage_note}" if storage_note
+                                                             else ""))
         self.tabs.addTab(self.integrations, "&Integrations")
         layout.addWidget(self.tabs, 1)
 
