@@ -237,7 +237,7 @@ class ConnectionCard(QFrame):
             self._show_storage_note()
             result = self.last_result or self.state_store.last_check(self.name)
             if result is None:
-                self._show(CardState.SAVED_UNTESTED, "Saved, but not tested yet.")
+                self._show(CardState.SAVED_UNTESTED, "Press Test to check these settings.")
             elif result.ok:
                 self._show(CardState.CONNECTED, "")
             else:
