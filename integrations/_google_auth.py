@@ -48,6 +48,15 @@ class HttpClientTransport:
         return _AuthResponse(response.status_code, dict(response.headers), response.content)
 
 
+def key_file_field(api_name: str) -> dict:
+    """The ``key_file`` field of an integration signing in with a service-account key."""
+    return {"key": "key_file", "label": "Service-account key (JSON)", "type": "file",
+            "placeholder": "/path/to/service-account.json", "required": True,
+            "filter": "JSON key (*.json)",
+            "help": "Google Cloud Console → IAM & Admin → Service accounts → Keys → Add key → "
+                    f"JSON. Enable the {api_name} API in the same project."}
+
+
 def read_key_file(path_text: str) -> dict[str, Any]:
     """The service-account key as a dict, or an IntegrationError saying what is wrong with it."""
     path = Path(str(path_text or "")).expanduser()

@@ -20,6 +20,28 @@ STATUS_LABELS: dict[str, str] = {
     "hired": "Hired"}
 
 
+class TrackerSettings:
+    """Properties Notion and Airtable read from their config the same way."""
+
+    API_URL = ""
+    config: dict
+    _client: Any
+
+    @property
+    def api_url(self) -> str:
+        return str(self.config.get("api_url") or self.API_URL).rstrip("/")
+
+    @property
+    def key_column(self) -> str:
+        from integrations.capabilities import JobSync
+
+        return str(self.config.get("key_column") or JobSync.KEY_COLUMN)
+
+    @property
+    def request_count(self) -> int:
+        return self._client.request_count if self._client else 0
+
+
 def key_field(where: str) -> dict:
     return {"key": "key_column", "label": "Peregrine ID column", "type": "choice",
             "required": True, "choices": [JobSync.KEY_COLUMN],

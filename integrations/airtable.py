@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from integrations._job_columns import (key_field, job_value, mapping_choices, mapping_fields,
+from integrations._job_columns import (TrackerSettings, key_field, job_value, mapping_choices, mapping_fields,
                                        parse_number, resolve_mapping)
 from integrations.base import IntegrationBase
 from integrations.capabilities import JobSync
@@ -42,7 +42,8 @@ def base_and_table_from(text: str) -> tuple[str, str]:
     return text, ""
 
 
-class AirtableIntegration(IntegrationBase, JobSync):
+class AirtableIntegration(TrackerSettings, IntegrationBase, JobSync):
+    API_URL = API_URL
     name = "airtable"
     label = "Airtable"
     tier = "paid"
@@ -88,18 +89,6 @@ class AirtableIntegration(IntegrationBase, JobSync):
         return self.required_present(self.config) and bool(self.base_id)
 
     # -- plumbing -------------------------------------------------------------------------------
-    @property
-    def api_url(self) -> str:
-        return str(self.config.get("api_url") or API_URL).rstrip("/")
-
-    @property
-    def key_column(self) -> str:
-        return str(self.config.get("key_column") or JobSync.KEY_COLUMN)
-
-    @property
-    def request_count(self) -> int:
-        return self._client.request_count if self._client else 0
-
     @property
     def policy(self) -> RetryPolicy:
         return RetryPolicy(attempts=self.attempts, base_delay=self.retry_delay,

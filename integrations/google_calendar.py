@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import quote
 
 from integrations._calendar_common import event_fields
-from integrations._google_auth import ServiceAccountToken
+from integrations._google_auth import ServiceAccountToken, key_file_field
 from integrations.base import IntegrationBase
 from integrations.capabilities import CalendarEvents, InterviewEvent
 from integrations.errors import ErrorKind, IntegrationError
@@ -54,11 +54,7 @@ class GoogleCalendarIntegration(IntegrationBase, CalendarEvents):
 
     def fields(self) -> list[dict]:
         return [
-            {"key": "key_file", "label": "Service-account key (JSON)", "type": "file",
-             "placeholder": "/path/to/service-account.json", "required": True,
-             "filter": "JSON key (*.json)",
-             "help": "Google Cloud Console → IAM & Admin → Service accounts → Keys → Add key → "
-                     "JSON. Enable the Google Calendar API in the same project."},
+            key_file_field("Google Calendar"),
             {"key": "calendar_id", "label": "Calendar ID", "type": "text",
              "placeholder": "you@gmail.com", "required": True,
              "help": "In Google Calendar: Settings → your calendar → Share with specific people "

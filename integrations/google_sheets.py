@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from integrations._google_auth import ServiceAccountToken
+from integrations._google_auth import ServiceAccountToken, key_file_field
 from integrations._job_columns import job_value
 from integrations.base import IntegrationBase
 from integrations.capabilities import JobSync
@@ -58,11 +58,7 @@ class GoogleSheetsIntegration(IntegrationBase, JobSync):
 
     def fields(self) -> list[dict]:
         return [
-            {"key": "key_file", "label": "Service-account key (JSON)", "type": "file",
-             "placeholder": "/path/to/service-account.json", "required": True,
-             "filter": "JSON key (*.json)",
-             "help": "Google Cloud Console → IAM & Admin → Service accounts → Keys → Add key → "
-                     "JSON. Enable the Google Sheets API in the same project."},
+            key_file_field("Google Sheets"),
             {"key": "spreadsheet_id", "label": "Spreadsheet", "type": "text",
              "placeholder": "https://docs.google.com/spreadsheets/d/… or its ID",
              "required": True,

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
-from integrations._job_columns import (key_field, job_value, mapping_choices,
+from integrations._job_columns import (TrackerSettings, key_field, job_value, mapping_choices,
                                        mapping_fields, parse_number, resolve_mapping)
 from integrations.base import IntegrationBase
 from integrations.capabilities import JobSync
@@ -46,7 +46,8 @@ def database_id_from(text: str) -> str:
     return text
 
 
-class NotionIntegration(IntegrationBase, JobSync):
+class NotionIntegration(TrackerSettings, IntegrationBase, JobSync):
+    API_URL = API_URL
     name = "notion"
     label = "Notion"
     tier = "paid"
@@ -84,18 +85,6 @@ class NotionIntegration(IntegrationBase, JobSync):
         return self.required_present(self.config)
 
     # -- plumbing -------------------------------------------------------------------------------
-    @property
-    def api_url(self) -> str:
-        return str(self.config.get("api_url") or API_URL).rstrip("/")
-
-    @property
-    def key_column(self) -> str:
-        return str(self.config.get("key_column") or JobSync.KEY_COLUMN)
-
-    @property
-    def request_count(self) -> int:
-        return self._client.request_count if self._client else 0
-
     def _http(self) -> HttpClient:
         if self._client is None:
             token = str(self.config.get("token") or "")
