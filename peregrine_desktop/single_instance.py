@@ -13,9 +13,12 @@ import getpass
 import hashlib
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QDir, QLockFile, QObject, Signal
-from PySide6.QtNetwork import QLocalServer, QLocalSocket
+from PySide6.QtCore import QDir, QLockFile, QObject, QTimer, Signal
+
+if TYPE_CHECKING:  # pragma: no cover
+    from PySide6.QtNetwork import QLocalServer, QLocalSocket
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +50,9 @@ class SingleInstance(QObject):
         """True: this is the first instance (now listening).  False: another one runs and was
         asked to come forward; the caller should exit."""
         if self.lock.tryLock(100):
-            self._listen()
+            # Listening needs QtNetwork (~20 ms to import): start once the event loop runs, so
+            # the first window is not kept waiting; a second launch retries until we answer.
+            QTimer.singleShot(0, self._listen)
             return True
         delivered = self._send_activate()
         if not delivered:
@@ -56,6 +61,10 @@ class SingleInstance(QObject):
         return False
 
     def _listen(self) -> None:
+        from PySide6.QtNetwork import QLocalServer
+
+        if self.server is not None or not self.lock.isLocked():
+            return
         QLocalServer.removeServer(self.key)  # a socket file left by a crash; the lock is ours
         self.server = QLocalServer(self)
         self.server.setSocketOptions(QLocalServer.SocketOption.UserAccessOption)
@@ -84,6 +93,8 @@ class SingleInstance(QObject):
         """Reach the first instance (retrying while it may still be starting) and ask it to
         come forward."""
         import time
+
+        from PySide6.QtNetwork import QLocalSocket
 
         deadline = time.monotonic() + CONNECT_PATIENCE_MS / 1000
         while True:
