@@ -78,9 +78,18 @@ def time_to_first_paint(command: list[str], env: dict[str, str]) -> float:
     return elapsed
 
 
+def bytecode_env() -> dict[str, str]:
+    """The environment with bytecode caching on, as on a user's machine (pip installs compile
+    .pyc files; some shells here set PYTHONDONTWRITEBYTECODE, which would make every run pay
+    for compiling every module)."""
+    env = dict(os.environ)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
+
+
 def sandbox_env(home: Path) -> dict[str, str]:
     """Offscreen, a throw-away home and config folder in which setup is already finished."""
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", ENV_FLAG: "1", "HOME": str(home),
+    env = {**bytecode_env(), "QT_QPA_PLATFORM": "offscreen", ENV_FLAG: "1", "HOME": str(home),
            "XDG_CONFIG_HOME": str(home / ".config"), "XDG_DATA_HOME": str(home / ".local/share"),
            "XDG_RUNTIME_DIR": str(home / "runtime"),
            "PEREGRINE_CONFIG_DIR": str(home / "config"), "PEREGRINE_DATA_DIR": str(home / "data")}
@@ -108,17 +117,18 @@ def stdlib_modules_used_by_discovery() -> list[str]:
              "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in "
              "sys.stdlib_module_names and not m.startswith('_'))))")
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
-                         cwd=ROOT, check=True).stdout
+                         cwd=ROOT, check=True, env=bytecode_env()).stdout
     return json.loads(out)
 
 
 def discovery(runs: int) -> list[dict]:
     preload = json.dumps(stdlib_modules_used_by_discovery())
     results = []
-    for _ in range(runs):
+    for round_ in range(runs + 1):   # round 0 writes the bytecode caches
         out = subprocess.run([sys.executable, "-c", DISCOVERY, preload], capture_output=True,
-                             text=True, cwd=ROOT, check=True).stdout
-        results.append(json.loads(out))
+                             text=True, cwd=ROOT, check=True, env=bytecode_env()).stdout
+        if round_:
+            results.append(json.loads(out))
     return results
 
 
