@@ -34,6 +34,10 @@ Progress = Callable[[int, int], None]
 TRANSIENT_KINDS = frozenset({ErrorKind.CANNOT_CONNECT, ErrorKind.TIMEOUT, ErrorKind.RATE_LIMITED})
 #: Pause after each written job so the UI thread gets the GIL (0.5 s per 1,000 writes).
 YIELD_SECONDS = 0.0005
+#: Longest stretch of CPU-bound work (building and hashing records, comparing) between two such
+#: pauses.  A thread waiting for the GIL otherwise gets it only after the 5 ms switch interval,
+#: and the UI thread needs it several times per turn of its event loop.
+BREATHE_SECONDS = 0.002
 #: Fields of a job dict that say nothing about the job itself.
 _BOOKKEEPING = ("updated_at", "status_history")
 
@@ -102,7 +106,9 @@ class SyncEngine:
         pushed = self.state.records(name)
         records: dict[int, dict] = {}
         hashes: dict[int, str] = {}
+        breathe = _Breather()
         for job in selected:
+            breathe()
             job_id = int(job["id"])
             try:
                 records[job_id] = integration.record_for(job)
@@ -125,6 +131,7 @@ class SyncEngine:
         relinked: list[tuple[int, str, str]] = []
         by_id = {int(job["id"]): job for job in selected}
         for job_id, record in records.items():
+            breathe()
             previous: SyncedRecord | None = pushed.get(job_id)
             remote_id = found.get(job_id) if lookup else None
             if remote_id is None:
@@ -208,7 +215,9 @@ class SyncEngine:
         (the plugin cannot update, so a re-push would add a second record)."""
         name = integration.name
         pushed = self.state.records(name)
+        breathe = _Breather()
         for index, job in enumerate(selected):
+            breathe()
             if _cancelled(cancel):
                 report.cancelled, report.not_synced = True, len(selected) - index
                 return
@@ -245,6 +254,19 @@ class SyncEngine:
 
 def _cancelled(cancel: threading.Event | None) -> bool:
     return cancel is not None and cancel.is_set()
+
+
+class _Breather:
+    """Called once per job of a CPU-bound loop; pauses when the loop has run for
+    ``BREATHE_SECONDS`` since the last pause, so the UI thread is never kept waiting long."""
+
+    def __init__(self) -> None:
+        self._since = time.perf_counter()
+
+    def __call__(self) -> None:
+        if time.perf_counter() - self._since >= BREATHE_SECONDS:
+            time.sleep(YIELD_SECONDS)
+            self._since = time.perf_counter()
 
 
 class _Progress:

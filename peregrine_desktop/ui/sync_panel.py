@@ -78,6 +78,11 @@ def last_run_text(run: LastRun | None) -> str:
 class TrackerRow(QFrame):
     """One tracker: name, last-synced line, progress bar and Cancel while it runs."""
 
+    #: The bar repaints at most this often (about 30 times a second).  QProgressBar.setValue
+    #: paints at once, and an unchanged re-sync reports its 100 percent steps within a
+    #: millisecond: painting each one held the event loop for ~30 ms.
+    PAINT_INTERVAL_MS = 33
+
     def __init__(self, cls: type[IntegrationBase], locked: str, parent: QWidget) -> None:
         super().__init__(parent)
         self.cls, self.name = cls, cls.name
@@ -111,8 +116,15 @@ class TrackerRow(QFrame):
         grid.setColumnStretch(0, 1)
         self.locked = bool(locked)
         self.setEnabled(not self.locked)
+        self._pending: tuple[int, int] | None = None
+        self._paint_timer = QTimer(self)
+        self._paint_timer.setSingleShot(True)
+        self._paint_timer.setInterval(self.PAINT_INTERVAL_MS)
+        self._paint_timer.timeout.connect(self._show_pending)
 
     def start(self) -> None:
+        self._pending = None
+        self._paint_timer.stop()
         self.progress.setRange(0, 0)     # busy until the first count arrives
         self.progress.show()
         self.cancel_button.setEnabled(True)
@@ -121,14 +133,28 @@ class TrackerRow(QFrame):
         self.status.setText("Syncing…")
 
     def advance(self, done: int, total: int) -> None:
-        self.progress.setRange(0, max(1, total))
+        """Show ``done`` of ``total`` now, or with the next paint if one happened just now."""
+        self._pending = (done, total)
+        if not self._paint_timer.isActive():
+            self._show_pending()
+
+    def _show_pending(self) -> None:
+        if self._pending is None:
+            return
+        done, total = self._pending
+        self._pending = None
+        if self.progress.minimum() != 0 or self.progress.maximum() != max(1, total):
+            self.progress.setRange(0, max(1, total))
         self.progress.setValue(done)
+        self._paint_timer.start()
 
     def cancelling(self) -> None:
         self.cancel_button.setEnabled(False)
         self.cancel_button.setText("Cancelling…")
 
     def finish(self, text: str, stopped: bool, some_failed: bool) -> None:
+        self._pending = None
+        self._paint_timer.stop()
         self.progress.hide()
         self.cancel_button.hide()
         self.status.setText(text)
