@@ -78,6 +78,21 @@ def read_key_file(path_text: str) -> dict[str, Any]:
     return info
 
 
+def _credentials_from_info(service_account: Any, info: dict[str, Any], scopes: Any) -> Any:
+    """Credentials for the user's own key file, loaded without cryptography's RSA consistency
+    check (~50 ms of CPU holding the GIL, which stalled the UI on a first sync); Google's token
+    endpoint still rejects a key that is not valid."""
+    from cryptography.hazmat.primitives import serialization
+    from google.auth.crypt import RSASigner
+
+    key = serialization.load_pem_private_key(str(info["private_key"]).encode(), None,
+                                             unsafe_skip_rsa_key_validation=True)
+    signer = RSASigner(key, info.get("private_key_id"))
+    return service_account.Credentials(
+        signer, str(info["client_email"]), str(info["token_uri"]), scopes=list(scopes),
+        project_id=info.get("project_id"))
+
+
 class ServiceAccountToken:
     """Access tokens for one key file and scope set."""
 
@@ -110,9 +125,8 @@ class ServiceAccountToken:
             credentials = _cache.get(key)
             if credentials is None:
                 try:
-                    credentials = service_account.Credentials.from_service_account_info(
-                        info, scopes=list(self.scopes))
-                except (ValueError, KeyError) as exc:
+                    credentials = _credentials_from_info(service_account, info, self.scopes)
+                except (ValueError, KeyError, TypeError) as exc:
                     raise IntegrationError(
                         ErrorKind.INVALID_AUTH, "The key file is incomplete or its private key "
                         "is damaged; download a new JSON key.", detail=str(exc)) from None
