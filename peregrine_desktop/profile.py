@@ -105,7 +105,9 @@ def load_profile(path: Path | None = None) -> tuple[UserProfile, str | None]:
     try:
         return UserProfile(path), None
     except ConfigFileError as exc:
-        backup = keep_bad_copy(exc.path)
+        from peregrine_desktop.config_recovery import keep_copy_once
+
+        backup = keep_copy_once(exc.path)   # one copy per damage, not one per start
         profile = UserProfile(exc.path, read=False)
         kept = f" A copy was kept as {backup.name}." if backup else ""
         return profile, f"Your profile ({exc.path}) could not be read: {exc.problem}{kept}"
