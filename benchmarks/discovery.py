@@ -2,7 +2,7 @@
 """Discovery time with many plugins in the user's plugins folder, beside built-ins only.
 
 Each run is a fresh process that times (1) ``import integrations`` — discovering the built-ins —
-and then (2) ``integrations.external.rediscover_all`` with N scaffolder-generated plugins in
+and then (2) ``peregrine_sdk.external.rediscover_all`` with N scaffolder-generated plugins in
 ``<config dir>/plugins`` (entry points included).  The first run also compiles the plugin files
 and is reported on its own; medians are over the runs after it.  Target: (2) under 1 s for 200.
 
@@ -27,7 +27,7 @@ import json, sys, time
 start = time.perf_counter()
 import integrations
 built_ins = time.perf_counter() - start
-from integrations.external import rediscover_all
+from peregrine_sdk.external import rediscover_all
 start = time.perf_counter()
 rediscover_all(sys.argv[1])
 with_plugins = time.perf_counter() - start

@@ -110,7 +110,7 @@ def ui_stall(timeout_ms: int = 3000) -> dict:
     from PySide6.QtCore import QEventLoop, QTimer
     from PySide6.QtWidgets import QApplication
 
-    from integrations.discovery import BUILT_IN, DiscoveryRecord
+    from peregrine_sdk.discovery import BUILT_IN, DiscoveryRecord
     from peregrine_desktop.ui.connection_card import ConnectionCard
     from tests.test_hostile_plugins import RELEASE, HangingTest, TickRecorder
 

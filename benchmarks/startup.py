@@ -2,7 +2,7 @@
 """Start-up figures, each beside a baseline measured in the same run.
 
 1. Start to first paint of the main window: a fresh process until its main window has painted
-   (the app prints a marker then, see peregrine_desktop/first_paint.py), for Peregrine and for a
+   (the app prints a marker then, see peregrine_desktop/lifecycle/first_paint.py), for Peregrine and for a
    bare PySide6 QMainWindow; optionally the PyInstaller bundle too.  Runs are interleaved, one
    discarded warm-up each, so the disk cache is warm for all alike; medians and ratios.
 2. Discovery of the built-in integrations: the time ``import integrations`` takes once the
@@ -27,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from peregrine_desktop.first_paint import ENV_FLAG, MARKER  # noqa: E402
+from peregrine_desktop.lifecycle.first_paint import ENV_FLAG, MARKER  # noqa: E402
 
 BARE_WINDOW = f"""
 import sys

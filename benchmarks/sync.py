@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 from PySide6.QtCore import QElapsedTimer, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
-from integrations._google_auth import forget_tokens  # noqa: E402
+from peregrine_sdk.google_auth import forget_tokens  # noqa: E402
 from integrations.airtable import AirtableIntegration  # noqa: E402
 from integrations.google_sheets import GoogleSheetsIntegration  # noqa: E402
 from integrations.notion import NotionIntegration  # noqa: E402

@@ -13,12 +13,12 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from integrations._job_columns import (TrackerSettings, key_field, job_value, mapping_choices, mapping_fields,
+from peregrine_sdk.job_columns import (TrackerSettings, key_field, job_value, mapping_choices, mapping_fields,
                                        parse_number, resolve_mapping)
-from integrations.base import IntegrationBase
-from integrations.capabilities import JobSync
-from integrations.errors import ErrorKind, IntegrationError
-from integrations.http import NO_RETRY, HttpClient, RetryPolicy
+from peregrine_sdk.base import IntegrationBase
+from peregrine_sdk.capabilities import JobSync
+from peregrine_sdk.errors import ErrorKind, IntegrationError
+from peregrine_sdk.http import NO_RETRY, HttpClient, RetryPolicy
 
 API_URL = "https://api.airtable.com"
 BATCH = 10                  # Airtable's limit of records per write request

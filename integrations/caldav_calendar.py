@@ -11,11 +11,11 @@ import logging
 import re
 from typing import Any
 
-from integrations._calendar_common import as_vcalendar, event_fields
-from integrations.base import IntegrationBase
-from integrations.capabilities import CalendarEvents, InterviewEvent
-from integrations.errors import ErrorKind, IntegrationError
-from integrations.redaction import mask_text
+from peregrine_sdk.calendar_events import as_vcalendar, event_fields
+from peregrine_sdk.base import IntegrationBase
+from peregrine_sdk.capabilities import CalendarEvents, InterviewEvent
+from peregrine_sdk.errors import ErrorKind, IntegrationError
+from peregrine_sdk.redaction import mask_text
 
 log = logging.getLogger(__name__)
 

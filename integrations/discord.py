@@ -5,10 +5,10 @@ reads the webhook object with a GET, which posts nothing.
 """
 from __future__ import annotations
 
-from integrations.base import IntegrationBase
-from integrations.capabilities import Notifications, shorten
-from integrations.errors import ErrorKind, IntegrationError
-from integrations.http import (NO_RETRY, CodeHints, ErrorHints, HttpClient, RetryPolicy,
+from peregrine_sdk.base import IntegrationBase
+from peregrine_sdk.capabilities import Notifications, shorten
+from peregrine_sdk.errors import ErrorKind, IntegrationError
+from peregrine_sdk.http import (NO_RETRY, CodeHints, ErrorHints, HttpClient, RetryPolicy,
                                require_http_url)
 
 NEW_HOOK = ("create one under Server Settings → Integrations → Webhooks → New Webhook and "

@@ -11,15 +11,15 @@ import logging
 from typing import Any, ClassVar
 from urllib.parse import quote
 
-from integrations._content_hashes import file_hashes
-from integrations._documents import (StoredCopy, file_name, posix_path, require_local_file,
+from peregrine_sdk.content_hashes import file_hashes
+from peregrine_sdk.documents import (StoredCopy, file_name, posix_path, require_local_file,
                                      root_segments, target_folder)
-from integrations._oauth import (AccessToken, BrowserSignIn, SignInPrompt, bearer_request,
+from peregrine_sdk.sign_in import (AccessToken, BrowserSignIn, SignInPrompt, bearer_request,
                                  refresh_grant)
-from integrations.base import IntegrationBase
-from integrations.capabilities import Document, DocumentUpload
-from integrations.errors import ErrorKind, IntegrationError
-from integrations.http import NO_RETRY, HttpClient, RetryPolicy
+from peregrine_sdk.base import IntegrationBase
+from peregrine_sdk.capabilities import Document, DocumentUpload
+from peregrine_sdk.errors import ErrorKind, IntegrationError
+from peregrine_sdk.http import NO_RETRY, HttpClient, RetryPolicy
 
 log = logging.getLogger(__name__)
 

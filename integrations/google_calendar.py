@@ -13,12 +13,12 @@ import hashlib
 from typing import Any
 from urllib.parse import quote
 
-from integrations._calendar_common import event_fields
-from integrations._google_auth import ServiceAccountToken, key_file_field
-from integrations.base import IntegrationBase
-from integrations.capabilities import CalendarEvents, InterviewEvent
-from integrations.errors import ErrorKind, IntegrationError
-from integrations.http import NO_RETRY, HttpClient, RetryPolicy
+from peregrine_sdk.calendar_events import event_fields
+from peregrine_sdk.google_auth import ServiceAccountToken, key_file_field
+from peregrine_sdk.base import IntegrationBase
+from peregrine_sdk.capabilities import CalendarEvents, InterviewEvent
+from peregrine_sdk.errors import ErrorKind, IntegrationError
+from peregrine_sdk.http import NO_RETRY, HttpClient, RetryPolicy
 
 API_URL = "https://www.googleapis.com/calendar/v3"
 SCOPES = ("https://www.googleapis.com/auth/calendar",)

@@ -12,12 +12,12 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from integrations._google_auth import ServiceAccountToken, key_file_field
-from integrations._job_columns import job_value
-from integrations.base import IntegrationBase
-from integrations.capabilities import JobSync
-from integrations.errors import ErrorKind, IntegrationError
-from integrations.http import NO_RETRY, HttpClient, RetryPolicy
+from peregrine_sdk.google_auth import ServiceAccountToken, key_file_field
+from peregrine_sdk.job_columns import job_value
+from peregrine_sdk.base import IntegrationBase
+from peregrine_sdk.capabilities import JobSync
+from peregrine_sdk.errors import ErrorKind, IntegrationError
+from peregrine_sdk.http import NO_RETRY, HttpClient, RetryPolicy
 
 API_URL = "https://sheets.googleapis.com"
 SCOPES = ("https://www.googleapis.com/auth/spreadsheets",)

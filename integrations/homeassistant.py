@@ -6,10 +6,10 @@ HA bans the address after a few, and the user would be locked out of their own s
 """
 from __future__ import annotations
 
-from integrations.base import IntegrationBase
-from integrations.capabilities import Notifications
-from integrations.errors import DEFAULT_HINTS, ErrorKind, IntegrationError
-from integrations.http import NO_RETRY, ErrorHints, HttpClient, RetryPolicy, require_http_url
+from peregrine_sdk.base import IntegrationBase
+from peregrine_sdk.capabilities import Notifications
+from peregrine_sdk.errors import DEFAULT_HINTS, ErrorKind, IntegrationError
+from peregrine_sdk.http import NO_RETRY, ErrorHints, HttpClient, RetryPolicy, require_http_url
 
 #: The service that shows notifications in HA's own sidebar; it renders markdown.
 SIDEBAR_SERVICE = "persistent_notification"

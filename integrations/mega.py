@@ -4,7 +4,7 @@ MEGA encrypts on the client and solves a login proof-of-work, so only a library 
 the older ``mega.py`` package can no longer log in.  The library is async: each operation runs
 in its own event loop with ``asyncio.run`` on the calling worker thread, under an overall
 timeout.  MEGA reports no content hash and allows two files with one name, so an upload is
-recorded in an :class:`~integrations._documents.UploadLedger`; unchanged content at the same,
+recorded in an :class:`~peregrine_sdk.documents.UploadLedger`; unchanged content at the same,
 still existing node is skipped, and a replaced file's old node goes to the rubbish bin.
 """
 from __future__ import annotations
@@ -20,12 +20,12 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
-from integrations._documents import (StoredCopy, UploadLedger, file_name, posix_path,
+from peregrine_sdk.documents import (StoredCopy, UploadLedger, file_name, posix_path,
                                      require_local_file, root_segments, target_folder)
-from integrations.base import IntegrationBase
-from integrations.capabilities import Document, DocumentUpload
-from integrations.errors import ErrorKind, IntegrationError
-from integrations.redaction import register_secret
+from peregrine_sdk.base import IntegrationBase
+from peregrine_sdk.capabilities import Document, DocumentUpload
+from peregrine_sdk.errors import ErrorKind, IntegrationError
+from peregrine_sdk.redaction import register_secret
 
 log = logging.getLogger(__name__)
 

@@ -12,12 +12,12 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from urllib.parse import quote
 
-from integrations._documents import (StoredCopy, file_name, posix_path, require_local_file,
+from peregrine_sdk.documents import (StoredCopy, file_name, posix_path, require_local_file,
                                      root_segments, target_folder)
-from integrations.base import IntegrationBase
-from integrations.capabilities import Document, DocumentUpload
-from integrations.errors import ErrorKind, IntegrationError
-from integrations.http import NO_RETRY, ErrorHints, HttpClient, RetryPolicy
+from peregrine_sdk.base import IntegrationBase
+from peregrine_sdk.capabilities import Document, DocumentUpload
+from peregrine_sdk.errors import ErrorKind, IntegrationError
+from peregrine_sdk.http import NO_RETRY, ErrorHints, HttpClient, RetryPolicy
 
 log = logging.getLogger(__name__)
 
@@ -210,7 +210,7 @@ class NextcloudIntegration(IntegrationBase, DocumentUpload):
 
 
 def _sha256(path: Path) -> str:
-    from integrations._content_hashes import file_hashes
+    from peregrine_sdk.content_hashes import file_hashes
 
     return file_hashes(path, "sha256")["sha256"]
 

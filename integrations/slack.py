@@ -6,10 +6,10 @@ posting, so the connection test posts an empty payload: a live hook refuses it w
 """
 from __future__ import annotations
 
-from integrations.base import IntegrationBase
-from integrations.capabilities import Notifications, shorten
-from integrations.errors import ErrorKind
-from integrations.http import (NO_RETRY, CodeHints, ErrorHints, HttpClient, RetryPolicy,
+from peregrine_sdk.base import IntegrationBase
+from peregrine_sdk.capabilities import Notifications, shorten
+from peregrine_sdk.errors import ErrorKind
+from peregrine_sdk.http import (NO_RETRY, CodeHints, ErrorHints, HttpClient, RetryPolicy,
                                error_code, require_http_url)
 
 NEW_HOOK = "create a new incoming webhook in your Slack app and paste its URL"

@@ -7,7 +7,8 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from peregrine_desktop import APP_NAME, ORG_NAME, __version__, paths
+from peregrine_desktop import APP_NAME, ORG_NAME, __version__
+from peregrine_desktop.settings import paths
 
 log = logging.getLogger("peregrine_desktop")
 
@@ -45,9 +46,9 @@ def discover_all_integrations(config_dir) -> list:
 
     Reading those files also initialises the keychain backend (D-Bus probing takes ~0.3 s), so
     opening Settings later does not pay for it on the UI thread."""
-    from integrations.external import rediscover_all
-    from peregrine_desktop.config_recovery import integration_problem
-    from peregrine_desktop.secrets import keychain_available
+    from peregrine_desktop.lifecycle.plugins import rediscover_all
+    from peregrine_desktop.settings.config_recovery import integration_problem
+    from peregrine_desktop.settings.secrets import keychain_available
 
     keychain_available()
     problems = []
@@ -67,12 +68,12 @@ class Application:
 
     def __init__(self) -> None:
         from peregrine_desktop.jobs.repository import JobRepository
-        from peregrine_desktop.profile import load_profile
-        from peregrine_desktop.startup import open_job_store
+        from peregrine_desktop.settings.profile import load_profile
+        from peregrine_desktop.lifecycle.startup import open_job_store
         from peregrine_desktop.ui.main_window import MainWindow
         from peregrine_desktop.workers import TaskRunner
 
-        from peregrine_desktop.config_recovery import folder_problem
+        from peregrine_desktop.settings.config_recovery import folder_problem
 
         self.config_dir = paths.config_dir()
         folder = folder_problem(self.config_dir)     # e.g. no permission: say so, don't crash
@@ -92,7 +93,7 @@ class Application:
     def start(self) -> None:
         from PySide6.QtWidgets import QMessageBox
 
-        from peregrine_desktop.first_paint import FirstPaintWatcher
+        from peregrine_desktop.lifecycle.first_paint import FirstPaintWatcher
 
         if self.profile.wizard_complete:
             self.window.show()
@@ -170,7 +171,7 @@ class Application:
 
     def bring_forward(self) -> None:
         """Another launch asked for us: raise the wizard if it is open, else the main window."""
-        from peregrine_desktop.single_instance import bring_forward
+        from peregrine_desktop.lifecycle.single_instance import bring_forward
 
         wizard_open = self.wizard is not None and self.wizard.isVisible()
         bring_forward(self.wizard if wizard_open else self.window)
@@ -178,7 +179,7 @@ class Application:
     def open_settings(self) -> None:
         from peregrine_desktop.ui.settings_dialog import SettingsDialog
 
-        from peregrine_desktop.secrets import keychain_description
+        from peregrine_desktop.settings.secrets import keychain_description
 
         dialog = SettingsDialog(self.profile, self.config_dir, self.window, hub=self.hub,
                                 storage_note=keychain_description())
@@ -200,18 +201,18 @@ def main(argv: Sequence[str] | None = None) -> int:
                         format="%(levelname)s %(name)s: %(message)s")
     paths.set_overrides(args.config_dir, args.data_dir)
     if args.install_desktop_entry or args.remove_desktop_entry:
-        from peregrine_desktop import desktop_entry
+        from peregrine_desktop.lifecycle import desktop_entry
         return desktop_entry.main(remove_entry=args.remove_desktop_entry)
     if args.self_check:
-        from peregrine_desktop import self_check
+        from peregrine_desktop.lifecycle import self_check
         return self_check.main(args.config_dir, args.data_dir)
 
     from PySide6.QtWidgets import QApplication
 
-    from peregrine_desktop.appearance import apply_app_identity, follow_color_scheme
-    from peregrine_desktop.first_paint import (exit_after_first_paint,
+    from peregrine_desktop.lifecycle.appearance import apply_app_identity, follow_color_scheme
+    from peregrine_desktop.lifecycle.first_paint import (exit_after_first_paint,
                                                exit_after_first_paint_requested)
-    from peregrine_desktop.single_instance import SingleInstance
+    from peregrine_desktop.lifecycle.single_instance import SingleInstance
 
     QApplication.setOrganizationName(ORG_NAME)
     QApplication.setApplicationName(APP_NAME)

@@ -105,8 +105,8 @@ SHOTS = [
 
 
 def demo_scene(home: Path) -> Scene:
-    from peregrine_desktop import paths
-    from peregrine_desktop.profile import UserProfile
+    from peregrine_desktop.settings import paths
+    from peregrine_desktop.settings.profile import UserProfile
 
     paths.set_overrides(home / "config", home / "data")
     config_dir = paths.config_dir()
@@ -189,7 +189,7 @@ def render(out: Path) -> list[Path]:
     from PySide6.QtWidgets import QApplication
 
     from peregrine_desktop import APP_NAME, ORG_NAME
-    from peregrine_desktop.appearance import apply_app_identity
+    from peregrine_desktop.lifecycle.appearance import apply_app_identity
 
     QApplication.setOrganizationName(ORG_NAME)
     QApplication.setApplicationName(APP_NAME)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from integrations.http import RetryPolicy
+from peregrine_sdk.http import RetryPolicy
 from integrations.slack import SlackIntegration
 from peregrine_desktop.events import EventHub, Outbox
 from peregrine_desktop.jobs.repository import JobRepository

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from integrations.airtable import AirtableIntegration, base_and_table_from
-from integrations.errors import ErrorKind
+from peregrine_sdk.errors import ErrorKind
 from peregrine_desktop.jobs.store import JobStore
 from peregrine_desktop.sync.engine import SyncEngine
 from peregrine_desktop.sync.state import SyncState

@@ -4,9 +4,9 @@ from __future__ import annotations
 import pytest
 
 import integrations
-from peregrine_desktop import paths
+from peregrine_desktop.settings import paths
 from peregrine_desktop.app import Application
-from peregrine_desktop.profile import UserProfile
+from peregrine_desktop.settings.profile import UserProfile
 from tests.fakes.loopback import LoopbackServer
 from tests.fakes.ping import PingIntegration, ping_service
 
@@ -52,7 +52,7 @@ def test_a_new_job_announces_itself_once_to_a_connected_notifier(app, qtbot, con
 
 def test_a_damaged_job_database_is_set_aside_not_fatal(qtbot, config_dir, data_dir):
     (data_dir / "jobs.sqlite3").write_bytes(b"this is not a database" * 100)
-    from peregrine_desktop.startup import open_job_store
+    from peregrine_desktop.lifecycle.startup import open_job_store
 
     store, problem = open_job_store(data_dir / "jobs.sqlite3")
     assert "could not be opened" in problem and ".bad-" in problem

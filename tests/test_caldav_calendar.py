@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from integrations.caldav_calendar import CaldavCalendarIntegration
-from integrations.capabilities import InterviewEvent
-from integrations.errors import ErrorKind
+from peregrine_sdk.capabilities import InterviewEvent
+from peregrine_sdk.errors import ErrorKind
 from tests.fakes.loopback import LoopbackServer, Reply, refused_url
 
 pytest.importorskip("radicale")

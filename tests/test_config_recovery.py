@@ -16,13 +16,14 @@ import pytest
 import yaml
 from PySide6.QtWidgets import QMessageBox
 
-from integrations.base import IntegrationBase
-from peregrine_desktop import config_recovery, secrets
-from peregrine_desktop.config_recovery import (folder_problem, integration_problem,
+from peregrine_sdk.base import IntegrationBase
+from peregrine_desktop.settings import config_recovery
+from peregrine_desktop.settings import secrets
+from peregrine_desktop.settings.config_recovery import (folder_problem, integration_problem,
                                                profile_problem, remove_stale_temp_files, reset,
                                                scan, write_failure_message)
-from peregrine_desktop.configfiles import write_yaml
-from peregrine_desktop.profile import load_profile
+from peregrine_desktop.settings.configfiles import write_yaml
+from peregrine_desktop.settings.profile import load_profile
 from peregrine_desktop.ui.config_problems import ConfigProblemsPanel
 from tests.ui_helpers import answer_next_message_box, click, visible_text
 
@@ -345,8 +346,8 @@ def test_saving_on_a_full_disk_fails_loudly_and_keeps_the_old_file(tiny_tmpfs):
 ENOSPC_CHILD = textwrap.dedent("""
     import errno, os, sys
     from pathlib import Path
-    from peregrine_desktop.configfiles import write_yaml, read_yaml_mapping
-    from peregrine_desktop.config_recovery import write_failure_message
+    from peregrine_desktop.settings.configfiles import write_yaml, read_yaml_mapping
+    from peregrine_desktop.settings.config_recovery import write_failure_message
     path = Path(sys.argv[1]) / "user.yaml"
     write_yaml(path, {"name": "Ada", "notes": "old"})
     real_write, real_fsync = os.write, os.fsync

@@ -9,7 +9,7 @@ import yaml
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QMessageBox
 
-from integrations.discovery import BUILT_IN, DiscoveryRecord
+from peregrine_sdk.discovery import BUILT_IN, DiscoveryRecord
 from peregrine_desktop.ui.connection_card import CardState, ConnectionCard
 from tests.fakes.loopback import LoopbackServer, Reply, refused_url
 from tests.fakes.ping import PingIntegration, ping_service
@@ -244,7 +244,7 @@ class DeviceCodePing(PingIntegration):
     cancelled = False
 
     def begin_sign_in(self):
-        from integrations._oauth import SignInPrompt
+        from peregrine_sdk.sign_in import SignInPrompt
         return SignInPrompt(url="https://login.example/device", user_code="ABCD-1234",
                             message="Open the page and type the code.")
 

@@ -29,8 +29,8 @@ CONFIG_CHILD = textwrap.dedent("""
     import keyring, keyring.backends.fail
     keyring.set_keyring(keyring.backends.fail.Keyring())   # secrets in the file: more bytes
     from pathlib import Path
-    from integrations.base import IntegrationBase
-    from peregrine_desktop.profile import UserProfile
+    from peregrine_sdk.base import IntegrationBase
+    from peregrine_desktop.settings.profile import UserProfile
 
     class Crashy(IntegrationBase):
         name, label = "crashy", "Crashy"
@@ -58,7 +58,7 @@ SYNC_CHILD = textwrap.dedent("""
     import sys
     sys.path.insert(0, sys.argv[2])
     from pathlib import Path
-    from integrations.http import RetryPolicy
+    from peregrine_sdk.http import RetryPolicy
     from integrations.notion import NotionIntegration
     from peregrine_desktop.jobs.store import JobStore
     from peregrine_desktop.sync.engine import SyncEngine
@@ -135,8 +135,8 @@ def run_and_kill(args: list[str], rng: random.Random, window: tuple[float, float
 # -- config saves -------------------------------------------------------------------------------
 def config_round(config_dir: Path, rng: random.Random) -> KillTally:
     """One kill during a stream of config + profile saves; then check like a restart does."""
-    from peregrine_desktop.config_recovery import remove_stale_temp_files, scan
-    from peregrine_desktop.configfiles import ConfigFileError, read_yaml_mapping
+    from peregrine_desktop.settings.config_recovery import remove_stale_temp_files, scan
+    from peregrine_desktop.settings.configfiles import ConfigFileError, read_yaml_mapping
 
     tally = KillTally(kills=1, mid_work=1)   # the child saves until killed
     state_file = config_dir / "last-versions.yaml"
@@ -191,7 +191,7 @@ def config_round(config_dir: Path, rng: random.Random) -> KillTally:
 # -- sync ---------------------------------------------------------------------------------------
 def sync_round(db: Path, notion, rng: random.Random, start: int) -> KillTally:
     """One kill while the child adds jobs and syncs them; restart, finish the sync, compare."""
-    from integrations.http import RetryPolicy
+    from peregrine_sdk.http import RetryPolicy
     from integrations.notion import NotionIntegration
     from peregrine_desktop.jobs.store import JobStore
     from peregrine_desktop.sync.engine import SyncEngine

@@ -17,10 +17,10 @@ from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from peregrine_desktop import __version__
-from peregrine_desktop.appearance import (APP_ID, ICON_SIZES, ColorSchemeFollower,
+from peregrine_desktop.lifecycle.appearance import (APP_ID, ICON_SIZES, ColorSchemeFollower,
                                           apply_app_identity, follow_color_scheme, is_dark)
-from peregrine_desktop.desktop_entry import entry_text, quote_exec_arg
-from peregrine_desktop.profile import UserProfile
+from peregrine_desktop.lifecycle.desktop_entry import entry_text, quote_exec_arg
+from peregrine_desktop.settings.profile import UserProfile
 
 ROOT = Path(__file__).resolve().parent.parent
 #: Generous upper bounds so a stuck process fails the test instead of hanging it; never the
@@ -162,7 +162,7 @@ class RunningApp:
         (the next real launch would take them over as stale)."""
         from PySide6.QtCore import QDir
 
-        from peregrine_desktop.single_instance import instance_key
+        from peregrine_desktop.lifecycle.single_instance import instance_key
 
         self.process.terminate()
         self.process.wait(PROCESS_TIMEOUT)
@@ -246,7 +246,7 @@ def test_dark_desktop_gets_a_dark_palette_and_light_gets_it_back(qapp):
 
 
 def test_a_palette_the_platform_made_dark_is_left_alone(qapp):
-    from peregrine_desktop.appearance import dark_palette
+    from peregrine_desktop.lifecycle.appearance import dark_palette
 
     before = qapp.palette()
     platform_dark = dark_palette()
@@ -288,7 +288,7 @@ def test_self_check_fails_when_keyrings_backends_were_not_bundled(monkeypatch):
     pytest.importorskip("keyring")
     import importlib.metadata
 
-    from peregrine_desktop import self_check
+    from peregrine_desktop.lifecycle import self_check
 
     monkeypatch.setattr(importlib.metadata, "entry_points", lambda **_kw: [])
     with pytest.raises(self_check.CheckFailed, match="backends are not"):

@@ -8,14 +8,14 @@ from pathlib import Path
 import pytest
 
 import integrations
-from integrations.base import IntegrationBase
-from integrations.discovery import DiscoveryRecord, build_registry, record_for_module
-from integrations.validation import IntegrationDefinitionError, validate_class
+from peregrine_sdk.base import IntegrationBase
+from peregrine_sdk.discovery import DiscoveryRecord, build_registry, record_for_module
+from peregrine_sdk.validation import IntegrationDefinitionError, validate_class
 
 FIXTURES = Path(__file__).parent / "plugin_fixtures"
 
 GOOD = '''
-from integrations.base import IntegrationBase
+from peregrine_sdk.base import IntegrationBase
 
 class {cls}(IntegrationBase):
     name = "{name}"
@@ -156,7 +156,7 @@ def test_following_the_guide_the_plugin_appears_in_the_wizard_and_settings(
     created.append("myservice")
     integrations.rediscover()
 
-    from peregrine_desktop.profile import UserProfile
+    from peregrine_desktop.settings.profile import UserProfile
     from peregrine_desktop.ui import wizard as wiz
     from peregrine_desktop.ui.settings_dialog import SettingsDialog
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from integrations.dropbox import DropboxIntegration
-from integrations.http import RetryPolicy
+from peregrine_sdk.http import RetryPolicy
 from integrations.nextcloud import NextcloudIntegration
 from integrations.onedrive import OneDriveIntegration
 from peregrine_desktop.events import EventHub, Outbox

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from integrations.base import check_config
-from integrations.capabilities import Document
+from peregrine_sdk.base import check_config
+from peregrine_sdk.capabilities import Document
 from integrations.dropbox import DropboxIntegration
-from integrations.errors import ErrorKind, IntegrationError
+from peregrine_sdk.errors import ErrorKind, IntegrationError
 from tests.fakes.loopback import LoopbackServer, Reply, refused_url
 from tests.fakes.storage_services import DropboxService, play_browser
 

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from integrations._google_auth import forget_tokens
-from integrations.errors import CheckResult
+from peregrine_sdk.google_auth import forget_tokens
+from peregrine_sdk.errors import CheckResult
 from integrations.google_calendar import GoogleCalendarIntegration, google_event_id
-from integrations.http import RetryPolicy
+from peregrine_sdk.http import RetryPolicy
 from integrations.slack import SlackIntegration
 from peregrine_desktop.events import EventHub, Outbox
 from peregrine_desktop.jobs.repository import JobRepository
 from peregrine_desktop.jobs.store import JobStore
-from peregrine_desktop.profile import UserProfile
+from peregrine_desktop.settings.profile import UserProfile
 from tests.fakes.calendar_services import GoogleCalendarService, make_service_account_key
 from tests.fakes.loopback import LoopbackServer, refused_url
 from tests.fakes.notifier_services import slack_service

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 import integrations
-from integrations import external
+from peregrine_desktop.lifecycle.plugins import rediscover_all
+from peregrine_sdk import external
 from tests.fakes.loopback import LoopbackServer, Reply
 from tests.fixtures.plugins.harness import (  # noqa: F401 - fixtures
     add_plugin, installed_dist, plugin_sandbox, user_plugins)
@@ -22,7 +23,7 @@ def record(name: str):
 
 def test_a_user_folder_plugin_is_registered_as_third_party(user_plugins, config_dir):
     add_plugin(user_plugins, "good_plugin", group="good")
-    external.rediscover_all(config_dir)
+    rediscover_all(config_dir)
     cls = integrations.REGISTRY["good_plugin"]
     assert cls.label == "Good Plugin"
     found = record("good_plugin")
@@ -32,7 +33,7 @@ def test_a_user_folder_plugin_is_registered_as_third_party(user_plugins, config_
 
 def test_a_user_folder_plugin_makes_its_real_call(user_plugins, config_dir):
     add_plugin(user_plugins, "good_plugin", group="good")
-    external.rediscover_all(config_dir)
+    rediscover_all(config_dir)
     instance = integrations.REGISTRY["good_plugin"]()
     with LoopbackServer() as server:
         server.route("GET", "/v1/me")(lambda request, _m: Reply(
@@ -50,7 +51,7 @@ def test_a_broken_user_plugin_is_listed_with_its_reason_and_the_others_load(
     add_plugin(user_plugins, "import_failure")
     add_plugin(user_plugins, "unknown_tier")
     (user_plugins / "Bad-Name.py").write_text("x = 1\n")
-    external.rediscover_all(config_dir)
+    rediscover_all(config_dir)
     assert "good_plugin" in integrations.REGISTRY
     unavailable = {r.name: r.error for r in integrations.unavailable()}
     assert "needs the Python package 'peregrine_fixture_missing_sdk'" in \
@@ -67,7 +68,7 @@ def test_a_user_plugin_cannot_take_over_a_built_in_name(user_plugins, config_dir
             .replace('"good_plugin"', f'"{taken}"'))
     (user_plugins / "good_plugin.py").unlink()
     (user_plugins / f"{taken}.py").write_text(text)
-    external.rediscover_all(config_dir)
+    rediscover_all(config_dir)
     assert integrations.REGISTRY[taken] is built_in_cls
     outsider = next(r for r in integrations.RECORDS if r.name == taken and r.third_party)
     assert outsider.cls is None and "already used by" in outsider.error
@@ -78,7 +79,7 @@ def test_user_modules_live_in_a_private_namespace(user_plugins, config_dir):
     """A plugin file named like a stdlib or framework module replaces neither."""
     import json as stdlib_json
 
-    import integrations.http as framework_http
+    import peregrine_sdk.http as framework_http
 
     text = Path(add_plugin(user_plugins, "good_plugin", group="good")).read_text()
     (user_plugins / "good_plugin.py").unlink()
@@ -86,33 +87,33 @@ def test_user_modules_live_in_a_private_namespace(user_plugins, config_dir):
         body = text.replace('"good_plugin"', f'"{name}"').replace(
             "GoodPluginIntegration", f"{name.title()}Integration")
         (user_plugins / f"{name}.py").write_text(body)
-    external.rediscover_all(config_dir)
+    rediscover_all(config_dir)
     assert integrations.REGISTRY["json"].__module__ == "_peregrine_user_plugins.json"
     assert integrations.REGISTRY["http"].__module__ == "_peregrine_user_plugins.http"
     assert sys.modules["json"] is stdlib_json
-    assert sys.modules["integrations.http"] is framework_http
+    assert sys.modules["peregrine_sdk.http"] is framework_http
 
 
 def test_an_edited_plugin_is_reloaded_on_rediscovery(user_plugins, config_dir):
     path = add_plugin(user_plugins, "good_plugin", group="good")
-    external.rediscover_all(config_dir)
+    rediscover_all(config_dir)
     assert integrations.REGISTRY["good_plugin"].label == "Good Plugin"
     path.write_text(path.read_text().replace('"Good Plugin"', '"Good Plugin Two"'))
     stat = path.stat()
     os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
-    external.rediscover_all(config_dir)
+    rediscover_all(config_dir)
     assert integrations.REGISTRY["good_plugin"].label == "Good Plugin Two"
 
 
 def test_no_plugins_folder_means_built_ins_only(plugin_sandbox, config_dir):
     before = dict(integrations.REGISTRY)
     assert external.scan_user_folder(external.plugins_dir(config_dir)) == []
-    external.rediscover_all(config_dir)
+    rediscover_all(config_dir)
     assert integrations.REGISTRY == before
 
 
 def test_entry_point_plugins_from_an_installed_package_appear(installed_dist, config_dir):
-    external.rediscover_all(config_dir)
+    rediscover_all(config_dir)
     timer, board = record("fixture_timer"), record("fixture_board")
     assert integrations.REGISTRY["fixture_timer"].label == "Fixture Timer"   # class entry point
     assert integrations.REGISTRY["fixture_board"].label == "Fixture Board"   # module entry point
@@ -121,7 +122,7 @@ def test_entry_point_plugins_from_an_installed_package_appear(installed_dist, co
 
 
 def test_a_broken_entry_point_is_listed_with_its_reason(installed_dist, config_dir):
-    external.rediscover_all(config_dir)
+    rediscover_all(config_dir)
     broken = record("fixture_broken")
     assert broken.cls is None
     assert "needs the Python package 'peregrine_fixture_missing_cloud_sdk'" in broken.error
@@ -138,12 +139,12 @@ def test_an_entry_point_named_unlike_its_class_is_refused(installed_dist, config
 
 def test_settings_show_third_party_plugins_with_origin_and_broken_ones_with_reason(
         qtbot, user_plugins, installed_dist, config_dir):
-    from peregrine_desktop.profile import UserProfile
+    from peregrine_desktop.settings.profile import UserProfile
     from peregrine_desktop.ui.settings_dialog import SettingsDialog
 
     add_plugin(user_plugins, "good_plugin", group="good")
     add_plugin(user_plugins, "import_failure")
-    external.rediscover_all(config_dir)
+    rediscover_all(config_dir)
     profile = UserProfile(config_dir / "user.yaml")
     profile.update(tier="premium")
     dialog = SettingsDialog(profile, config_dir)
@@ -170,5 +171,5 @@ def test_discovery_finds_every_generated_plugin(user_plugins, config_dir, count)
     finally:
         sys.path.pop(0)
     write_plugins(user_plugins, count)
-    external.rediscover_all(config_dir)
+    rediscover_all(config_dir)
     assert {f"generated_{i:03d}" for i in range(count)} <= set(integrations.REGISTRY)

@@ -29,9 +29,9 @@ from typing import Any
 import pytest
 
 import integrations
-from integrations.base import check_config
-from integrations.errors import CheckResult, ErrorKind
-from integrations.redaction import install_log_masking
+from peregrine_sdk.base import check_config
+from peregrine_sdk.errors import CheckResult, ErrorKind
+from peregrine_sdk.redaction import install_log_masking
 from tests.fakes.loopback import LoopbackServer, Reply, refused_url
 
 #: Seconds: the shortened client timeout, the slow server's delay, the card-like deadline.
@@ -319,7 +319,7 @@ def test_each_fault_ends_in_the_right_category_without_leaking_secrets(name, fau
 def test_saved_settings_hold_no_planted_secret(name, tmp_path, config_dir):
     import keyring
 
-    from peregrine_desktop import secrets as secret_store
+    from peregrine_desktop.settings import secrets as secret_store
     from tests.test_secrets import FileKeyring
 
     cls = integrations.REGISTRY[name]

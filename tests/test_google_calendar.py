@@ -8,11 +8,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from integrations._google_auth import forget_tokens
-from integrations.capabilities import InterviewEvent
-from integrations.errors import ErrorKind, IntegrationError
+from peregrine_sdk.google_auth import forget_tokens
+from peregrine_sdk.capabilities import InterviewEvent
+from peregrine_sdk.errors import ErrorKind, IntegrationError
 from integrations.google_calendar import GoogleCalendarIntegration, google_event_id
-from integrations.http import RetryPolicy
+from peregrine_sdk.http import RetryPolicy
 from tests.fakes.calendar_services import (GoogleCalendarService, make_service_account_key)
 from tests.fakes.loopback import LoopbackServer, Reply, refused_url
 

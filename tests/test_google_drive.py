@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from integrations._google_auth import forget_tokens
-from integrations.base import check_config
-from integrations.capabilities import Document
-from integrations.errors import ErrorKind, IntegrationError
+from peregrine_sdk.google_auth import forget_tokens
+from peregrine_sdk.base import check_config
+from peregrine_sdk.capabilities import Document
+from peregrine_sdk.errors import ErrorKind, IntegrationError
 from integrations.google_drive import GoogleDriveIntegration
 from tests.fakes.calendar_services import make_service_account_key
 from tests.fakes.loopback import LoopbackServer, Reply, refused_url

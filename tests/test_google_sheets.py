@@ -7,10 +7,10 @@ import json
 
 import pytest
 
-from integrations._google_auth import forget_tokens
-from integrations.errors import ErrorKind
+from peregrine_sdk.google_auth import forget_tokens
+from peregrine_sdk.errors import ErrorKind
 from integrations.google_sheets import GoogleSheetsIntegration, column_letter, spreadsheet_id_from
-from integrations.http import RetryPolicy
+from peregrine_sdk.http import RetryPolicy
 from peregrine_desktop.jobs.store import JobStore
 from peregrine_desktop.sync.engine import SyncEngine
 from peregrine_desktop.sync.state import SyncState

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 import integrations
-from integrations.base import IntegrationBase
-from integrations.external import ENTRY_POINT_GROUP
+from peregrine_sdk.base import IntegrationBase
+from peregrine_sdk.external import ENTRY_POINT_GROUP
 from peregrine_desktop.cli import new_integration
 from peregrine_desktop.cli.check_integrations import FIXES
 from peregrine_desktop.cli.check_integrations import main as check_main

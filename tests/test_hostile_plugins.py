@@ -11,9 +11,9 @@ import time
 import pytest
 from PySide6.QtCore import QTimer
 
-from integrations.base import IntegrationBase
-from integrations.discovery import BUILT_IN, DiscoveryRecord, build_registry, record_for_module
-from integrations.external import scan_user_folder
+from peregrine_sdk.base import IntegrationBase
+from peregrine_sdk.discovery import BUILT_IN, DiscoveryRecord, build_registry, record_for_module
+from peregrine_sdk.external import scan_user_folder
 from peregrine_desktop.ui.connection_card import CardState, ConnectionCard
 from tests.fakes.loopback import LoopbackServer
 from tests.fakes.ping import PingIntegration, ping_service
@@ -92,7 +92,7 @@ PLUGIN_FILES = {
     "syntax_error": "def broken(:\n",
     "missing_dependency": "import peregrine_no_such_sdk\n",
     "fields_raise": textwrap.dedent("""
-        from integrations.base import IntegrationBase
+        from peregrine_sdk.base import IntegrationBase
         class FieldsRaise(IntegrationBase):
             name, label = "fields_raise", "Fields raise"
             def fields(self): raise ValueError("no fields today")
@@ -100,7 +100,7 @@ PLUGIN_FILES = {
             def test(self): return True
     """),
     "fields_garbage": textwrap.dedent("""
-        from integrations.base import IntegrationBase
+        from peregrine_sdk.base import IntegrationBase
         class FieldsGarbage(IntegrationBase):
             name, label = "fields_garbage", "Fields garbage"
             def fields(self): return [1, "two", {"key": None}, {"label": 3}]
@@ -108,7 +108,7 @@ PLUGIN_FILES = {
             def test(self): return True
     """),
     "fields_not_list": textwrap.dedent("""
-        from integrations.base import IntegrationBase
+        from peregrine_sdk.base import IntegrationBase
         class FieldsNotList(IntegrationBase):
             name, label = "fields_not_list", "Fields not list"
             def fields(self): return "api_key"
@@ -116,7 +116,7 @@ PLUGIN_FILES = {
             def test(self): return True
     """),
     "healthy": textwrap.dedent("""
-        from integrations.base import IntegrationBase
+        from peregrine_sdk.base import IntegrationBase
         class Healthy(IntegrationBase):
             name, label = "healthy", "Healthy"
             def fields(self):

@@ -5,9 +5,9 @@ import logging
 
 import pytest
 
-from integrations.errors import ErrorKind, IntegrationError
-from integrations.http import NO_RETRY, HttpClient, RetryPolicy, kind_for_status
-from integrations.redaction import mask_text
+from peregrine_sdk.errors import ErrorKind, IntegrationError
+from peregrine_sdk.http import NO_RETRY, HttpClient, RetryPolicy, kind_for_status
+from peregrine_sdk.redaction import mask_text
 from tests.fakes.loopback import LoopbackServer, Reply, refused_url
 
 
@@ -154,7 +154,7 @@ def test_masking_patterns(text, hidden):
 
 
 def test_tracebacks_in_logs_are_masked_too(caplog):
-    from integrations.redaction import install_log_masking, register_secret
+    from peregrine_sdk.redaction import install_log_masking, register_secret
     register_secret("tb-secret-value-123")
     install_log_masking()
     with caplog.at_level(logging.ERROR):

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 import icalendar
 
-from integrations._calendar_common import CalendarPreferences
+from peregrine_sdk.calendar_events import CalendarPreferences
 from peregrine_desktop.events.ics_export import export_interviews
 from peregrine_desktop.jobs.store import JobStore
 

@@ -18,12 +18,13 @@ import keyring.backends.fail
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from integrations.base import IntegrationBase
-from integrations.validation import FIELD_TYPES, IntegrationDefinitionError, validate_class
-from peregrine_desktop import config_recovery, secrets
-from peregrine_desktop.configfiles import ConfigFileError, read_yaml_mapping
-from peregrine_desktop.input_rules import field_value_problem, insecure_secret_warning
-from peregrine_desktop.profile import load_profile
+from peregrine_sdk.base import IntegrationBase
+from peregrine_sdk.validation import FIELD_TYPES, IntegrationDefinitionError, validate_class
+from peregrine_desktop.settings import config_recovery
+from peregrine_desktop.settings import secrets
+from peregrine_desktop.settings.configfiles import ConfigFileError, read_yaml_mapping
+from peregrine_desktop.settings.input_rules import field_value_problem, insecure_secret_warning
+from peregrine_desktop.settings.profile import load_profile
 
 EXAMPLES = int(os.environ.get("PEREGRINE_FUZZ_EXAMPLES", "60"))
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, database=None,

@@ -193,12 +193,53 @@ def test_older_files_are_migrated_forward(tmp_path, monkeypatch):
         *store_module.MIGRATIONS, "ALTER TABLE jobs ADD COLUMN contact TEXT NOT NULL DEFAULT '';"])
     s = JobStore(path)
     try:
-        assert s.schema_version == 2
+        assert s.schema_version == len(store_module.MIGRATIONS)
         with s.connection() as conn:
             columns = [r[1] for r in conn.execute("PRAGMA table_info(jobs)")]
         assert "contact" in columns
     finally:
         s.close()
+
+
+def test_schema_1_jobs_get_a_global_identity_and_their_applied_date(tmp_path):
+    path = tmp_path / "jobs.sqlite3"
+    conn = sqlite3.connect(path)      # a file as the first release wrote it
+    for statement in store_module.split_statements(store_module.MIGRATIONS[0]):
+        conn.execute(statement)
+    conn.execute("PRAGMA user_version = 1")
+    conn.executemany("INSERT INTO jobs(id, title, date_found, status, updated_at) "
+                     "VALUES (?, ?, '2026-02-01', ?, '2026-03-01T09:00:00+00:00')",
+                     [(1, "Engineer", "applied"), (2, "Designer", "pending")])
+    conn.executemany("INSERT INTO status_history(job_id, status, at) VALUES (?, ?, ?)",
+                     [(1, "pending", "2026-02-01T09:00:00+00:00"),
+                      (1, "applied", "2026-03-01T09:00:00+00:00"),
+                      (2, "pending", "2026-02-01T09:00:00+00:00")])
+    conn.commit()
+    conn.close()
+    first, second = {"id": 1}, {"id": 2}
+
+    s = JobStore(path)
+    try:
+        a, b = s.get(first["id"]), s.get(second["id"])
+        assert a["applied_on"] == "2026-03-01" and b["applied_on"] is None
+        assert a["uid"] and b["uid"] and a["uid"] != b["uid"]
+        assert s.find_by_uid(a["uid"])["id"] == first["id"]
+        assert a["status_history"][-1]["status"] == "applied"   # history untouched
+    finally:
+        s.close()
+
+
+def test_a_job_keeps_its_identity_and_records_when_it_was_applied_for(store):
+    job = store.add_job({"title": "Engineer"})
+    assert job["applied_on"] is None
+    store.set_status(job["id"], "approved")
+    moved = store.set_status(job["id"], "applied")
+    assert moved["uid"] == job["uid"] and moved["applied_on"] == moved["updated_at"][:10]
+    adopted = store.add_job({"title": "From another computer",
+                             "uid": "0b5e8f6c-4f0e-4d55-9b8e-1f7e2b9a6c11"})
+    assert adopted["uid"] == "0b5e8f6c-4f0e-4d55-9b8e-1f7e2b9a6c11"
+    with pytest.raises(DuplicateJobError):
+        store.add_job({"title": "Twice", "uid": adopted["uid"]})
 
 
 def test_a_file_from_a_newer_app_is_not_touched(tmp_path):

@@ -16,9 +16,9 @@ import aiohttp
 import pytest
 from mega.errors import RequestError
 
-from integrations.base import check_config
-from integrations.capabilities import Document
-from integrations.errors import ErrorKind, IntegrationError
+from peregrine_sdk.base import check_config
+from peregrine_sdk.capabilities import Document
+from peregrine_sdk.errors import ErrorKind, IntegrationError
 from integrations.mega import MegaIntegration
 from tests.fakes.storage_services import MegaCloud
 

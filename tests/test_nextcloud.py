@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from integrations.base import check_config
-from integrations.capabilities import Document
-from integrations.errors import ErrorKind, IntegrationError
+from peregrine_sdk.base import check_config
+from peregrine_sdk.capabilities import Document
+from peregrine_sdk.errors import ErrorKind, IntegrationError
 from integrations.nextcloud import NextcloudIntegration
 from tests.fakes.loopback import refused_url
 from tests.fakes.storage_services import NextcloudServer

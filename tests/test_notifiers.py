@@ -14,9 +14,9 @@ from typing import Any, NamedTuple
 
 import pytest
 
-from integrations.base import IntegrationBase, check_config
+from peregrine_sdk.base import IntegrationBase, check_config
 from integrations.discord import DiscordIntegration
-from integrations.errors import ErrorKind, IntegrationError
+from peregrine_sdk.errors import ErrorKind, IntegrationError
 from integrations.homeassistant import HomeAssistantIntegration
 from integrations.slack import SlackIntegration
 from tests.fakes.loopback import LoopbackServer, Reply, Request, refused_url
@@ -459,7 +459,7 @@ def test_homeassistant_without_any_notify_service_says_how_to_get_one(server):
 # -- on the card, as a person sets it up --------------------------------------------------------
 
 def test_homeassistant_card_missing_service_then_fixed(qtbot, config_dir, server):
-    from integrations.discovery import BUILT_IN, DiscoveryRecord
+    from peregrine_sdk.discovery import BUILT_IN, DiscoveryRecord
     from peregrine_desktop.ui.connection_card import ConnectionCard
 
     ha = homeassistant_service(server)

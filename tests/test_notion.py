@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from integrations.errors import ErrorKind
-from integrations.http import RetryPolicy
+from peregrine_sdk.errors import ErrorKind
+from peregrine_sdk.http import RetryPolicy
 from integrations.notion import NOTION_VERSION, NotionIntegration, database_id_from
 from peregrine_desktop.jobs.store import JobStore
 from peregrine_desktop.sync.engine import SyncEngine

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from integrations.base import check_config
-from integrations.capabilities import Document
-from integrations.errors import ErrorKind, IntegrationError
+from peregrine_sdk.base import check_config
+from peregrine_sdk.capabilities import Document
+from peregrine_sdk.errors import ErrorKind, IntegrationError
 from integrations.onedrive import OneDriveIntegration
 from tests.fakes.loopback import LoopbackServer, Reply, refused_url
 from tests.fakes.storage_services import (GraphDrive, MicrosoftIdentity, self_signed_certificate,
@@ -238,7 +238,7 @@ def test_quickxorhash_matches_published_vectors(data_b64, expected):
     """Vectors from rclone's QuickXorHash tests (checked there against Microsoft's C#)."""
     import base64
 
-    from integrations._content_hashes import QuickXorHash
+    from peregrine_sdk.content_hashes import QuickXorHash
 
     quick = QuickXorHash()
     quick.update(base64.b64decode(data_b64))
@@ -246,7 +246,7 @@ def test_quickxorhash_matches_published_vectors(data_b64, expected):
 
 
 def test_quickxorhash_is_the_same_however_the_data_is_split():
-    from integrations._content_hashes import QuickXorHash
+    from peregrine_sdk.content_hashes import QuickXorHash
 
     data = os.urandom(100_003)
     whole, pieces = QuickXorHash(), QuickXorHash()

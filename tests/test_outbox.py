@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from integrations.errors import ErrorKind
+from peregrine_sdk.errors import ErrorKind
 from peregrine_desktop.events.delivery import deliver_due
 from peregrine_desktop.events.outbox import (FAILED, MAX_ATTEMPTS, Attempt, Delivery, Outbox)
 from peregrine_desktop.jobs.store import JobStore

@@ -7,9 +7,9 @@ import pytest
 import yaml
 
 import integrations
-from integrations.base import TIERS, IntegrationBase
-from integrations.capabilities import capabilities_of, unimplemented
-from integrations.validation import FIELD_TYPES, SECRET_NAME, field_problems
+from peregrine_sdk.base import TIERS, IntegrationBase
+from peregrine_sdk.capabilities import capabilities_of, unimplemented
+from peregrine_sdk.validation import FIELD_TYPES, SECRET_NAME, field_problems
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "config" / "integrations"

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 import integrations
-from integrations import external
+from peregrine_desktop.lifecycle.plugins import rediscover_all
+from peregrine_sdk import external
 from peregrine_desktop.cli import new_integration
 from peregrine_desktop.cli.check_integrations import main as check_main
 from tests.fixtures.plugins.harness import plugin_sandbox, user_plugins  # noqa: F401 - fixtures
@@ -77,10 +78,10 @@ def test_the_generated_plugins_pass_the_checker(generated, config_dir, capsys):
 
 
 def test_the_generated_plugins_show_up_in_settings(qtbot, generated, config_dir):
-    from peregrine_desktop.profile import UserProfile
+    from peregrine_desktop.settings.profile import UserProfile
     from peregrine_desktop.ui.settings_dialog import SettingsDialog
 
-    external.rediscover_all(config_dir)
+    rediscover_all(config_dir)
     profile = UserProfile(config_dir / "user.yaml")
     profile.update(tier="premium")
     dialog = SettingsDialog(profile, config_dir)
@@ -98,7 +99,7 @@ def test_the_generated_plugins_show_up_in_settings(qtbot, generated, config_dir)
 def test_the_generated_module_makes_a_real_request(generated, config_dir):
     from tests.fakes.loopback import LoopbackServer, Reply
 
-    external.rediscover_all(config_dir)
+    rediscover_all(config_dir)
     instance = integrations.REGISTRY["alpha_board"]()
     with LoopbackServer() as server:
         server.route("GET", "/v1/me")(lambda request, _m: Reply(200, {}))
@@ -141,7 +142,7 @@ def test_in_tree_layout_writes_module_example_and_test_where_the_project_keeps_t
     ("class", "is not a valid Python identifier"),
     ("9lives", "is not a valid Python identifier"),
     ("MyService", "must be lower_snake_case"),
-    ("http", "already used by a module of the integrations framework"),
+    ("base", "already used by the guide's base module"),
 ])
 def test_a_bad_name_is_refused(user_plugins, config_dir, capsys, name, message):
     assert scaffold(name, "--capability", "notifications", "--user-folder",
@@ -192,7 +193,7 @@ def test_it_asks_for_what_the_flags_leave_out(user_plugins, config_dir, capsys):
 
     assert new_integration.run(["eta", "--user-folder", "--config-dir", str(config_dir)],
                                ask=ask) == 0
-    external.rediscover_all(config_dir)
+    rediscover_all(config_dir)
     cls = integrations.REGISTRY["eta"]
     assert (cls.label, cls.tier, cls.description) == ("Eta Tracker", "paid",
                                                       "Connects Peregrine to Eta Tracker.")

@@ -14,10 +14,10 @@ import keyring.errors
 import pytest
 import yaml
 
-from integrations.base import IntegrationBase
-from integrations.redaction import MASK, install_log_masking
-from peregrine_desktop import secrets
-from peregrine_desktop.secrets import SERVICE, SecretStore
+from peregrine_sdk.base import IntegrationBase
+from peregrine_sdk.redaction import MASK, install_log_masking
+from peregrine_desktop.settings import secrets
+from peregrine_desktop.settings.secrets import SERVICE, SecretStore
 
 
 class FileKeyring(keyring.backend.KeyringBackend):

@@ -4,9 +4,9 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from integrations.discovery import BUILT_IN, DiscoveryRecord
-from peregrine_desktop.profile import UserProfile
-from peregrine_desktop.tiers import can_use, tier_allows, upgrade_hint
+from peregrine_sdk.discovery import BUILT_IN, DiscoveryRecord
+from peregrine_desktop.settings.profile import UserProfile
+from peregrine_desktop.settings.tiers import can_use, tier_allows, upgrade_hint
 from peregrine_desktop.ui.integrations_panel import IntegrationsPanel
 from peregrine_desktop.ui.settings_dialog import SettingsDialog
 from tests.fakes.loopback import LoopbackServer, Reply

@@ -8,8 +8,8 @@ import pytest
 import requests
 
 from integrations.airtable import AirtableIntegration
-from integrations.base import IntegrationBase
-from integrations.http import RetryPolicy
+from peregrine_sdk.base import IntegrationBase
+from peregrine_sdk.http import RetryPolicy
 from integrations.notion import NotionIntegration
 from peregrine_desktop.jobs.store import JobStore
 from peregrine_desktop.sync.engine import SyncEngine

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QPushButton, QVBoxLayout, QWidget
 
-from peregrine_desktop import tiers
-from peregrine_desktop.profile import UserProfile
-from peregrine_desktop.tiers import can_use
+from peregrine_desktop.settings import tiers
+from peregrine_desktop.settings.profile import UserProfile
+from peregrine_desktop.settings.tiers import can_use
 from peregrine_desktop.ui import notices
 
 

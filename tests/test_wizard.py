@@ -5,7 +5,7 @@ import pytest
 import yaml
 from PySide6.QtWidgets import QWizard
 
-from peregrine_desktop.profile import UserProfile
+from peregrine_desktop.settings.profile import UserProfile
 from peregrine_desktop.ui import wizard as wiz
 from peregrine_desktop.ui.wizard import SetupWizard
 from tests.ui_helpers import click, type_into, visible_text

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import yaml
 
-from integrations.discovery import BUILT_IN, DiscoveryRecord, classes_in
-from integrations.validation import (FIELD_TYPES, IntegrationDefinitionError, field_problems,
+from peregrine_sdk.discovery import BUILT_IN, DiscoveryRecord, classes_in
+from peregrine_sdk.validation import (FIELD_TYPES, IntegrationDefinitionError, field_problems,
                                      secret_field_problems, validate_class)
 
 GUIDE = "docs/adding-an-integration.md"
@@ -79,7 +79,7 @@ FIXES: tuple[tuple[re.Pattern, str], ...] = tuple((re.compile(p), f) for p, f in
     (r"failed to load", "Import the module by hand (python -c 'import MODULE') to see the full "
                         "traceback, and fix what it names."),
     (r"defines no IntegrationBase subclass", "Define one class deriving from "
-                                             "integrations.base.IntegrationBase in the module. "
+                                             "peregrine_sdk.base.IntegrationBase in the module. "
                                              + _see("the-interface")),
     (r"several integrations", "Keep one integration class per module; prefix helper classes "
                               "with _."),
@@ -125,7 +125,7 @@ def example_candidates(record: DiscoveryRecord, source: Path | None) -> list[Pat
         return [source.parent.parent / "config" / "integrations" / filename] if source else []
     candidates = [source.parent / filename] if source else []
     if record.origin.startswith("entry point "):
-        from integrations.external import entry_points
+        from peregrine_sdk.external import entry_points
 
         entry_point = next((ep for ep in entry_points() if ep.name == record.name), None)
         dist = getattr(entry_point, "dist", None)
@@ -207,7 +207,7 @@ def _unique(texts: list[str]) -> list[str]:
 
 def check_record(record: DiscoveryRecord, cls: type | None) -> Report:
     """Everything wrong with one candidate; ``cls`` is its class found before registration."""
-    from integrations.external import module_file
+    from peregrine_sdk.external import module_file
 
     source = module_file(record)
     label = getattr(cls, "label", "") or record.label
@@ -228,8 +228,8 @@ def collect(config_dir: Path | None, plugin_dirs: Sequence[Path], *, built_ins: 
             entry_points: bool = True, user_folder: bool = True) -> list[Report]:
     """Discover like the app does (same records, same shadowing rule) and check each."""
     import integrations
-    from integrations.discovery import build_registry, scan_package
-    from integrations.external import plugins_dir, scan_entry_points, scan_user_folder
+    from peregrine_sdk.discovery import build_registry, scan_package
+    from peregrine_sdk.external import plugins_dir, scan_entry_points, scan_user_folder
 
     records: list[DiscoveryRecord] = []
     if built_ins:
@@ -239,7 +239,7 @@ def collect(config_dir: Path | None, plugin_dirs: Sequence[Path], *, built_ins: 
     folders = list(plugin_dirs)
     if user_folder:
         if config_dir is None:
-            from peregrine_desktop import paths
+            from peregrine_desktop.settings import paths
 
             config_dir = paths.config_dir()
         folders.insert(0, plugins_dir(config_dir))

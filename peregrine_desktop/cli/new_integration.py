@@ -151,10 +151,10 @@ def taken_names(config_dir: Path | None) -> dict[str, str]:
     """Every name already in use → who uses it (built-ins, framework modules, installed and
     user-folder plugins)."""
     import integrations
-    from integrations.discovery import FRAMEWORK_MODULES
-    from integrations.external import discover_external
+    from peregrine_sdk.discovery import GUIDE_MODULES
+    from peregrine_sdk.external import discover_external
 
-    taken = {name: "a module of the integrations framework" for name in FRAMEWORK_MODULES}
+    taken = {name: "the guide's base module" for name in GUIDE_MODULES}
     records = list(integrations.RECORDS)
     try:
         records += discover_external(config_dir)
@@ -180,7 +180,7 @@ def check_name(name: str, layout: Layout, taken: dict[str, str]) -> None:
 
 
 def check_fields(plan: Plan) -> None:
-    from integrations.validation import field_problems, secret_field_problems
+    from peregrine_sdk.validation import field_problems, secret_field_problems
 
     dicts = plan.field_dicts()
     problems = [p for i, d in enumerate(dicts) for p in field_problems(d, i)]
@@ -255,14 +255,14 @@ def render_module(plan: Plan) -> str:
     imports += ["from contextlib import closing"]
     if {"job_sync", "document_upload", "calendar_events"} & set(plan.capabilities):
         imports += ["from urllib.parse import quote"]
-    imports += ["", "from integrations.base import IntegrationBase",
-                "from integrations.capabilities import (\n"
+    imports += ["", "from peregrine_sdk.base import IntegrationBase",
+                "from peregrine_sdk.capabilities import (\n"
                 + _packed(capability_imports, "    ", "    ", ",") + "\n)"
                 if len(capability_imports) > 3
-                else "from integrations.capabilities import " + ", ".join(capability_imports)]
+                else "from peregrine_sdk.capabilities import " + ", ".join(capability_imports)]
     errors = ["ErrorKind"] + (["IntegrationError"] if "job_sync" in plan.capabilities else [])
-    imports += [f"from integrations.errors import {', '.join(errors)}",
-                "from integrations.http import NO_RETRY, HttpClient, RetryPolicy"]
+    imports += [f"from peregrine_sdk.errors import {', '.join(errors)}",
+                "from peregrine_sdk.http import NO_RETRY, HttpClient, RetryPolicy"]
     if "job_sync" in plan.capabilities:
         imports += ["", "log = logging.getLogger(__name__)",
                     "#: The job fields sent to the service.",
@@ -341,7 +341,7 @@ def render_tests(plan: Plan) -> str:
         example_path = (f'Path(__file__).resolve().parents[1] / "config" / "integrations" / '
                         f'"{plan.name}.yaml.example"')
     else:
-        import_plugin = ("from integrations.external import load_user_module\n\n"
+        import_plugin = ("from peregrine_sdk.external import load_user_module\n\n"
                          "#: Imported as the app does: under its private plugins package.\n"
                          f'PLUGIN = load_user_module(Path(__file__).resolve().parents[1] / '
                          f'"{plan.name}.py")\n{plan.cls} = PLUGIN.{plan.cls}')
@@ -476,7 +476,7 @@ def build_parser() -> argparse.ArgumentParser:
 def run(argv: Sequence[str], ask: Ask | None = None) -> int:
     """``main`` with the question-asker injectable (None: never ask)."""
     args = build_parser().parse_args(list(argv))
-    from peregrine_desktop import paths
+    from peregrine_desktop.settings import paths
 
     config_dir = args.config_dir if args.config_dir is not None else paths.config_dir()
     if ask is not None and not args.no_input:
@@ -486,7 +486,7 @@ def run(argv: Sequence[str], ask: Ask | None = None) -> int:
         if not args.capability:
             raise ScaffoldError("choose at least one --capability ("
                                 + ", ".join(CAPABILITIES) + ")")
-        from integrations.external import plugins_dir
+        from peregrine_sdk.external import plugins_dir
 
         dest = plugins_dir(config_dir) if args.user_folder else args.dest
         layout = layout_for(args.name, dest)

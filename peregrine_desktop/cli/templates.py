@@ -21,7 +21,7 @@ $imports
 
 
 #: Status → (category, what the user should do) for the connection test; other statuses follow
-#: the shared table in integrations.http (429 → rate_limited, 5xx → cannot_connect, ...).
+#: the shared table in peregrine_sdk.http (429 → rate_limited, 5xx → cannot_connect, ...).
 PROBE_HINTS = {
     401: (ErrorKind.INVALID_AUTH,
           $hint_401),
@@ -186,7 +186,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from integrations.errors import ErrorKind
+from peregrine_sdk.errors import ErrorKind
 from tests.fakes.loopback import LoopbackServer, Reply, refused_url
 $import_plugin
 
@@ -334,7 +334,7 @@ def test_notify_posts_the_message(service):
 
 
 def test_a_refused_notification_raises_with_a_category(service):
-    from integrations.errors import IntegrationError
+    from peregrine_sdk.errors import IntegrationError
 
     service.inject(Reply(404, {"error": "gone"}), path="/v1/notifications")
     with pytest.raises(IntegrationError) as info:
@@ -362,7 +362,7 @@ def test_a_refused_job_is_not_counted_and_the_rest_still_sync(service):
 def test_upload_stores_the_bytes_under_the_folder(service, tmp_path):
     import hashlib
 
-    from integrations.capabilities import Document
+    from peregrine_sdk.capabilities import Document
 
     resume = tmp_path / "resume.pdf"
     resume.write_bytes(b"%PDF-1.7 resume")
@@ -378,7 +378,7 @@ def test_upload_stores_the_bytes_under_the_folder(service, tmp_path):
 def test_an_event_is_created_moved_and_deleted(service):
     from datetime import datetime, timedelta, timezone
 
-    from integrations.capabilities import InterviewEvent
+    from peregrine_sdk.capabilities import InterviewEvent
 
     start = datetime(2030, 5, 6, 14, 0, tzinfo=timezone.utc)
     event = InterviewEvent("job-7", "Interview: Acme", start, start + timedelta(hours=1), "UTC")

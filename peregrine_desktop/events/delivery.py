@@ -14,9 +14,9 @@ from typing import Any
 from PySide6.QtCore import QObject, QTimer, Signal
 
 import integrations
-from integrations.base import IntegrationBase
-from integrations.capabilities import Document
-from integrations.errors import ErrorKind, IntegrationError
+from peregrine_sdk.base import IntegrationBase
+from peregrine_sdk.capabilities import Document
+from peregrine_sdk.errors import ErrorKind, IntegrationError
 from peregrine_desktop.events.outbox import NEEDS_USER, UNREACHABLE, Attempt, Outbox
 from peregrine_desktop.events.pipeline import event_from_payload
 from peregrine_desktop.workers import TaskRunner

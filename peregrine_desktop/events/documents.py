@@ -22,7 +22,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-from integrations.capabilities import DocumentUpload
+from peregrine_sdk.capabilities import DocumentUpload
 from peregrine_desktop.events.hub import EventHub
 from peregrine_desktop.events.outbox import DELIVERED, FAILED, WAITING, Delivery
 from peregrine_desktop.events.pipeline import PipelineEvent, job_phrase

@@ -15,11 +15,11 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 
 import integrations
-from integrations._calendar_common import calendar_preferences, event_uid
-from integrations.base import IntegrationBase
-from integrations.capabilities import (CalendarEvents, Capability, Notifications,
+from peregrine_sdk.calendar_events import calendar_preferences, event_uid
+from peregrine_sdk.base import IntegrationBase
+from peregrine_sdk.capabilities import (CalendarEvents, Capability, Notifications,
                                        has_capability)
-from peregrine_desktop.configfiles import ConfigFileError
+from peregrine_desktop.settings.configfiles import ConfigFileError
 from peregrine_desktop.events.delivery import DeliveryScheduler
 from peregrine_desktop.events.outbox import Delivery, Outbox
 from peregrine_desktop.events.pipeline import (EVENT_FIELDS, JOB_REMOVED, NOTIFY_CHOICE,
@@ -27,8 +27,8 @@ from peregrine_desktop.events.pipeline import (EVENT_FIELDS, JOB_REMOVED, NOTIFY
                                                events_for_change, has_interview,
                                                interview_event, job_phrase, notification_text,
                                                when_text)
-from peregrine_desktop.profile import UserProfile, load_profile
-from peregrine_desktop.tiers import tier_allows
+from peregrine_desktop.settings.profile import UserProfile, load_profile
+from peregrine_desktop.settings.tiers import tier_allows
 
 log = logging.getLogger(__name__)
 

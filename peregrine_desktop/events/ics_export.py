@@ -6,8 +6,8 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from integrations._calendar_common import CalendarPreferences, as_vcalendar
-from peregrine_desktop.configfiles import atomic_write_text
+from peregrine_sdk.calendar_events import CalendarPreferences, as_vcalendar
+from peregrine_desktop.settings.configfiles import atomic_write_text
 from peregrine_desktop.events.pipeline import has_interview, interview_event
 
 CALENDAR_NAME = "Peregrine interviews"

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from integrations.errors import MESSAGES, ErrorKind
+from peregrine_sdk.errors import MESSAGES, ErrorKind
 from peregrine_desktop.jobs.store import JobStore, utc_now
 
 WAITING, SENDING, DELIVERED = "waiting", "sending", "delivered"

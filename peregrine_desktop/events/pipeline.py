@@ -10,8 +10,8 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from integrations._calendar_common import CalendarPreferences, event_uid
-from integrations.capabilities import InterviewEvent
+from peregrine_sdk.calendar_events import CalendarPreferences, event_uid
+from peregrine_sdk.capabilities import InterviewEvent
 from peregrine_desktop.jobs import statuses
 
 JOB_ADDED = "job_added"

@@ -23,9 +23,11 @@ from peregrine_desktop.jobs.store import JOB_FIELDS, JobValidationError, clean_j
 
 #: Export headers, in order; import recognises them too.
 HEADERS: dict[str, str] = {
-    "id": "ID", "title": "Title", "company": "Company", "url": "URL", "source": "Source",
+    "id": "ID", "uid": "Peregrine ID", "title": "Title", "company": "Company", "url": "URL", "source": "Source",
     "location": "Location", "remote": "Remote", "salary": "Salary",
     "description": "Description", "notes": "Notes", "date_found": "Date found",
+    "applied_on": "Date applied", "deadline": "Deadline", "next_action_on": "Next action on",
+    "next_action_note": "Next action",
     "status": "Status", "interview_at": "Interview at", "interview_tz": "Interview time zone",
     "updated_at": "Updated at", "status_history": "Status history",
 }
@@ -51,7 +53,13 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     "interview_tz": ("interview time zone", "interview timezone", "time zone", "timezone",
                      "tz"),
     "status_history": ("status history", "history", "stage history"),
-    "id": ("id", "job id", "peregrine id"),
+    "id": ("id", "job id"),
+    "uid": ("peregrine id", "uid", "global id"),
+    "applied_on": ("date applied", "applied", "applied on", "applied date", "application date"),
+    "deadline": ("deadline", "application deadline", "apply by", "closing date", "closes"),
+    "next_action_on": ("next action on", "follow up", "follow-up", "follow up on",
+                       "follow up date", "next action date"),
+    "next_action_note": ("next action", "next step", "to do", "todo"),
     "updated_at": ("updated at", "updated", "last updated", "modified"),
 }
 #: Recognised but not imported: the store assigns these.

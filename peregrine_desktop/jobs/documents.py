@@ -63,7 +63,7 @@ class FileFacts:
 
 def measure(path: Path) -> FileFacts:
     """Hash and stat ``path`` (worker thread); OSError when it cannot be read."""
-    from integrations._content_hashes import file_hashes
+    from peregrine_sdk.content_hashes import file_hashes
 
     path = Path(path)
     if not path.is_file():

@@ -18,6 +18,9 @@ HIRED = "hired"
 #: The forward path, in order.
 PIPELINE: tuple[str, ...] = (PENDING, APPROVED, APPLIED, PHONE_SCREEN, INTERVIEWING, OFFER, HIRED)
 
+#: Stages a job reaches only after it was applied for.
+APPLIED_OR_LATER: frozenset[str] = frozenset(PIPELINE[PIPELINE.index(APPLIED):])
+
 #: Every status in the order people read them (filters, menus, counts).
 STATUSES: tuple[str, ...] = (PENDING, APPROVED, APPLIED, PHONE_SCREEN, INTERVIEWING, OFFER, HIRED,
                              REJECTED)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
+import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -30,16 +31,41 @@ DB_FILENAME = "jobs.sqlite3"
 
 #: The job dict contract, in display/export order.
 JOB_FIELDS: tuple[str, ...] = (
-    "id", "title", "company", "url", "source", "location", "remote", "salary", "description",
-    "notes", "date_found", "status", "interview_at", "interview_tz", "updated_at")
-#: What a caller may set; ``id`` and ``updated_at`` belong to the store.
-EDITABLE_FIELDS: tuple[str, ...] = tuple(f for f in JOB_FIELDS if f not in ("id", "updated_at"))
+    "id", "uid", "title", "company", "url", "source", "location", "remote", "salary",
+    "description", "notes", "date_found", "applied_on", "deadline", "next_action_on",
+    "next_action_note", "status", "interview_at", "interview_tz", "updated_at")
+#: What a caller may set; ``id``, ``uid`` and ``updated_at`` belong to the store (a ``uid`` may
+#: be given when a job is added, to adopt an identity that already exists elsewhere).
+EDITABLE_FIELDS: tuple[str, ...] = tuple(f for f in JOB_FIELDS
+                                         if f not in ("id", "uid", "updated_at"))
+#: Date-only fields (``YYYY-MM-DD``) besides ``date_found``; empty means not set.
+OPTIONAL_DATE_FIELDS: tuple[str, ...] = ("applied_on", "deadline", "next_action_on")
 #: What the table needs: everything but the long description and the history.
 SUMMARY_FIELDS: tuple[str, ...] = tuple(f for f in JOB_FIELDS if f != "description")
-_TEXT_FIELDS = ("title", "company", "url", "source", "location", "salary", "description", "notes")
+_TEXT_FIELDS = ("title", "company", "url", "source", "location", "salary", "description", "notes",
+                "next_action_note")
 _SEARCHED = ("title", "company", "location", "salary", "source", "url", "notes")
 
 Migration = str | Callable[[sqlite3.Connection], None]
+
+
+def new_uid() -> str:
+    """A job's global identity: the same in every install and every service it reaches."""
+    return str(uuid.uuid4())
+
+
+def _add_identity_and_dates(conn: sqlite3.Connection) -> None:
+    """Schema 2: a global id per job (existing jobs get one), and the dates that matter — applied
+    (filled from the history), deadline and a next action with its note."""
+    for column in ("uid TEXT", "applied_on TEXT", "deadline TEXT", "next_action_on TEXT",
+                   "next_action_note TEXT NOT NULL DEFAULT ''"):
+        conn.execute(f"ALTER TABLE jobs ADD COLUMN {column}")
+    ids = [row[0] for row in conn.execute("SELECT id FROM jobs")]
+    conn.executemany("UPDATE jobs SET uid = ? WHERE id = ?", [(new_uid(), i) for i in ids])
+    conn.execute("CREATE UNIQUE INDEX jobs_uid ON jobs(uid)")
+    conn.execute("""UPDATE jobs SET applied_on = (
+        SELECT substr(min(at), 1, 10) FROM status_history h
+        WHERE h.job_id = jobs.id AND h.status = 'applied')""")
 
 #: Forward migrations of the jobs schema; user_version N means the first N have run.
 MIGRATIONS: list[Migration] = [
@@ -76,6 +102,7 @@ MIGRATIONS: list[Migration] = [
         version   INTEGER NOT NULL
     );
     """,
+    _add_identity_and_dates,
 ]
 
 _registered: dict[str, list[Migration]] = {}
@@ -102,10 +129,11 @@ class JobValidationError(StoreError, ValueError):
 
 
 class DuplicateJobError(JobValidationError):
-    def __init__(self, url: str, existing: dict | None) -> None:
+    def __init__(self, url: str, existing: dict | None, same_identity: bool = False) -> None:
         self.url, self.existing = url, existing
         title = f" (“{existing['title']}”)" if existing and existing.get("title") else ""
-        super().__init__(f"You already have a job with this address{title}.")
+        what = "this identity" if same_identity else "this address"
+        super().__init__(f"You already have a job with {what}{title}.")
 
 
 class JobNotFoundError(StoreError, LookupError):
@@ -171,7 +199,12 @@ def _as_bool(value: Any) -> bool:
     raise JobValidationError(f"“{value}” is not yes or no (for Remote).")
 
 
-def _as_date(value: Any) -> str:
+#: How date fields are named in messages.
+DATE_LABELS = {"date_found": "Date found", "applied_on": "Applied", "deadline": "Deadline",
+               "next_action_on": "Next action"}
+
+
+def _as_date(value: Any, key: str = "date_found") -> str:
     if isinstance(value, datetime):
         return value.date().isoformat()
     if isinstance(value, date):
@@ -181,7 +214,14 @@ def _as_date(value: Any) -> str:
         return date.fromisoformat(text[:10]).isoformat()
     except ValueError:
         raise JobValidationError(
-            f"“{text}” is not a date like 2026-03-14 (for Date found).") from None
+            f"“{text}” is not a date like 2026-03-14 (for {DATE_LABELS[key]}).") from None
+
+
+def _as_uid(value: Any) -> str:
+    try:
+        return str(uuid.UUID(str(value).strip()))
+    except ValueError:
+        raise JobValidationError(f"“{value}” is not a job identity (a UUID).") from None
 
 
 def _as_instant(value: Any) -> str | None:
@@ -228,12 +268,13 @@ def clean_job_values(values: Mapping[str, Any], partial: bool = False) -> dict[s
     With ``partial`` only the given keys are returned (for updates); otherwise missing fields get
     their defaults.  Raises :class:`JobValidationError` with a sentence naming the problem.
     """
-    unknown = set(values) - set(EDITABLE_FIELDS) - {"id", "updated_at", "status_history"}
+    unknown = set(values) - set(EDITABLE_FIELDS) - {"id", "uid", "updated_at", "status_history"}
     if unknown:
         raise JobValidationError("Unknown job field(s): " + ", ".join(sorted(unknown)) + ".")
     source = dict(values) if partial else {
         "title": "", "company": "", "url": "", "source": "", "location": "", "remote": False,
         "salary": "", "description": "", "notes": "", "date_found": date.today().isoformat(),
+        "applied_on": None, "deadline": None, "next_action_on": None, "next_action_note": "",
         "status": statuses.PENDING, "interview_at": None, "interview_tz": None, **values}
     out: dict[str, Any] = {}
     for key, value in source.items():
@@ -248,6 +289,8 @@ def clean_job_values(values: Mapping[str, Any], partial: bool = False) -> dict[s
             out[key] = _as_bool(value)
         elif key == "date_found":
             out[key] = _as_date(value) if value not in (None, "") else date.today().isoformat()
+        elif key in OPTIONAL_DATE_FIELDS:
+            out[key] = _as_date(value, key) if value not in (None, "") else None
         elif key == "status":
             status = statuses.normalise(str(value or statuses.PENDING))
             if status is None:
@@ -308,7 +351,7 @@ class JobStore:
     @classmethod
     def open_default(cls) -> "JobStore":
         """The store in the user's data folder (``--data-dir`` / PEREGRINE_DATA_DIR honoured)."""
-        from peregrine_desktop import paths
+        from peregrine_desktop.settings import paths
 
         return cls(paths.data_dir() / DB_FILENAME)
 
@@ -426,6 +469,11 @@ class JobStore:
             raise JobNotFoundError(job_id)
         return _job_from_row(row)
 
+    def find_by_uid(self, uid: str) -> dict[str, Any] | None:
+        with self.connection() as conn:
+            row = conn.execute("SELECT * FROM jobs WHERE uid = ?", (uid,)).fetchone()
+            return None if row is None else _job_from_row(row)
+
     def find_by_url(self, url: str) -> dict[str, Any] | None:
         url = (url or "").strip()
         if not url:
@@ -526,8 +574,10 @@ class JobStore:
 
     # -- writing ------------------------------------------------------------------------------------
     def add_job(self, values: Mapping[str, Any]) -> dict[str, Any]:
-        """Insert one job (history starts with its status, unless ``status_history`` is given)."""
+        """Insert one job (history starts with its status, unless ``status_history`` is given;
+        a ``uid`` adopts an identity from elsewhere, otherwise a new one is made)."""
         job = clean_job_values(values)
+        job["uid"] = _as_uid(values["uid"]) if values.get("uid") else new_uid()
         history = _clean_history(values.get("status_history"))
         with self.transaction() as conn:
             job_id = self._insert(conn, job, history)
@@ -541,11 +591,17 @@ class JobStore:
             existing = conn.execute("SELECT * FROM jobs WHERE url = ?", (job["url"],)).fetchone()
             if existing is not None:
                 raise DuplicateJobError(job["url"], _job_from_row(existing))
+        uid = job.get("uid") or new_uid()
+        if conn.execute("SELECT 1 FROM jobs WHERE uid = ?", (uid,)).fetchone() is not None:
+            raise DuplicateJobError(job["url"] or "", self.find_by_uid(uid), same_identity=True)
         now = utc_now()
-        columns = [*EDITABLE_FIELDS, "updated_at"]
+        if job["applied_on"] is None and job["status"] in statuses.APPLIED_OR_LATER:
+            job["applied_on"] = next((h["at"][:10] for h in history
+                                      if h["status"] == statuses.APPLIED), now[:10])
+        columns = [*EDITABLE_FIELDS, "uid", "updated_at"]
         cursor = conn.execute(
             f"INSERT INTO jobs ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
-            [*(job[c] for c in EDITABLE_FIELDS), now])
+            [*(job[c] for c in EDITABLE_FIELDS), uid, now])
         job_id = cursor.lastrowid
         if not history or history[-1]["status"] != job["status"]:
             history = [*history, {"status": job["status"], "at": now}]
@@ -564,6 +620,7 @@ class JobStore:
             for index, values in enumerate(jobs):
                 try:
                     job = clean_job_values(values)
+                    job["uid"] = _as_uid(values["uid"]) if values.get("uid") else new_uid()
                     history = _clean_history(values.get("status_history"))
                     job_id = self._insert(conn, job, history)
                     report.added_ids.append(job_id)
@@ -607,6 +664,9 @@ class JobStore:
             if clash is not None:
                 raise DuplicateJobError(diff["url"], _job_from_row(clash))
         now = utc_now()
+        if (diff.get("status") == statuses.APPLIED and old.get("applied_on") is None
+                and "applied_on" not in diff):
+            diff["applied_on"] = now[:10]
         diff["updated_at"] = now
         conn.execute(f"UPDATE jobs SET {', '.join(f'{k} = ?' for k in diff)} WHERE id = ?",
                      [*diff.values(), job_id])

@@ -16,8 +16,8 @@ from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import urlsplit
 
-from integrations.errors import ErrorKind, IntegrationError
-from integrations.http import NO_RETRY, HttpClient
+from peregrine_sdk.errors import ErrorKind, IntegrationError
+from peregrine_sdk.http import NO_RETRY, HttpClient
 
 log = logging.getLogger(__name__)
 

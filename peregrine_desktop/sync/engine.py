@@ -21,8 +21,8 @@ from collections.abc import Callable, Collection, Iterable
 from datetime import datetime
 from typing import Any
 
-from integrations.capabilities import JobSync
-from integrations.errors import ErrorKind, IntegrationError
+from peregrine_sdk.capabilities import JobSync
+from peregrine_sdk.errors import ErrorKind, IntegrationError
 from peregrine_desktop.sync.report import SyncReport, job_title
 from peregrine_desktop.sync.settings import DEFAULT_STATUSES
 from peregrine_desktop.sync.state import SyncedRecord, SyncState

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from peregrine_desktop.configfiles import ConfigFileError, read_yaml_mapping, write_yaml
+from peregrine_desktop.settings.configfiles import ConfigFileError, read_yaml_mapping, write_yaml
 from peregrine_desktop.jobs import statuses
 
 #: "Approved and later": the forward pipeline from approval on.  Rejected jobs that were synced

@@ -7,7 +7,7 @@ import logging
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (QHBoxLayout, QMessageBox, QPushButton, QVBoxLayout, QWidget)
 
-from peregrine_desktop.config_recovery import ConfigProblem, reset, write_failure_message
+from peregrine_desktop.settings.config_recovery import ConfigProblem, reset, write_failure_message
 from peregrine_desktop.ui.notices import InfoBanner
 
 log = logging.getLogger(__name__)
@@ -68,7 +68,7 @@ class ConfigProblemRow(QWidget):
 
 
 class ConfigProblemsPanel(QWidget):
-    """All problems found by :func:`peregrine_desktop.config_recovery.scan`; hidden when none.
+    """All problems found by :func:`peregrine_desktop.settings.config_recovery.scan`; hidden when none.
 
     ``file_reset`` tells the owner to reload what the file feeds (the profile, a card)."""
 

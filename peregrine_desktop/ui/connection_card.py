@@ -15,13 +15,13 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QMessageBox, QPushButton, QSizePolicy,
                                QVBoxLayout, QWidget)
 
-from integrations.base import check_config
-from integrations.capabilities import capabilities_of
-from integrations.discovery import DiscoveryRecord
-from integrations.errors import CheckResult, ErrorKind, IntegrationError
-from peregrine_desktop.configfiles import ConfigFileError
-from peregrine_desktop.integration_state import IntegrationState
-from peregrine_desktop.tiers import TIER_LABELS, locked_reason, tier_allows, upgrade_hint
+from peregrine_sdk.base import check_config
+from peregrine_sdk.capabilities import capabilities_of
+from peregrine_sdk.discovery import DiscoveryRecord
+from peregrine_sdk.errors import CheckResult, ErrorKind, IntegrationError
+from peregrine_desktop.settings.configfiles import ConfigFileError
+from peregrine_desktop.settings.integration_state import IntegrationState
+from peregrine_desktop.settings.tiers import TIER_LABELS, locked_reason, tier_allows, upgrade_hint
 from peregrine_desktop.ui.fields import ChoiceEditor, FieldForm, PasswordEditor
 from peregrine_desktop.workers import TaskRunner
 
@@ -259,7 +259,7 @@ class ConnectionCard(QFrame):
 
     def _show_storage_note(self) -> None:
         """Say so when this service's secrets are not in the system keychain."""
-        from peregrine_desktop.secrets import SecretStore
+        from peregrine_desktop.settings.secrets import SecretStore
 
         note = SecretStore(self.config_dir).storage_note(self.name, self._secret_keys())
         self.storage.setText(note or "")
@@ -267,7 +267,7 @@ class ConnectionCard(QFrame):
 
     def _confirm_plain_http(self, config: dict[str, Any]) -> bool:
         """Before a secret travels unencrypted to another machine, the user decides."""
-        from peregrine_desktop.input_rules import insecure_secret_warning
+        from peregrine_desktop.settings.input_rules import insecure_secret_warning
 
         warning = insecure_secret_warning(self.form.specs if self.form else [], config)
         if not warning:
@@ -485,7 +485,7 @@ class ConnectionCard(QFrame):
         self._write(config, tested=False)
 
     def _write(self, config: dict[str, Any], tested: bool) -> None:
-        from peregrine_desktop.config_recovery import write_failure_message
+        from peregrine_desktop.settings.config_recovery import write_failure_message
 
         if not tested and not self._confirm_plain_http(config):
             return
@@ -535,7 +535,7 @@ class ConnectionCard(QFrame):
             QMessageBox.StandardButton.Cancel)
         if answer != QMessageBox.StandardButton.Yes:
             return
-        from peregrine_desktop.secrets import SecretStore
+        from peregrine_desktop.settings.secrets import SecretStore
 
         try:
             SecretStore(self.config_dir).forget(self.name, self._secret_keys())

@@ -71,7 +71,7 @@ class FieldEditor(QObject):
 
     def problem(self) -> str | None:
         """What must be fixed before Test/Save, in words; None when the value is acceptable."""
-        from peregrine_desktop.input_rules import field_value_problem
+        from peregrine_desktop.settings.input_rules import field_value_problem
 
         if self.required and self.is_blank():
             return f"{self.label_text} is required"

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import (QHBoxLayout, QLabel, QPushButton, QScrollArea, QV
                                QWidget)
 
 import integrations
-from integrations.discovery import DiscoveryRecord
+from peregrine_sdk.discovery import DiscoveryRecord
 from peregrine_desktop.ui.connection_card import CardState, ConnectionCard
 
 if TYPE_CHECKING:  # pragma: no cover

@@ -10,8 +10,9 @@ from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QMainWindow, QMessageBox, QVBoxLayout,
                                QWidget)
 
-from peregrine_desktop import APP_NAME, __version__, paths
-from peregrine_desktop.profile import UserProfile
+from peregrine_desktop import APP_NAME, __version__
+from peregrine_desktop.settings import paths
+from peregrine_desktop.settings.profile import UserProfile
 from peregrine_desktop.ui.config_problems import ConfigProblemsPanel
 
 if TYPE_CHECKING:  # pragma: no cover

@@ -13,8 +13,8 @@ from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QFileDialog, QFormLayout
                                QLabel, QLineEdit, QPlainTextEdit, QPushButton, QRadioButton,
                                QVBoxLayout, QWidget)
 
-from peregrine_desktop.profile import NOTIFY_EVENTS, UserProfile
-from peregrine_desktop.tiers import TIER_LABELS, TIER_ORDER
+from peregrine_desktop.settings.profile import NOTIFY_EVENTS, UserProfile
+from peregrine_desktop.settings.tiers import TIER_LABELS, TIER_ORDER
 from peregrine_desktop.ui.fields import url_problem
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")

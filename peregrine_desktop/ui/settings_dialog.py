@@ -13,7 +13,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QLabel, QPushButton, QTabWidget,
                                QVBoxLayout, QWidget)
 
-from peregrine_desktop.profile import UserProfile
+from peregrine_desktop.settings.profile import UserProfile
 from peregrine_desktop.ui.integrations_panel import IntegrationsPanel
 from peregrine_desktop.ui.profile_forms import (DocumentsSection, IdentitySection,
                                                 NotificationsSection, PlanSection,

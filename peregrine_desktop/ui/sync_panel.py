@@ -21,16 +21,16 @@ from PySide6.QtWidgets import (QCheckBox, QDialog, QDialogButtonBox, QFrame, QGr
                                QPushButton, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
 
 import integrations
-from integrations.base import IntegrationBase
-from integrations.capabilities import JobSync, capabilities_of
-from peregrine_desktop.configfiles import ConfigFileError
+from peregrine_sdk.base import IntegrationBase
+from peregrine_sdk.capabilities import JobSync, capabilities_of
+from peregrine_desktop.settings.configfiles import ConfigFileError
 from peregrine_desktop.jobs import statuses as pipeline
 from peregrine_desktop.jobs.store import JobStore
 from peregrine_desktop.sync.engine import SyncEngine
 from peregrine_desktop.sync.report import SyncReport
 from peregrine_desktop.sync.settings import SyncSettings
 from peregrine_desktop.sync.state import LastRun, SyncState
-from peregrine_desktop.tiers import can_use, locked_reason, tier_allows
+from peregrine_desktop.settings.tiers import can_use, locked_reason, tier_allows
 from peregrine_desktop.workers import TaskRunner
 
 log = logging.getLogger(__name__)

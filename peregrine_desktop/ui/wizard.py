@@ -11,8 +11,8 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget, QWizard, QWizardPage
 
-from peregrine_desktop import paths
-from peregrine_desktop.profile import UserProfile
+from peregrine_desktop.settings import paths
+from peregrine_desktop.settings.profile import UserProfile
 from peregrine_desktop.ui.integrations_panel import IntegrationsPanel
 from peregrine_desktop.ui.profile_forms import (DocumentsSection, IdentitySection,
                                                 NotificationsSection, PlanSection,

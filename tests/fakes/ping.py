@@ -5,10 +5,10 @@ not_found; anything else by the shared status table.
 """
 from __future__ import annotations
 
-from integrations.base import IntegrationBase
-from integrations.capabilities import Notifications
-from integrations.errors import ErrorKind
-from integrations.http import NO_RETRY, HttpClient
+from peregrine_sdk.base import IntegrationBase
+from peregrine_sdk.capabilities import Notifications
+from peregrine_sdk.errors import ErrorKind
+from peregrine_sdk.http import NO_RETRY, HttpClient
 
 
 class PingIntegration(IntegrationBase, Notifications):

@@ -556,7 +556,7 @@ class GraphDrive:
             hashes = {"sha1Hash": hashlib.sha1(item.content).hexdigest().upper(),
                       "sha256Hash": hashlib.sha256(item.content).hexdigest().upper()}
         else:
-            from integrations._content_hashes import QuickXorHash  # checked against rclone's
+            from peregrine_sdk.content_hashes import QuickXorHash  # checked against rclone's
             quick = QuickXorHash()                                  # vectors in its tests
             quick.update(item.content)
             hashes = {"quickXorHash": quick.b64digest()}

@@ -4,7 +4,7 @@
 
 import requests
 
-from integrations.base import IntegrationBase
+from peregrine_sdk.base import IntegrationBase
 
 
 class MyServiceIntegration(IntegrationBase):

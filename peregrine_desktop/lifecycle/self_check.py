@@ -17,7 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from peregrine_desktop import APP_NAME, __version__, paths
+from peregrine_desktop import APP_NAME, __version__
+from peregrine_desktop.settings import paths
 
 PAINT_TIMEOUT_MS = 10_000
 
@@ -43,7 +44,7 @@ def check_qt() -> str:
 
 
 def check_icon() -> str:
-    from peregrine_desktop.appearance import ICON_SIZES, app_icon, resource_path
+    from peregrine_desktop.lifecycle.appearance import ICON_SIZES, app_icon, resource_path
 
     missing = [p.name for p in [resource_path("peregrine.svg"),
                                 resource_path("io.peregrine.Desktop.desktop"),
@@ -70,7 +71,7 @@ def check_integrations() -> str:
 def wait_for_paint(widget) -> None:  # noqa: ANN001 - a QWidget
     from PySide6.QtCore import QEventLoop, QTimer
 
-    from peregrine_desktop.first_paint import FirstPaintWatcher
+    from peregrine_desktop.lifecycle.first_paint import FirstPaintWatcher
 
     watcher = FirstPaintWatcher(widget)
     loop = QEventLoop()
@@ -86,7 +87,7 @@ def wait_for_paint(widget) -> None:  # noqa: ANN001 - a QWidget
 def check_windows(config_dir: Path) -> list[tuple[str, str]]:
     """Main window painted; Settings with a card per integration; the wizard's pages."""
     import integrations
-    from peregrine_desktop.profile import load_profile
+    from peregrine_desktop.settings.profile import load_profile
     from peregrine_desktop.ui.main_window import MainWindow
     from peregrine_desktop.ui.settings_dialog import SettingsDialog
     from peregrine_desktop.ui.wizard import SetupWizard
@@ -206,7 +207,7 @@ def main(config_dir: str | None = None, data_dir: str | None = None) -> int:
     from PySide6.QtCore import qInstallMessageHandler
     from PySide6.QtWidgets import QApplication
 
-    from peregrine_desktop.appearance import apply_app_identity
+    from peregrine_desktop.lifecycle.appearance import apply_app_identity
 
     with tempfile.TemporaryDirectory(prefix="peregrine-self-check-") as tmp:
         paths.set_overrides(config_dir or Path(tmp) / "config", data_dir or Path(tmp) / "data")

@@ -5,8 +5,8 @@ import logging
 import re
 from typing import Any
 
-from integrations.base import TIERS, IntegrationBase
-from integrations.capabilities import unimplemented
+from peregrine_sdk.base import TIERS, IntegrationBase
+from peregrine_sdk.capabilities import unimplemented
 
 log = logging.getLogger(__name__)
 

@@ -145,7 +145,7 @@ ALL_CAPABILITIES: tuple[type[Capability], ...] = (JobSync, DocumentUpload, Calen
 
 
 def capabilities_of(cls: type) -> list[type[Capability]]:
-    from integrations.base import IntegrationBase
+    from peregrine_sdk.base import IntegrationBase
 
     found = [cap for cap in ALL_CAPABILITIES if issubclass(cls, cap)]
     if JobSync not in found and getattr(cls, "sync", None) is not IntegrationBase.sync:
@@ -169,7 +169,7 @@ def unimplemented(cls: type) -> list[str]:
             if impl is None or impl is getattr(cap, method, None):
                 missing.append(f"{cap.__name__}.{method}")
             elif method == "sync":
-                from integrations.base import IntegrationBase
+                from peregrine_sdk.base import IntegrationBase
                 if impl is IntegrationBase.sync:
                     missing.append("JobSync.sync")
     return missing

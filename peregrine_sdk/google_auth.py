@@ -1,7 +1,7 @@
 """Service-account access tokens for the Google integrations, through our HttpClient.
 
 google-auth signs the RS256 JWT and reads the token endpoint's answer; every byte still goes
-through :class:`~integrations.http.HttpClient` (timeouts, retries, secret masking).  A token is
+through :class:`~peregrine_sdk.http.HttpClient` (timeouts, retries, secret masking).  A token is
 cached per key and scope set until shortly before it expires, so a sync that runs every few
 minutes exchanges the key about once an hour.  google-auth is imported on first use only.
 """
@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from integrations.errors import ErrorKind, IntegrationError
-from integrations.http import HttpClient
-from integrations.redaction import register_secret
+from peregrine_sdk.errors import ErrorKind, IntegrationError
+from peregrine_sdk.http import HttpClient
+from peregrine_sdk.redaction import register_secret
 
 #: Token-endpoint answers google-auth reads itself (OAuth error bodies); HttpClient retries the
 #: transient rest (429, 5xx).

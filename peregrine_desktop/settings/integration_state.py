@@ -8,8 +8,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from integrations.errors import CheckResult, ErrorKind
-from peregrine_desktop.configfiles import ConfigFileError, read_yaml_mapping, write_yaml
+from peregrine_sdk.errors import CheckResult, ErrorKind
+from peregrine_desktop.settings.configfiles import ConfigFileError, read_yaml_mapping, write_yaml
 
 
 class IntegrationState:

@@ -1,6 +1,6 @@
 """OAuth pieces shared by the cloud stores: sign-in in the browser with PKCE and a loopback
 redirect (Google desktop clients, Dropbox), token endpoint calls and self-renewing access
-tokens.  (Google service-account keys: see ``integrations._google_auth``.)
+tokens.  (Google service-account keys: see ``peregrine_sdk.google_auth``.)
 
 Sign-in is two calls so the UI can show something in between: ``begin()`` returns a
 :class:`SignInPrompt` (the page to open, and a code to type for device flows), ``finish()``
@@ -22,9 +22,9 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-from integrations.errors import ErrorKind, IntegrationError
-from integrations.http import CodeHints, ErrorHints, HttpClient
-from integrations.redaction import register_secret
+from peregrine_sdk.errors import ErrorKind, IntegrationError
+from peregrine_sdk.http import CodeHints, ErrorHints, HttpClient
+from peregrine_sdk.redaction import register_secret
 
 if TYPE_CHECKING:  # pragma: no cover
     import requests

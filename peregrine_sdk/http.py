@@ -14,8 +14,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from integrations.errors import ErrorKind, IntegrationError
-from integrations.redaction import install_log_masking, mask_text, register_secret
+from peregrine_sdk.errors import ErrorKind, IntegrationError
+from peregrine_sdk.redaction import install_log_masking, mask_text, register_secret
 
 if TYPE_CHECKING:  # pragma: no cover
     import requests

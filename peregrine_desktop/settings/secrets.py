@@ -12,7 +12,7 @@ storage_note` says so for the card and Settings — never silently.
 
 Any string value may also be written by hand as ``${ENV_VAR}`` (resolved at load) or as the plain
 value itself (used as is); ``load`` always returns the full config, so the guide's contract holds.
-Every secret loaded is registered with :func:`integrations.redaction.register_secret`, so it is
+Every secret loaded is registered with :func:`peregrine_sdk.redaction.register_secret`, so it is
 masked in every later log line.
 """
 from __future__ import annotations
@@ -26,8 +26,8 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from integrations.redaction import register_secret
-from peregrine_desktop.configfiles import (PRIVATE_DIR, ensure_private_dir, read_yaml_mapping,
+from peregrine_sdk.redaction import register_secret
+from peregrine_desktop.settings.configfiles import (PRIVATE_DIR, ensure_private_dir, read_yaml_mapping,
                                            write_yaml)
 
 log = logging.getLogger(__name__)
@@ -217,7 +217,7 @@ class SecretStore:
     def load(self, cls: Any) -> dict[str, Any]:
         """The full config: keychain references and ``${ENV}`` resolved; {} when not saved.
 
-        A damaged file raises :class:`~peregrine_desktop.configfiles.ConfigFileError`, as
+        A damaged file raises :class:`~peregrine_desktop.settings.configfiles.ConfigFileError`, as
         before; a missing keychain entry gives '' (and a storage note), never an exception."""
         name = cls.name
         data = read_yaml_mapping(self._path_of(cls))

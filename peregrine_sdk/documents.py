@@ -18,8 +18,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from integrations.capabilities import Document
-from integrations.errors import ErrorKind, IntegrationError
+from peregrine_sdk.capabilities import Document
+from peregrine_sdk.errors import ErrorKind, IntegrationError
 
 #: Characters at least one of the five services refuses in a file or folder name.
 _UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]+')
@@ -94,9 +94,9 @@ class UploadLedger:
 
     @classmethod
     def default(cls) -> "UploadLedger":
-        from peregrine_desktop.paths import data_dir
+        from peregrine_sdk import host
 
-        return cls(data_dir() / "document-uploads.sqlite3")
+        return cls(host.current().locations.data_dir() / "document-uploads.sqlite3")
 
     @contextlib.contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:

@@ -14,15 +14,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from types import ModuleType
 
-from integrations.base import IntegrationBase
-from integrations.validation import IntegrationDefinitionError, validate_class
+from peregrine_sdk.base import IntegrationBase
+from peregrine_sdk.validation import IntegrationDefinitionError, validate_class
 
 log = logging.getLogger(__name__)
 
 BUILT_IN = "built-in"
-#: Modules of the package that are the framework, not plugins.
-FRAMEWORK_MODULES = frozenset({"base", "errors", "http", "redaction", "capabilities",
-                               "validation", "discovery", "external"})
+#: The one module of a plugin package that is not a plugin: the guide's import path for the base
+#: class (``from integrations.base import IntegrationBase``).
+GUIDE_MODULES = frozenset({"base"})
 
 
 @dataclass
@@ -84,10 +84,11 @@ def import_error_text(exc: BaseException) -> str:
 
 
 def scan_package(package: ModuleType) -> list[DiscoveryRecord]:
-    """Import every plugin module of ``package`` (all entries of its ``__path__``)."""
+    """Import every plugin of ``package``: each module or sub-package, except the guide's
+    ``base``.  Anything else placed there is a plugin, or is listed as unavailable with why."""
     records = []
     for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda i: i.name):
-        if info.name in FRAMEWORK_MODULES or info.name.startswith("_") or info.ispkg:
+        if info.name in GUIDE_MODULES:
             continue
         qualified = f"{package.__name__}.{info.name}"
         try:

@@ -13,7 +13,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPalette
 
 #: Packaged data (icon, desktop entry); PyInstaller places it at the same relative path.
-RESOURCES = Path(__file__).resolve().parent / "resources"
+RESOURCES = Path(__file__).resolve().parent.parent / "resources"
 ICON_SIZES = (16, 24, 32, 48, 64, 128, 256, 512)
 #: The freedesktop application id: the .desktop file's name, the icon's theme name.
 APP_ID = "io.peregrine.Desktop"

@@ -31,7 +31,7 @@ def open_job_store(path: Path | None = None) -> tuple[JobStore, str | None]:
     whichever way the user goes on.
     """
     if path is None:
-        from peregrine_desktop import paths
+        from peregrine_desktop.settings import paths
         path = paths.data_dir() / "jobs.sqlite3"
     try:
         store = JobStore(path)

@@ -5,8 +5,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from peregrine_desktop import paths
-from peregrine_desktop.configfiles import ConfigFileError, read_yaml_mapping, write_yaml
+from peregrine_desktop.settings import paths
+from peregrine_desktop.settings.configfiles import ConfigFileError, read_yaml_mapping, write_yaml
 
 NOTIFY_EVENTS: dict[str, str] = {
     "job_added": "A job is added",
@@ -105,7 +105,7 @@ def load_profile(path: Path | None = None) -> tuple[UserProfile, str | None]:
     try:
         return UserProfile(path), None
     except ConfigFileError as exc:
-        from peregrine_desktop.config_recovery import keep_copy_once
+        from peregrine_desktop.settings.config_recovery import keep_copy_once
 
         backup = keep_copy_once(exc.path)   # one copy per damage, not one per start
         profile = UserProfile(exc.path, read=False)

@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from peregrine_desktop.appearance import APP_ID, ICON_SIZES, resource_path
+from peregrine_desktop.lifecycle.appearance import APP_ID, ICON_SIZES, resource_path
 
 ENTRY_NAME = f"{APP_ID}.desktop"
 #: Characters that force quoting of an Exec argument (Desktop Entry spec, "The Exec key").

@@ -18,8 +18,8 @@ from dataclasses import dataclass, fields as dataclass_fields
 from pathlib import Path
 from typing import Any
 
-from peregrine_desktop.configfiles import ConfigFileError, ensure_private_dir, read_yaml_mapping
-from peregrine_desktop.profile import ProfileData, UserProfile, keep_bad_copy
+from peregrine_desktop.settings.configfiles import ConfigFileError, ensure_private_dir, read_yaml_mapping
+from peregrine_desktop.settings.profile import ProfileData, UserProfile, keep_bad_copy
 
 log = logging.getLogger(__name__)
 
@@ -277,7 +277,7 @@ def reset(problem: ConfigProblem) -> str:
         UserProfile(path, read=False).save()
         done = f"{path.name} was reset to defaults; setup will ask for your details again."
     else:
-        from peregrine_desktop.secrets import SecretStore
+        from peregrine_desktop.settings.secrets import SecretStore
 
         with contextlib.suppress(Exception):
             SecretStore(path.parent.parent).forget(problem.name)

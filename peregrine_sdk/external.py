@@ -1,6 +1,6 @@
 """Plugins from outside the source tree: installed packages and the user's plugins folder.
 
-Two origins, each yielding one :class:`~integrations.discovery.DiscoveryRecord` per candidate
+Two origins, each yielding one :class:`~peregrine_sdk.discovery.DiscoveryRecord` per candidate
 (the class, or the reason it could not load), for ``integrations.rediscover(extra=...)``:
 
 * entry points of the group ``peregrine_desktop.integrations``; the entry point's name is the
@@ -23,9 +23,9 @@ import types
 from collections.abc import Iterable
 from pathlib import Path
 
-from integrations.base import IntegrationBase
-from integrations.discovery import DiscoveryRecord, import_error_text, record_for_module
-from integrations.validation import IntegrationDefinitionError, validate_class
+from peregrine_sdk.base import IntegrationBase
+from peregrine_sdk.discovery import DiscoveryRecord, import_error_text, record_for_module
+from peregrine_sdk.validation import IntegrationDefinitionError, validate_class
 
 log = logging.getLogger(__name__)
 
@@ -178,23 +178,16 @@ def discover_external(config_dir: Path | None = None,
                       extra_folders: Iterable[Path] = ()) -> list[DiscoveryRecord]:
     """Records of every plugin outside the package: entry points, then the user folder(s).
 
-    ``config_dir`` defaults to the app's (``--config-dir``, ``PEREGRINE_CONFIG_DIR``, platform).
+    ``config_dir`` defaults to the host's settings folder.
     """
     if config_dir is None:
-        from peregrine_desktop import paths
+        from peregrine_sdk import host
 
-        config_dir = paths.config_dir()
+        config_dir = host.current().locations.config_dir()
     records = scan_entry_points()
     for folder in (plugins_dir(config_dir), *extra_folders):
         records += scan_user_folder(Path(folder))
     return records
-
-
-def rediscover_all(config_dir: Path | None = None) -> dict[str, type[IntegrationBase]]:
-    """Rebuild the registry from built-ins plus every external plugin (the app's start-up)."""
-    import integrations
-
-    return integrations.rediscover(extra=discover_external(config_dir))
 
 
 def module_file(record: DiscoveryRecord) -> Path | None:
@@ -215,4 +208,4 @@ def module_file(record: DiscoveryRecord) -> Path | None:
 
 __all__ = ["ENTRY_POINT_GROUP", "PLUGINS_FOLDER", "USER_NAMESPACE", "discover_external",
            "entry_points", "load_user_module", "module_file", "plugins_dir",
-           "record_for_entry_point", "rediscover_all", "scan_entry_points", "scan_user_folder"]
+           "record_for_entry_point", "scan_entry_points", "scan_user_folder"]

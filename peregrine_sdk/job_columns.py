@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from integrations.capabilities import JobSync
+from peregrine_sdk.capabilities import JobSync
 
 #: What each job field is called on the card.
 FIELD_LABELS: dict[str, str] = {
@@ -33,7 +33,7 @@ class TrackerSettings:
 
     @property
     def key_column(self) -> str:
-        from integrations.capabilities import JobSync
+        from peregrine_sdk.capabilities import JobSync
 
         return str(self.config.get("key_column") or JobSync.KEY_COLUMN)
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from integrations.capabilities import InterviewEvent
+from peregrine_sdk.capabilities import InterviewEvent
 
 DEFAULT_DURATION_MINUTES = 60
 DEFAULT_REMINDER_MINUTES = 30
