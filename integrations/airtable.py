@@ -43,8 +43,8 @@ def base_and_table_from(text: str) -> tuple[str, str]:
 
 
 class AirtableIntegration(TrackerSettings, IntegrationBase, JobSync):
-    API_URL = API_URL
     name = "airtable"
+    endpoints = {"api_url": API_URL}
     label = "Airtable"
     tier = "paid"
     description = ("Keeps your job pipeline as records of an Airtable table, ten per request, "
@@ -74,9 +74,6 @@ class AirtableIntegration(TrackerSettings, IntegrationBase, JobSync):
              "help": "The table's name or ID (tbl…). Empty: taken from the address, else “Jobs”."},
             key_field("table"),
             *mapping_fields(),
-            {"key": "api_url", "label": "API address (advanced)", "type": "url",
-             "placeholder": API_URL, "required": False,
-             "help": "Leave empty to use Airtable. Only for a proxy or a test server."},
         ]
 
     def connect(self, config: dict) -> bool:

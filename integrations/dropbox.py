@@ -44,7 +44,6 @@ class DropboxIntegration(IntegrationBase, DocumentUpload):
     tier = "free"
     description = "Keeps a copy of each job's documents in your Dropbox."
 
-    #: Real hosts; a config key of the same name overrides one (tests, proxies).
     endpoints: ClassVar[dict[str, str]] = {
         "api_url": "https://api.dropboxapi.com",
         "content_url": "https://content.dropboxapi.com",
@@ -77,8 +76,7 @@ class DropboxIntegration(IntegrationBase, DocumentUpload):
         self.app_key = str(self.config.get("app_key") or "")
         self.refresh_token = str(self.config.get("refresh_token") or "")
         self.folder = str(self.config.get("folder") or DEFAULT_FOLDER)
-        self.urls = {key: str(self.config.get(key) or default).rstrip("/")
-                     for key, default in self.endpoints.items()}
+        self.urls = {key: self.endpoint(key) for key in self.endpoints}
         self._token: AccessToken | None = None
         self._sign_in: BrowserSignIn | None = None
         return self.required_present(self.config)

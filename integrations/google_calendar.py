@@ -42,6 +42,7 @@ def _google_reason(response: Any) -> str:
 
 class GoogleCalendarIntegration(IntegrationBase, CalendarEvents):
     name = "google_calendar"
+    endpoints = {"api_url": API_URL}
     label = "Google Calendar"
     tier = "free"
     description = ("Adds each interview to a Google Calendar through a service account. Share "
@@ -63,9 +64,6 @@ class GoogleCalendarIntegration(IntegrationBase, CalendarEvents):
                      "main calendar's ID is your Gmail address). \"primary\" is the service "
                      "account's own calendar, not yours."},
             *event_fields(),
-            {"key": "api_url", "label": "API address (advanced)", "type": "url",
-             "placeholder": API_URL, "required": False,
-             "help": "Leave empty to use Google. Only for a proxy or a test server."},
         ]
 
     def connect(self, config: dict) -> bool:
@@ -81,7 +79,7 @@ class GoogleCalendarIntegration(IntegrationBase, CalendarEvents):
 
     @property
     def api_url(self) -> str:
-        return str(self.config.get("api_url") or API_URL).rstrip("/")
+        return self.endpoint("api_url")
 
     def _http(self, policy: RetryPolicy) -> HttpClient:
         if self._client is None:

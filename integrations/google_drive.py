@@ -110,8 +110,7 @@ class GoogleDriveIntegration(IntegrationBase, DocumentUpload):
         self.mode = str(self.config.get("auth_mode") or "")
         self.folder_id = str(self.config.get("folder_id") or "")
         self.refresh_token = str(self.config.get("refresh_token") or "")
-        self.urls = {key: str(self.config.get(key) or default).rstrip("/")
-                     for key, default in self.endpoints.items()}
+        self.urls = {key: self.endpoint(key) for key in self.endpoints}
         self._token: AccessToken | None = None
         self._sign_in: BrowserSignIn | None = None
         self._service_account: ServiceAccountToken | None = None

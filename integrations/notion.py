@@ -47,8 +47,8 @@ def database_id_from(text: str) -> str:
 
 
 class NotionIntegration(TrackerSettings, IntegrationBase, JobSync):
-    API_URL = API_URL
     name = "notion"
+    endpoints = {"api_url": API_URL}
     label = "Notion"
     tier = "paid"
     description = ("Keeps your job pipeline as pages of a Notion database, updated in place on "
@@ -71,9 +71,6 @@ class NotionIntegration(TrackerSettings, IntegrationBase, JobSync):
                      "integration (••• → Connections)."},
             key_field("database"),
             *mapping_fields(),
-            {"key": "api_url", "label": "API address (advanced)", "type": "url",
-             "placeholder": API_URL, "required": False,
-             "help": "Leave empty to use Notion. Only for a proxy or a test server."},
         ]
 
     def connect(self, config: dict) -> bool:

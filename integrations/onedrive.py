@@ -66,6 +66,10 @@ def _msal_failure(result: dict[str, Any] | None) -> IntegrationError:
                             f"{str(result.get('error_description', ''))[:200]}")
 
 
+#: Microsoft's sign-in host; MSAL checks any other authority against it unless told not to.
+MICROSOFT_LOGIN = "https://login.microsoftonline.com"
+
+
 class OneDriveIntegration(IntegrationBase, DocumentUpload):
     name = "onedrive"
     label = "OneDrive"
@@ -73,7 +77,7 @@ class OneDriveIntegration(IntegrationBase, DocumentUpload):
     description = "Keeps a copy of each job's documents in OneDrive (personal or work)."
 
     endpoints: ClassVar[dict[str, str]] = {
-        "authority_url": "https://login.microsoftonline.com",
+        "authority_url": MICROSOFT_LOGIN,
         "graph_url": "https://graph.microsoft.com/v1.0",
     }
     timeout: float | tuple[float, float] = (5.0, 60.0)
@@ -105,8 +109,7 @@ class OneDriveIntegration(IntegrationBase, DocumentUpload):
         self.account_type = str(self.config.get("account_type") or "")
         self.folder = str(self.config.get("folder") or DEFAULT_FOLDER)
         self.saved_cache = str(self.config.get("token_cache") or "")
-        self.urls = {key: str(self.config.get(key) or default).rstrip("/")
-                     for key, default in self.endpoints.items()}
+        self.urls = {key: self.endpoint(key) for key in self.endpoints}
         self._app: Any = None
         self._cache: Any = None
         self._flow: dict[str, Any] | None = None
@@ -131,7 +134,7 @@ class OneDriveIntegration(IntegrationBase, DocumentUpload):
                 raise IntegrationError(ErrorKind.INVALID_AUTH,
                                        "The saved Microsoft sign-in is damaged; sign in "
                                        "again.") from None
-        custom = self.urls["authority_url"] != self.endpoints["authority_url"]
+        custom = self.urls["authority_url"] != MICROSOFT_LOGIN  # a test server: no discovery
         try:
             self._app = self._guarded(lambda: msal.PublicClientApplication(
                 self.client_id, authority=f"{self.urls['authority_url']}/{self.account_type}",

@@ -29,6 +29,10 @@ class IntegrationBase:
     tier: ClassVar[str] = "free"  # "free" | "paid" | "premium"
     #: One sentence under the label on the card (optional).
     description: ClassVar[str] = ""
+    #: The service's base addresses (name → URL), as class data: a card never shows them.
+    #: Tests point a plugin at a loopback server with ``peregrine_sdk.testkit.pointed_at``.
+    #: Self-hosted services (Nextcloud, CalDAV, Home Assistant) ask for theirs in a field instead.
+    endpoints: ClassVar[dict[str, str]] = {}
 
     # -- the guide's interface ------------------------------------------------------------------
     def fields(self) -> list[dict]:
@@ -103,6 +107,10 @@ class IntegrationBase:
         return host.current().secret_store(Path(config_dir)).load(cls)
 
     # -- helpers for built-ins -------------------------------------------------------------------
+    def endpoint(self, name: str) -> str:
+        """The base address ``name`` from :attr:`endpoints`, without a trailing slash."""
+        return self.endpoints[name].rstrip("/")
+
     def required_present(self, config: dict[str, Any]) -> bool:
         """True when every required field has a non-blank value in ``config``."""
         for spec in self.fields():
