@@ -17,6 +17,7 @@ from peregrine_sdk.job_columns import (TrackerSettings, key_field, job_value, ma
                                        parse_number, resolve_mapping)
 from peregrine_sdk.base import IntegrationBase
 from peregrine_sdk.capabilities import JobSync
+from peregrine_sdk.hooks import FieldChoices
 from peregrine_sdk.errors import ErrorKind, IntegrationError
 from peregrine_sdk.http import NO_RETRY, HttpClient, RetryPolicy
 
@@ -42,7 +43,7 @@ def base_and_table_from(text: str) -> tuple[str, str]:
     return text, ""
 
 
-class AirtableIntegration(TrackerSettings, IntegrationBase, JobSync):
+class AirtableIntegration(TrackerSettings, IntegrationBase, JobSync, FieldChoices):
     name = "airtable"
     endpoints = {"api_url": API_URL}
     label = "Airtable"

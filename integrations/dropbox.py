@@ -18,6 +18,7 @@ from peregrine_sdk.sign_in import (AccessToken, BrowserSignIn, SignInPrompt, bea
                                  refresh_grant)
 from peregrine_sdk.base import IntegrationBase
 from peregrine_sdk.capabilities import Document, DocumentUpload
+from peregrine_sdk.hooks import SignIn
 from peregrine_sdk.errors import ErrorKind, IntegrationError
 from peregrine_sdk.http import NO_RETRY, HttpClient, RetryPolicy
 
@@ -38,7 +39,7 @@ def _tag_path(response: Any) -> str:
     return summary.rstrip("./").rstrip("/")
 
 
-class DropboxIntegration(IntegrationBase, DocumentUpload):
+class DropboxIntegration(IntegrationBase, DocumentUpload, SignIn):
     name = "dropbox"
     label = "Dropbox"
     tier = "free"

@@ -23,6 +23,7 @@ from peregrine_sdk.sign_in import (AccessToken, BrowserSignIn, SignInPrompt, bea
                                  refresh_grant)
 from peregrine_sdk.base import IntegrationBase
 from peregrine_sdk.capabilities import Document, DocumentUpload
+from peregrine_sdk.hooks import SignIn
 from peregrine_sdk.errors import ErrorKind, IntegrationError
 from peregrine_sdk.http import NO_RETRY, HttpClient, RetryPolicy
 
@@ -69,7 +70,7 @@ def _read_json(path_text: str, what: str) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-class GoogleDriveIntegration(IntegrationBase, DocumentUpload):
+class GoogleDriveIntegration(IntegrationBase, DocumentUpload, SignIn):
     name = "google_drive"
     label = "Google Drive"
     tier = "free"

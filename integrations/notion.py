@@ -15,6 +15,7 @@ from peregrine_sdk.job_columns import (TrackerSettings, key_field, job_value, ma
                                        mapping_fields, parse_number, resolve_mapping)
 from peregrine_sdk.base import IntegrationBase
 from peregrine_sdk.capabilities import JobSync
+from peregrine_sdk.hooks import FieldChoices
 from peregrine_sdk.errors import ErrorKind, IntegrationError
 from peregrine_sdk.http import NO_RETRY, HttpClient, RetryPolicy
 
@@ -46,7 +47,7 @@ def database_id_from(text: str) -> str:
     return text
 
 
-class NotionIntegration(TrackerSettings, IntegrationBase, JobSync):
+class NotionIntegration(TrackerSettings, IntegrationBase, JobSync, FieldChoices):
     name = "notion"
     endpoints = {"api_url": API_URL}
     label = "Notion"

@@ -18,6 +18,7 @@ from peregrine_sdk.documents import (StoredCopy, file_name, posix_path, require_
 from peregrine_sdk.sign_in import AccessToken, SignInPrompt, bearer_request
 from peregrine_sdk.base import IntegrationBase
 from peregrine_sdk.capabilities import Document, DocumentUpload
+from peregrine_sdk.hooks import SignIn, RenewedSettings
 from peregrine_sdk.errors import ErrorKind, IntegrationError
 from peregrine_sdk.http import NO_RETRY, ErrorHints, HttpClient, RetryPolicy
 from peregrine_sdk.redaction import register_secret
@@ -70,7 +71,7 @@ def _msal_failure(result: dict[str, Any] | None) -> IntegrationError:
 MICROSOFT_LOGIN = "https://login.microsoftonline.com"
 
 
-class OneDriveIntegration(IntegrationBase, DocumentUpload):
+class OneDriveIntegration(IntegrationBase, DocumentUpload, SignIn, RenewedSettings):
     name = "onedrive"
     label = "OneDrive"
     tier = "free"

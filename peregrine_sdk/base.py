@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from peregrine_sdk.errors import CheckResult, ErrorKind, IntegrationError
+from peregrine_sdk.hooks import FieldChoices, has_hook
 
 log = logging.getLogger(__name__)
 
@@ -76,11 +77,6 @@ class IntegrationBase:
             log.exception("%s: test raised", self.name)
             return CheckResult.failure(ErrorKind.UNKNOWN, NO_REASON_HINT)
 
-    def field_choices(self) -> dict[str, list]:
-        """After a passing test: options for ``choice`` fields that depend on the service (e.g.
-        a Notion database's columns).  Runs on a worker thread; default: none."""
-        return {}
-
     # -- config files (inherited, as the guide describes) ----------------------------------------
     @classmethod
     def config_path(cls, config_dir: Path) -> Path:
@@ -125,7 +121,8 @@ class IntegrationBase:
 def check_config(cls: type[IntegrationBase], config: dict
                  ) -> tuple[CheckResult, dict[str, list]]:
     """Build an instance, connect it with ``config``, test it and (on success) read its field
-    choices: the whole Test button, as one call for a worker thread.  Never raises."""
+    choices (when it declares :class:`~peregrine_sdk.hooks.FieldChoices`): the whole Test button,
+    as one call for a worker thread.  Never raises."""
     try:
         instance = cls()
         if not instance.connect(dict(config)):
@@ -137,7 +134,7 @@ def check_config(cls: type[IntegrationBase], config: dict
         return CheckResult.failure(ErrorKind.UNKNOWN, NO_REASON_HINT), {}
     result = instance.check()
     choices: dict[str, list] = {}
-    if result.ok:
+    if result.ok and has_hook(cls, FieldChoices):
         try:
             choices = dict(instance.field_choices() or {})
         except Exception:  # the test passed; missing choices only leave the defaults

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from peregrine_sdk.base import IntegrationBase
 from peregrine_sdk.capabilities import Notifications
+from peregrine_sdk.hooks import FieldChoices
 from peregrine_sdk.errors import ErrorKind
 from peregrine_sdk.http import NO_RETRY, HttpClient
 
 
-class PingIntegration(IntegrationBase, Notifications):
+class PingIntegration(IntegrationBase, Notifications, FieldChoices):
     name = "ping"
     label = "Ping Service"
     tier = "free"
