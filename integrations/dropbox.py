@@ -16,7 +16,7 @@ from peregrine_sdk.documents import (StoredCopy, file_name, posix_path, require_
                                      root_segments, target_folder)
 from peregrine_sdk.sign_in import (AccessToken, BrowserSignIn, SignInPrompt, bearer_request,
                                  refresh_grant)
-from peregrine_sdk.base import IntegrationBase
+from peregrine_sdk.base import IntegrationBase, clean_config
 from peregrine_sdk.capabilities import Document, DocumentUpload
 from peregrine_sdk.hooks import SignIn
 from peregrine_sdk.errors import ErrorKind, IntegrationError
@@ -73,7 +73,7 @@ class DropboxIntegration(IntegrationBase, DocumentUpload, SignIn):
         ]
 
     def connect(self, config: dict) -> bool:
-        self.config = {k: (v.strip() if isinstance(v, str) else v) for k, v in config.items()}
+        self.config = clean_config(config)
         self.app_key = str(self.config.get("app_key") or "")
         self.refresh_token = str(self.config.get("refresh_token") or "")
         self.folder = str(self.config.get("folder") or DEFAULT_FOLDER)
@@ -182,8 +182,7 @@ class DropboxIntegration(IntegrationBase, DocumentUpload, SignIn):
     def probe(self) -> None:
         """Renew the access token and look up the target folder; a missing one is created,
         which proves write access too."""
-        http = self._client(NO_RETRY)
-        try:
+        with self._client(NO_RETRY) as http:
             segments = root_segments(self.folder)
             if not segments:  # the app's root: list it
                 self._call(http, "api_url", "files/list_folder", arg={"path": "", "limit": 1})
@@ -197,8 +196,6 @@ class DropboxIntegration(IntegrationBase, DocumentUpload, SignIn):
                 raise IntegrationError(ErrorKind.NOT_FOUND,
                                        f"{path} in Dropbox is a file, not a folder; choose "
                                        f"another folder name.")
-        finally:
-            http.close()
 
     # -- documents ------------------------------------------------------------------------------
     def upload_document(self, doc: Document) -> str:
@@ -215,8 +212,7 @@ class DropboxIntegration(IntegrationBase, DocumentUpload, SignIn):
                                    f"in one upload; attach a smaller file.")
         remote = posix_path(target_folder(self.folder, doc) + [file_name(doc)])
         local_hash = file_hashes(path, "dropbox")["dropbox"]
-        http = self._client(self.upload_policy)
-        try:
+        with self._client(self.upload_policy) as http:
             existing = self._metadata(http, remote)
             if existing and existing.get("content_hash") == local_hash:
                 log.info("dropbox: %s unchanged; not uploaded", remote)
@@ -230,8 +226,6 @@ class DropboxIntegration(IntegrationBase, DocumentUpload, SignIn):
                                        "Dropbox stored different bytes than were sent; try the "
                                        "upload again.", detail=f"content_hash of {remote}")
             return StoredCopy(self.web_location(stored), uploaded=True)
-        finally:
-            http.close()
 
     @staticmethod
     def web_location(metadata: dict[str, Any]) -> str:

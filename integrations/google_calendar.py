@@ -15,7 +15,7 @@ from urllib.parse import quote
 
 from peregrine_sdk.calendar_events import event_fields
 from peregrine_sdk.google_auth import ServiceAccountToken, key_file_field
-from peregrine_sdk.base import IntegrationBase
+from peregrine_sdk.base import IntegrationBase, clean_config
 from peregrine_sdk.capabilities import CalendarEvents, InterviewEvent
 from peregrine_sdk.errors import ErrorKind, IntegrationError
 from peregrine_sdk.http import NO_RETRY, HttpClient, RetryPolicy
@@ -67,7 +67,7 @@ class GoogleCalendarIntegration(IntegrationBase, CalendarEvents):
         ]
 
     def connect(self, config: dict) -> bool:
-        self.config = {k: (v.strip() if isinstance(v, str) else v) for k, v in config.items()}
+        self.config = clean_config(config)
         self._account = ServiceAccountToken(str(self.config.get("key_file") or ""), SCOPES)
         self._client: HttpClient | None = None
         return self.required_present(self.config)

@@ -8,6 +8,7 @@ the guide's boolean and :meth:`check` carries the reason to the card.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -116,6 +117,13 @@ class IntegrationBase:
             if value is None or (isinstance(value, str) and not value.strip()):
                 return False
         return True
+
+
+def clean_config(config: Mapping[str, Any]) -> dict[str, Any]:
+    """``connect()`` values as the card saves them: strings trimmed, anything else unchanged.
+    Built-ins start ``connect()`` with it, so a pasted space never becomes part of a token."""
+    return {key: value.strip() if isinstance(value, str) else value
+            for key, value in config.items()}
 
 
 def check_config(cls: type[IntegrationBase], config: dict

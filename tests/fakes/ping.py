@@ -5,7 +5,7 @@ not_found; anything else by the shared status table.
 """
 from __future__ import annotations
 
-from peregrine_sdk.base import IntegrationBase
+from peregrine_sdk.base import IntegrationBase, clean_config
 from peregrine_sdk.capabilities import Notifications
 from peregrine_sdk.hooks import FieldChoices
 from peregrine_sdk.errors import ErrorKind
@@ -35,7 +35,7 @@ class PingIntegration(IntegrationBase, Notifications, FieldChoices):
         ]
 
     def connect(self, config: dict) -> bool:
-        self.config = {k: (v.strip() if isinstance(v, str) else v) for k, v in config.items()}
+        self.config = clean_config(config)
         return self.required_present(self.config)
 
     def _client(self) -> HttpClient:
