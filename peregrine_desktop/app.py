@@ -16,6 +16,7 @@ log = logging.getLogger("peregrine_desktop")
 SUBCOMMANDS = {
     "new-integration": "peregrine_desktop.cli.new_integration",
     "check-integrations": "peregrine_desktop.cli.check_integrations",
+    "import-from-peregrine": "peregrine_desktop.cli.import_from_peregrine",
 }
 
 
