@@ -177,10 +177,34 @@ def _rows(conn: sqlite3.Connection, table: str, wanted: tuple[str, ...] | None,
                         "were read.")
 
 
+def fit_header_to_file(path: Path) -> bool:
+    """A database cut short (an interrupted copy) has a header promising more pages than the
+    file holds, and SQLite then refuses even its schema.  On our private copy, make the header
+    say what is there, so every page that survived can be read.  True when it was needed."""
+    try:
+        with open(path, "r+b") as handle:
+            header = handle.read(100)
+            if len(header) < 100 or not header.startswith(b"SQLite format 3\0"):
+                return False
+            page_size = int.from_bytes(header[16:18], "big")
+            page_size = 65536 if page_size == 1 else page_size
+            pages_on_disk = path.stat().st_size // max(page_size, 512)
+            if int.from_bytes(header[28:32], "big") <= pages_on_disk or not pages_on_disk:
+                return False
+            handle.seek(28)
+            handle.write(pages_on_disk.to_bytes(4, "big"))
+            return True
+    except OSError:
+        return False
+
+
 def read_jobs(path: Path | None) -> JobsReading:
     reading = JobsReading()
     if path is None:
         return reading
+    if fit_header_to_file(path):
+        reading.problems.append("The job database is cut short (an interrupted copy or a full "
+                                "disk); what it still holds was read.")
     try:
         conn = sqlite3.connect(path)
         conn.text_factory = lambda raw: raw.decode("utf-8", "replace")
