@@ -157,6 +157,7 @@ class Application:
         self.wizard = SetupWizard(self.profile, self.config_dir,
                                   None if first_launch else self.window)
         self.wizard.finished.connect(lambda result: self._setup_closed(result, first_launch))
+        self.wizard.imported.connect(self.repository.jobs_reset)
         self.wizard.show()
         if first_launch:
             self.wizard.resume()
