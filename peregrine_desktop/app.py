@@ -16,6 +16,7 @@ log = logging.getLogger("peregrine_desktop")
 SUBCOMMANDS = {
     "new-integration": "peregrine_desktop.cli.new_integration",
     "check-integrations": "peregrine_desktop.cli.check_integrations",
+    "import-from-peregrine": "peregrine_desktop.cli.import_from_peregrine",
 }
 
 
@@ -165,6 +166,7 @@ class Application:
         self.wizard = SetupWizard(self.profile, self.config_dir,
                                   None if first_launch else self.window)
         self.wizard.finished.connect(lambda result: self._setup_closed(result, first_launch))
+        self.wizard.imported.connect(self.repository.jobs_reset)
         self.wizard.show()
         if first_launch:
             self.wizard.resume()
