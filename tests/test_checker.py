@@ -130,3 +130,28 @@ def test_the_built_ins_pass(capsys, plugin_sandbox, config_dir):
     status, output = run_checker(capsys, "--no-entry-points", "--no-user-folder")
     assert status == 0, output
     assert f"Checked {len(integrations.REGISTRY)} integrations" in output
+
+
+def test_run_from_a_source_checkout_it_checks_that_checkout(tmp_path, monkeypatch, capfd):
+    """The installed command comes from this tree; run in another checkout, it checks that
+    checkout's own built-ins (here one whose Slack lost its config example)."""
+    import shutil
+
+    from tests.test_guide_followed import project_copy
+
+    other = project_copy(tmp_path / "other")
+    shutil.copytree(Path(__file__).resolve().parent.parent / "peregrine_desktop",
+                    other / "peregrine_desktop",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    (other / "config" / "integrations" / "slack.yaml.example").unlink()
+    monkeypatch.chdir(other)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    status = check_main(["--no-entry-points", "--no-user-folder", "slack", "discord"])
+    captured = capfd.readouterr()
+    assert status == 1, captured.out + captured.err
+    assert f"checking the source checkout at {other}" in captured.err
+    assert block(captured.out, "slack").startswith("FAIL slack")
+    report = block(captured.out, "slack")
+    assert f"file: {other}/integrations/slack.py" in report
+    assert "slack.yaml.example is missing" in report
+    assert block(captured.out, "discord").startswith("PASS discord")

@@ -515,7 +515,7 @@ def run(argv: Sequence[str], ask: Ask | None = None) -> int:
           f"  1. Edit the request paths in {layout.module.name} to match {plan.label}'s API "
           f"documentation, and the loopback routes in {layout.tests.name} to match.\n"
           f"  2. Run its tests:  python -m pytest {layout.tests}\n"
-          "  3. Check it:       peregrine-desktop check-integrations"
+          f"  3. Check it:       peregrine-desktop check-integrations --contract {plan.name}"
           + ("" if layout.in_tree or args.user_folder else f" --plugins-dir {layout.module.parent}")
           + f"\nSee {GUIDE} for the details.")
     return 0

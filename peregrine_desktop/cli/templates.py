@@ -53,7 +53,8 @@ $fields
         """The connection test: one real request; a failure leaves as IntegrationError.  An
         answer that is not the service's (a captive portal, another server) is not "Connected"."""
         with self._client(NO_RETRY) as client:
-            account = client.json("GET", self._url("$probe_path"),$probe_params hints=PROBE_HINTS)
+            account = client.json("GET", self._url("$probe_path"),$probe_params
+                                  hints=PROBE_HINTS)
         if not (isinstance(account, dict) and account.get("id")):
             raise IntegrationError(ErrorKind.NOT_FOUND, "Something answered at that server "
                                    "address, but not $label; check the address.",
