@@ -230,7 +230,7 @@ def sync_round(db: Path, notion, rng: random.Random, start: int) -> KillTally:
         if duplicates:
             tally.duplicates += duplicates
             tally.problems.append(f"duplicate remote records: {duplicates}")
-        synced = {str(j["id"]) for j in jobs if j["status"] == "approved"}
+        synced = {j["uid"] for j in jobs if j["status"] == "approved"}
         if set(keys) != synced:
             tally.lost += len(synced - set(keys))
             tally.problems.append(f"remote and local disagree: {sorted(synced ^ set(keys))[:5]}")

@@ -157,7 +157,7 @@ def test_automatic_mode_syncs_an_edited_job_shortly_after_the_edit(qtbot, store,
         repository.update_job(jobs[1]["id"], {"notes": "Called the recruiter twice"})
     report = blocker.args[0][0]
     assert report.updated == [jobs[1]["id"]] and report.unchanged == []   # only the edited job
-    fields = airtable.record_for(str(jobs[1]["id"]))["fields"]
+    fields = airtable.record_for(jobs[1]["uid"])["fields"]
     assert fields["Notes"] == "Called the recruiter twice"
 
 

@@ -26,8 +26,8 @@ from peregrine_sdk.capabilities import JobSync, capabilities_of
 from peregrine_desktop.settings.configfiles import ConfigFileError
 from peregrine_desktop.jobs import statuses as pipeline
 from peregrine_desktop.jobs.store import JobStore
-from peregrine_desktop.sync.engine import SyncEngine
 from peregrine_desktop.sync.report import SyncReport
+from peregrine_desktop.sync.run import run_sync
 from peregrine_desktop.sync.settings import SyncSettings
 from peregrine_desktop.sync.state import LastRun, SyncState
 from peregrine_desktop.settings.tiers import can_use, locked_reason, tier_allows
@@ -39,28 +39,6 @@ JobsLoader = Callable[[], list[dict]]
 MUTED = "color: palette(placeholder-text);"
 ERROR = "color: #c62828;"
 WARNING = "color: #a15c00;"
-
-
-def run_sync(cls: type[IntegrationBase], config: dict, store: JobStore, statuses: list[str],
-             jobs: list[dict], dry_run: bool, cancel: threading.Event,
-             progress: Callable[[int, int], None] | None = None) -> SyncReport:
-    """One tracker's whole sync, as one call for a worker thread.  Never raises."""
-    state = SyncState(store)
-    integration = cls()
-    report = SyncReport(cls.name, cls.label, dry_run=dry_run)
-    try:
-        if not integration.connect(dict(config)):
-            report.error = ("Some required settings are missing; complete them in Settings → "
-                            "Integrations.")
-            report.finished_at = datetime.now()
-            return report
-        return SyncEngine(state, statuses).run(integration, jobs, dry_run=dry_run,
-                                               progress=progress, cancel=cancel)
-    except Exception as exc:  # noqa: BLE001 - a plugin's bug becomes a line in the summary
-        log.exception("%s: sync failed", cls.name)
-        report.error = f"The sync stopped unexpectedly ({type(exc).__name__}); see the log."
-        report.finished_at = datetime.now()
-        return report
 
 
 def last_run_text(run: LastRun | None) -> str:
@@ -198,7 +176,7 @@ class SyncPanel(QWidget):
         if repository is not None:
             repository.job_added.connect(lambda job: self._on_edited(job))
             repository.job_changed.connect(lambda new, old: self._on_edited(new, old))
-            repository.job_removed.connect(lambda job: self.state.forget_job(int(job["id"])))
+            repository.job_removed.connect(self.state.job_deleted)
 
     # -- construction -----------------------------------------------------------------------------
     def _build(self) -> None:
@@ -400,7 +378,7 @@ class SyncPanel(QWidget):
             row.status.setText("Syncing…")
             self.runner.start(
                 run_sync, row.cls, config, self.store, self.chosen_statuses(), jobs, dry_run,
-                cancel, key=row.name,
+                cancel, options=self.settings.options(), key=row.name,
                 on_success=lambda report, n=row.name: self._finished(n, report),
                 on_failure=lambda exc, n=row.name, label=row.cls.label: self._finished(
                     n, SyncReport(n, label, dry_run=dry_run,

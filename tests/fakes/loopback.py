@@ -70,6 +70,9 @@ class LoopbackServer:
         self._in_flight = 0
         #: The most requests being handled at once: proof that a client worked concurrently.
         self.max_in_flight = 0
+        #: Seconds added to the server's clock (its ``Date`` header and the emulators' stamps),
+        #: so a test can let minutes pass between two syncs without waiting for them.
+        self.clock_offset = 0.0
         server = self
 
         class _Handler(BaseHTTPRequestHandler):
@@ -80,6 +83,10 @@ class LoopbackServer:
 
             def log_message(self, *args: Any) -> None:  # keep test output clean
                 pass
+
+            def date_time_string(self, timestamp: float | None = None) -> str:
+                return super().date_time_string(server.now() if timestamp is None
+                                                else timestamp)
 
             def _handle(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
@@ -162,6 +169,10 @@ class LoopbackServer:
         with self._lock:
             for _ in range(times):
                 self._faults.append((method, re.compile(path) if path else None, reply))
+
+    def now(self) -> float:
+        """The server's clock (``time.time()`` plus ``clock_offset``)."""
+        return time.time() + self.clock_offset
 
     def clear(self) -> None:
         with self._lock:
