@@ -18,8 +18,10 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+from peregrine_sdk.base import clean_config
 from peregrine_sdk.capabilities import JobSync
 from peregrine_sdk.errors import ErrorKind, IntegrationError
+from peregrine_sdk.hooks import FieldChoices
 from peregrine_sdk.http import NO_RETRY, HttpClient, RetryPolicy
 from peregrine_sdk.job_columns import key_field, mapping_choices, mapping_fields, parse_number
 from peregrine_sdk.tracker import Listing, RecordGone, RemoteRecord, TrackerBase, form
@@ -53,9 +55,9 @@ def base_and_table_from(text: str) -> tuple[str, str]:
     return text, ""
 
 
-class AirtableIntegration(TrackerBase):
-    API_URL = API_URL
+class AirtableIntegration(TrackerBase, FieldChoices):
     name = "airtable"
+    endpoints = {"api_url": API_URL}
     label = "Airtable"
     tier = "paid"
     description = ("Keeps your job pipeline as records of an Airtable table, ten per request, "
@@ -85,13 +87,10 @@ class AirtableIntegration(TrackerBase):
              "help": "The table's name or ID (tbl…). Empty: taken from the address, else “Jobs”."},
             key_field("table"),
             *mapping_fields(),
-            {"key": "api_url", "label": "API address (advanced)", "type": "url",
-             "placeholder": API_URL, "required": False,
-             "help": "Leave empty to use Airtable. Only for a proxy or a test server."},
         ]
 
     def connect(self, config: dict) -> bool:
-        self.config = self.clean(config)
+        self.config = clean_config(config)
         self._server_time: datetime | None = None
         self.base_id, table_from_url = base_and_table_from(str(self.config.get("base_id") or ""))
         self.table = str(self.config.get("table") or table_from_url or "Jobs")

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+from peregrine_sdk.base import clean_config
 from peregrine_sdk.capabilities import JobSync
 from peregrine_sdk.errors import ErrorKind, IntegrationError
 from peregrine_sdk.google_auth import ServiceAccountToken, key_file_field
@@ -69,11 +70,11 @@ def column_letter(number: int) -> str:
 
 class GoogleSheetsIntegration(TrackerBase):
     name = "google_sheets"
+    endpoints = {"api_url": API_URL}
     label = "Google Sheets"
     tier = "paid"
     description = ("Keeps your job pipeline as rows of a Google Sheet, both ways: edits made in "
                    "the sheet come back to Peregrine, in a few requests however many jobs.")
-    API_URL = API_URL
     TEXT_LIMIT = CELL_LIMIT
     timeout: tuple[float, float] = (5.0, 60.0)
     policy = RetryPolicy(attempts=6, base_delay=1.0, max_wait=60.0)
@@ -90,13 +91,10 @@ class GoogleSheetsIntegration(TrackerBase):
              "required": False,
              "help": f"The tab the jobs go to; empty means “{DEFAULT_SHEET}”. Peregrine adds "
                      f"its header row if the tab is empty."},
-            {"key": "api_url", "label": "API address (advanced)", "type": "url",
-             "placeholder": API_URL, "required": False,
-             "help": "Leave empty to use Google. Only for a proxy or a test server."},
         ]
 
     def connect(self, config: dict) -> bool:
-        self.config = self.clean(config)
+        self.config = clean_config(config)
         self.spreadsheet_id = spreadsheet_id_from(str(self.config.get("spreadsheet_id") or ""))
         self.sheet = str(self.config.get("sheet_name") or DEFAULT_SHEET)
         self.auth = ServiceAccountToken(str(self.config.get("key_file") or ""), SCOPES)

@@ -16,8 +16,10 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from peregrine_sdk.base import clean_config
 from peregrine_sdk.capabilities import JobSync
 from peregrine_sdk.errors import ErrorKind, IntegrationError
+from peregrine_sdk.hooks import FieldChoices
 from peregrine_sdk.http import NO_RETRY, HttpClient, RetryPolicy
 from peregrine_sdk.job_columns import key_field, mapping_choices, mapping_fields, parse_number
 from peregrine_sdk.tracker import (Listing, RecordGone, RemoteRecord, TrackerBase, chunks_utf16,
@@ -58,9 +60,9 @@ def database_id_from(text: str) -> str:
     return text
 
 
-class NotionIntegration(TrackerBase):
-    API_URL = API_URL
+class NotionIntegration(TrackerBase, FieldChoices):
     name = "notion"
+    endpoints = {"api_url": API_URL}
     label = "Notion"
     tier = "paid"
     description = ("Keeps your job pipeline as pages of a Notion database, both ways: edits made "
@@ -83,13 +85,10 @@ class NotionIntegration(TrackerBase):
                      "integration (••• → Connections)."},
             key_field("database"),
             *mapping_fields(),
-            {"key": "api_url", "label": "API address (advanced)", "type": "url",
-             "placeholder": API_URL, "required": False,
-             "help": "Leave empty to use Notion. Only for a proxy or a test server."},
         ]
 
     def connect(self, config: dict) -> bool:
-        self.config = self.clean(config)
+        self.config = clean_config(config)
         self.database_id = database_id_from(str(self.config.get("database_id") or ""))
         self._client: HttpClient | None = None
         self._data_source_id: str | None = None

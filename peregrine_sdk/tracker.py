@@ -171,18 +171,14 @@ class Listing:
 class TrackerBase(IntegrationBase, JobSync):
     """Notion, Airtable and Google Sheets: settings, mapping, forms, the guide's ``sync``."""
 
-    API_URL: str = ""
     config: dict
     _client: Any = None
     #: Column kind → the most UTF-16 units a value may have there (None: no limit).
     TEXT_LIMIT: int | None = None
 
-    def clean(self, config: dict) -> dict:
-        return {k: (v.strip() if isinstance(v, str) else v) for k, v in config.items()}
-
     @property
     def api_url(self) -> str:
-        return str(self.config.get("api_url") or self.API_URL).rstrip("/")
+        return self.endpoint("api_url")
 
     @property
     def key_column(self) -> str:

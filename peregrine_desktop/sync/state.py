@@ -91,6 +91,11 @@ MIGRATIONS: list[str] = [
 register_schema(COMPONENT, MIGRATIONS)
 
 
+#: ``pushed_hash`` of a record linked elsewhere (an import from Peregrine) and never pushed from
+#: here: the first sync merges it like an older version's link (its record gets its key then).
+ADOPTED = "adopted"
+
+
 @dataclass(frozen=True)
 class SyncedRecord:
     """One job's link to its record: ``uid`` is the key written there ('' = an older version's
@@ -212,6 +217,18 @@ class SyncState:
                 "remote_id = excluded.remote_id, pushed_hash = excluded.pushed_hash, "
                 "synced_at = excluded.synced_at", (integration, job_id, remote_id, pushed_hash,
                                                    now))
+
+    def adopt_many(self, integration: str, entries: Iterable[tuple[int, str]]) -> int:
+        """Link jobs to remote records that already exist (job id, remote id), unless a job is
+        linked already; returns how many were linked.  See :data:`ADOPTED`."""
+        now = datetime.now().isoformat(timespec="seconds")
+        with self.store.transaction() as conn:
+            before = conn.total_changes
+            conn.executemany(
+                "INSERT INTO sync_records(integration, job_id, remote_id, pushed_hash, synced_at) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT(integration, job_id) DO NOTHING",
+                [(integration, job_id, remote_id, ADOPTED, now) for job_id, remote_id in entries])
+            return conn.total_changes - before
 
     def unlink(self, integration: str, job_id: int) -> None:
         with self.store.transaction() as conn:
