@@ -22,8 +22,8 @@ from peregrine_sdk.errors import ErrorKind, IntegrationError
 from peregrine_sdk.hooks import FieldChoices
 from peregrine_sdk.http import NO_RETRY, HttpClient, RetryPolicy
 from peregrine_sdk.job_columns import key_field, mapping_choices, mapping_fields, parse_number
-from peregrine_sdk.tracker import (Listing, RecordGone, RemoteRecord, TrackerBase, chunks_utf16,
-                                   cut_utf16, form)
+from peregrine_sdk.tracker import (Limit, Listing, RecordGone, RemoteRecord, TrackerBase,
+                                   chunks_utf16, cut_utf16, form)
 
 API_URL = "https://api.notion.com"
 NOTION_VERSION = "2025-09-03"
@@ -154,10 +154,10 @@ class NotionIntegration(TrackerBase, FieldChoices):
         return {name: spec for name, spec in self._schema().items()
                 if spec.get("type") in WRITABLE}
 
-    def column_kind(self, column: str) -> tuple[str, int | None]:
+    def column_kind(self, column: str) -> tuple[str, Limit]:
         kind = str((self._schema().get(column) or {}).get("type") or "")
         if kind == "rich_text":
-            return "text", TEXT_LIMIT * MAX_PIECES
+            return "text", (TEXT_LIMIT, MAX_PIECES)
         if kind in ("select", "multi_select", "status"):
             return "choice", OPTION_LIMIT
         return KINDS.get(kind, "text"), TEXT_LIMIT

@@ -89,9 +89,13 @@ def _instant_text(value: str) -> str:
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def form(field_name: str, column_kind: str, value: Any, limit: int | None = None) -> str:
+Limit = int | tuple[int, int] | None
+
+
+def form(field_name: str, column_kind: str, value: Any, limit: Limit = None) -> str:
     """The text ``value`` of job field ``field_name`` takes in a column of ``column_kind``
-    ("text", "number", "date", "checkbox", "choice"), read from the job or from the tracker."""
+    ("text", "number", "date", "checkbox", "choice"), read from the job or from the tracker.
+    ``limit``: UTF-16 units, or (units per piece, pieces) for text kept in pieces (Notion)."""
     if isinstance(value, list):           # multi-select and rich-text pieces, already plain
         value = ", ".join(str(v) for v in value if v not in (None, ""))
     if field_name in BOOL_FIELDS or column_kind == "checkbox":
@@ -114,6 +118,8 @@ def form(field_name: str, column_kind: str, value: Any, limit: int | None = None
         text = text.replace(",", " ")
     if field_name not in MULTILINE_FIELDS:
         text = " ".join(text.split())       # as the job store keeps one-line text
+    if isinstance(limit, tuple):
+        return "".join(chunks_utf16(text, *limit))
     return cut_utf16(text, limit) if limit else text
 
 
@@ -197,7 +203,7 @@ class TrackerBase(IntegrationBase, JobSync):
         """The tracker's columns (name → anything), or None when it cannot tell."""
         return None
 
-    def column_kind(self, column: str) -> tuple[str, int | None]:
+    def column_kind(self, column: str) -> tuple[str, Limit]:
         """("text" | "number" | "date" | "checkbox" | "choice", limit) of a column."""
         return "text", self.TEXT_LIMIT
 

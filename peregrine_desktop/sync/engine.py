@@ -94,8 +94,9 @@ class SyncEngine:
         report.finished_at = datetime.now()
         report.requests = int(getattr(integration, "request_count", 0) or 0)
         if not dry_run:
-            self.state.save_run(name, report.counts, report.cancelled, report.error,
-                                report.finished_at)
+            self.state.save_run(name, {**report.counts, "pulled": report.taken_in,
+                                       "conflicts": len(report.conflicts)},
+                                report.cancelled, report.error, report.finished_at)
         step.finish()
         return report
 
@@ -113,6 +114,7 @@ class SyncEngine:
         cursor = state.meta(name, "cursor")
         full = (options.full or not cursor or self._census_due(name)
                 or any(link.base is None for link in links.values())
+                or any(e.import_asked for e in state.remote_entries(name, "new"))
                 or (bool(unlinked) and not integration.upserts_by_key))
         listing = integration.list_records(None if full else cursor)
         breathe = _Breather()
@@ -156,8 +158,10 @@ class SyncEngine:
         report.remote_gone = sorted(gone)
 
         # -- the records that are not linked jobs ------------------------------------------------
-        self._take_in_rows(integration, new_rows, foreign, listing.complete, report, links,
-                           matched)
+        for job_id, record, uid in self._take_in_rows(integration, new_rows, foreign,
+                                                      listing.complete, report):
+            links[job_id] = SyncedRecord(record.remote_id, "", uid, dict(record.values))
+            matched[job_id] = record      # merged below: a row added there gets its key
 
         # -- merge every linked job ---------------------------------------------------------------
         ids = (set(links) | set(matched) | selected_ids) - set(gone)
@@ -318,10 +322,12 @@ class SyncEngine:
         return job
 
     def _take_in_rows(self, integration: Any, new_rows: list[RemoteRecord],
-                      foreign: list[RemoteRecord], complete: bool, report: SyncReport,
-                      links: dict[int, SyncedRecord], matched: dict[int, RemoteRecord]) -> None:
+                      foreign: list[RemoteRecord], complete: bool, report: SyncReport
+                      ) -> list[tuple[int, RemoteRecord, str]]:
         """Rows added in the tracker (imported, or listed to import: a setting) and another
-        computer's jobs (imported once the user joined, else listed for the question)."""
+        computer's jobs (imported once the user joined, else listed for the question).
+        Returns (job id, record, key written there) of each job imported."""
+        imported: list[tuple[int, RemoteRecord, str]] = []
         name, state = integration.name, self.state
         waiting = {e.remote_id: e for e in state.remote_entries(name, "new")}
         if not report.dry_run:
@@ -336,21 +342,26 @@ class SyncEngine:
         for record in new_rows:
             asked = waiting.get(record.remote_id)
             if self.options.remote_rows == "import" or (asked and asked.import_asked):
-                self._import(integration, record, None, report)
+                job_id = self._import(integration, record, None, report)
+                if job_id is not None:
+                    imported.append((job_id, record, ""))
             else:
                 report.remote_new.append(RemoteEntry(record.remote_id, "new", None, "",
                                                      record.values))
         for record in foreign:
             if joined == "yes":
-                self._import(integration, record, record.key, report)
+                job_id = self._import(integration, record, record.key, report)
+                if job_id is not None:
+                    imported.append((job_id, record, record.key))
             elif joined != "no":
                 entry = RemoteEntry(record.remote_id, "foreign", None, record.key, record.values)
                 report.foreign.append(entry)
         if report.foreign and not report.dry_run:
             state.save_remote(name, report.foreign)
+        return imported
 
     def _import(self, integration: Any, record: RemoteRecord, uid: str | None,
-                report: SyncReport) -> None:
+                report: SyncReport) -> int | None:
         values: dict[str, Any] = {}
         for field_name, theirs in record.values.items():
             if theirs in ("", None) and field_name != "remote":
@@ -362,16 +373,17 @@ class SyncEngine:
         values.setdefault("title", "Untitled job")
         if report.dry_run:
             report.imported.append(0)
-            return
+            return None
         try:
             job = self.state.import_job(integration.name, values, record.remote_id, uid,
                                         dict(record.values))
         except StoreError as exc:
             title = record.values.get("title") or "A record"
             report.notes.append(f"{title} in {integration.label} was not imported: {exc}")
-            return
+            return None
         report.imported.append(int(job["id"]))
         report.titles[int(job["id"])] = job_title(job)
+        return int(job["id"])
 
     def _deletes(self, integration: Any, tombstones: dict[str, Tombstone],
                  report: SyncReport) -> None:

@@ -64,9 +64,12 @@ class SyncReport:
     @property
     def counts(self) -> dict[str, int]:
         return {"created": len(self.created), "updated": len(self.updated),
-                "unchanged": len(self.unchanged), "failed": len(self.failed),
-                "pulled": len({c.job_id for c in self.pulled}) + len(self.imported),
-                "conflicts": len(self.conflicts)}
+                "unchanged": len(self.unchanged), "failed": len(self.failed)}
+
+    @property
+    def taken_in(self) -> int:
+        """Jobs changed or added from the tracker."""
+        return len({c.job_id for c in self.pulled}) + len(self.imported)
 
     @property
     def writes(self) -> int:
@@ -82,9 +85,9 @@ class SyncReport:
         """One line for people: "3 created · 1 updated · 996 unchanged · 0 failed"."""
         verbs = (("to create", "to update", "unchanged", "failed")
                  if self.dry_run else ("created", "updated", "unchanged", "failed"))
-        counts = list(self.counts.values())[:4]
+        counts = self.counts.values()
         line = " · ".join(f"{n} {verb}" for n, verb in zip(counts, verbs))
-        pulled = self.counts["pulled"]
+        pulled = self.taken_in
         if pulled:
             line += f" · {pulled} {'to take' if self.dry_run else 'taken'} from the tracker"
         if self.conflicts:
