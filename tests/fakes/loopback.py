@@ -74,6 +74,8 @@ class LoopbackServer:
         #: Seconds added to the server's clock (its ``Date`` header and the emulators' stamps),
         #: so a test can let minutes pass between two syncs without waiting for them.
         self.clock_offset = 0.0
+        #: Seconds every answer waits (a service far away), e.g. to give a kill a window.
+        self.latency = 0.0
         #: Set when a client closed its connection while a dribbled answer was being sent.
         self.client_left = threading.Event()
         server = self
@@ -103,8 +105,8 @@ class LoopbackServer:
                     server.max_in_flight = max(server.max_in_flight, server._in_flight)
                 try:
                     reply = server._dispatch(request)
-                    if reply.delay:
-                        time.sleep(reply.delay)
+                    if reply.delay or server.latency:
+                        time.sleep(reply.delay + server.latency)
                 finally:
                     with server._lock:
                         server._in_flight -= 1
