@@ -14,9 +14,9 @@ MINE, THEIRS = "mine", "theirs"
 
 
 def resolve_conflict(state: SyncState, integration: str, job_id: int, field: str,
-                     keep: str) -> dict | None:
+                     keep: str) -> tuple[dict, dict] | None:
     """Keep mine (the tracker gets this value at the next sync) or take theirs (the job gets
-    the tracker's value now).  Returns the job when it changed."""
+    the tracker's value now).  Returns (job now, job before) when the job changed."""
     conflict = state.conflicts(integration).get((job_id, field))
     link = state.records(integration).get(job_id)
     if conflict is None or link is None:
@@ -28,8 +28,10 @@ def resolve_conflict(state: SyncState, integration: str, job_id: int, field: str
         def also(conn: Any) -> None:
             state.link(integration, job_id, link.remote_id, link.uid, base, conn)
             state.drop_conflict(integration, job_id, field, conn)
-        return state.store.update_from_elsewhere(
+        before = state.store.get(job_id)
+        after = state.store.update_from_elsewhere(
             job_id, {field: job_change(field, conflict.remote)}, also=also)
+        return (after, before) if before is not None else None
     with state.store.transaction() as conn:
         state.link(integration, job_id, link.remote_id, link.uid, base, conn)
         state.drop_conflict(integration, job_id, field, conn)

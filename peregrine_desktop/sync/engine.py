@@ -311,8 +311,9 @@ class SyncEngine:
             return job
         base = {**new_base, **{f: pulled[f] for f in changes}}
         try:
-            job = self.state.apply_pull(integration.name, job_id, changes, remote_id,
-                                        link.uid if link is not None else "", base)
+            old, job = job, self.state.apply_pull(integration.name, job_id, changes, remote_id,
+                                                  link.uid if link is not None else "", base)
+            report.changed_jobs.append((job, old))
         except StoreError as exc:
             del report.pulled[-len(changes):]
             report.fail(job_id, f"The change made in {integration.label} could not be taken: "
@@ -382,6 +383,7 @@ class SyncEngine:
             report.notes.append(f"{title} in {integration.label} was not imported: {exc}")
             return None
         report.imported.append(int(job["id"]))
+        report.added_jobs.append(job)
         report.titles[int(job["id"])] = job_title(job)
         return int(job["id"])
 

@@ -60,6 +60,9 @@ class SyncReport:
     imported: list[int] = field(default_factory=list)
     deleted_there: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    #: The jobs as a pull left them (new, old) and the jobs it added, to announce in the app.
+    changed_jobs: list[tuple[dict, dict]] = field(default_factory=list)
+    added_jobs: list[dict] = field(default_factory=list)
 
     @property
     def counts(self) -> dict[str, int]:

@@ -69,6 +69,8 @@ class TrackerStatus:
             (self.new_rows, "new there"), (self.deleted_there, "deleted there"),
             (self.other_computer, "from another computer")) if n]
         line = f"Synced {stamp}: " + (" · ".join(parts) if parts else "up to date")
+        if run.cancelled:
+            line += " (cancelled)"
         if run.error:
             line = f"Sync stopped {stamp}: {run.error}"
         if waiting:
