@@ -21,8 +21,8 @@ from peregrine_desktop.settings.profile import UserProfile
 from peregrine_desktop.settings.secrets import SERVICE, SecretStore
 from peregrine_desktop.sync.engine import SyncEngine
 from peregrine_desktop.sync.state import SyncState
-from tests.fakes import peregrine_web as web
 from peregrine_sdk.testkit import pointed_at
+from tests.fakes import peregrine_web as web
 from tests.fakes.loopback import LoopbackServer
 from tests.fakes.tracker_services import NotionService
 from tests.test_secrets import FileKeyring, file_keyring, use_keyring  # noqa: F401 - fixtures
@@ -344,7 +344,7 @@ def test_a_notion_job_with_its_page_id_updates_that_page_on_first_sync(install, 
             assert (report.created, report.updated) == ([], [job["id"]])
             assert [r.method for r in notion.writes()] == ["PATCH"]
             assert notion.writes()[0].path == f"/v1/pages/{web.NOTION_PAGE}"
-            assert notion.keys() == [str(job["id"])]       # the page now carries its key
+            assert notion.keys() == [job["uid"]]           # the page now carries its key
             report = SyncEngine(SyncState(store)).run(integration, [job])
             assert report.unchanged == [job["id"]] and len(notion.live_pages()) == 1
 

@@ -704,8 +704,36 @@ class JobStore:
             job["status_history"] = self._history(conn, job_id)
             return job
 
+    def update_from_elsewhere(self, job_id: int, changes: Mapping[str, Any],
+                              also: Callable[[sqlite3.Connection], None] | None = None
+                              ) -> dict[str, Any]:
+        """Apply changes made to this job elsewhere (a tracker, another computer): a status
+        change is recorded in the history but not checked against the moves the pipeline
+        offers (it was made already).  ``also(conn)`` runs in the same transaction."""
+        clean = clean_job_values(changes, partial=True)
+        with self.transaction() as conn:
+            job = self._update(conn, job_id, clean, check_move=False)[0]
+            if also is not None:
+                also(conn)
+            job["status_history"] = self._history(conn, job_id)
+            return job
+
+    def add_job_with(self, values: Mapping[str, Any],
+                     also: Callable[[sqlite3.Connection, dict[str, Any]], None]
+                     ) -> dict[str, Any]:
+        """``add_job``, with ``also(conn, job)`` in the same transaction (e.g. a sync link)."""
+        job = clean_job_values(values)
+        job["uid"] = _as_uid(values["uid"]) if values.get("uid") else new_uid()
+        with self.transaction() as conn:
+            job_id = self._insert(conn, job, _clean_history(values.get("status_history")))
+            result = self._require(conn, job_id)
+            also(conn, result)
+            result["status_history"] = self._history(conn, job_id)
+            return result
+
     def _update(self, conn: sqlite3.Connection, job_id: int,
-                clean: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+                clean: dict[str, Any], check_move: bool = True
+                ) -> tuple[dict[str, Any], dict[str, Any]]:
         old = self._require(conn, job_id)
         stored_old = {**old, "url": old["url"] or None}
         diff = {k: v for k, v in clean.items() if stored_old.get(k) != v}
@@ -713,7 +741,7 @@ class JobStore:
             diff["interview_tz"] = None
         if not diff:
             return old, old
-        if "status" in diff:
+        if "status" in diff and check_move:
             problem = statuses.transition_problem(old["status"], diff["status"],
                                                   self._rejected_from(conn, job_id))
             if problem:
