@@ -46,12 +46,12 @@ def discover_all_integrations(config_dir) -> list:
 
     Reading those files also initialises the keychain backend (D-Bus probing takes ~0.3 s), so
     opening Settings later does not pay for it on the UI thread."""
-    from peregrine_desktop.lifecycle.plugins import rediscover_all
+    from peregrine_desktop.lifecycle.plugins import rediscover_all, waiting_plugins
     from peregrine_desktop.settings.config_recovery import integration_problem
     from peregrine_desktop.settings.secrets import keychain_available
 
     keychain_available()
-    problems = []
+    problems = waiting_plugins(config_dir)
     for cls in rediscover_all(config_dir).values():
         try:
             found = integration_problem(cls, config_dir)
