@@ -16,6 +16,7 @@ log = logging.getLogger("peregrine_desktop")
 SUBCOMMANDS = {
     "new-integration": "peregrine_desktop.cli.new_integration",
     "check-integrations": "peregrine_desktop.cli.check_integrations",
+    "import-from-peregrine": "peregrine_desktop.cli.import_from_peregrine",
 }
 
 
@@ -98,9 +99,8 @@ class Application:
         self.runner = TaskRunner(self.window)
 
     def start(self) -> None:
-        from PySide6.QtWidgets import QMessageBox
-
         from peregrine_desktop.lifecycle.first_paint import FirstPaintWatcher
+        from peregrine_desktop.ui.plain_text import warn
 
         if self.profile.wizard_complete:
             self.window.show()
@@ -111,11 +111,10 @@ class Application:
         self._paint_watcher = FirstPaintWatcher(first)
         self._paint_watcher.painted.connect(self.discover_integrations)
         if self.profile_problem:
-            QMessageBox.warning(self.window, "Your profile could not be read",
-                                self.profile_problem + " Setup starts again with defaults.")
+            warn(self.window, "Your profile could not be read",
+                 self.profile_problem + " Setup starts again with defaults.")
         if self.store_problem:
-            QMessageBox.warning(self.window, "Your job database needed attention",
-                                self.store_problem)
+            warn(self.window, "Your job database needed attention", self.store_problem)
 
     def discover_integrations(self) -> None:
         """Import every plugin (built-in, entry point, plugins folder) on a worker, then start
@@ -152,7 +151,11 @@ class Application:
             self.sync_dialog.panel.refresh()
 
     def shutdown(self) -> None:
-        """Stop background delivery and close the database (queued work stays in the outbox)."""
+        """Stop background delivery and close the database (queued work stays in the outbox);
+        web pages still downloading are cancelled so their threads do not hold up the exit."""
+        from peregrine_desktop.jobs import page_fetch
+
+        page_fetch.cancel_all()
         if self.hub is not None:
             self.hub.shutdown()
         self.store.close()
@@ -163,6 +166,7 @@ class Application:
         self.wizard = SetupWizard(self.profile, self.config_dir,
                                   None if first_launch else self.window)
         self.wizard.finished.connect(lambda result: self._setup_closed(result, first_launch))
+        self.wizard.imported.connect(self.repository.jobs_reset)
         self.wizard.show()
         if first_launch:
             self.wizard.resume()

@@ -125,6 +125,15 @@ class StoreError(Exception):
     """A problem with the job database a person can act on (the message says how)."""
 
 
+DISK_FULL = ("The disk holding your job database is full, so nothing was saved. Free some "
+             "space, then try again.")
+
+
+def _is_disk_full(error: sqlite3.OperationalError) -> bool:
+    return getattr(error, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL or \
+        "disk is full" in str(error)
+
+
 class SchemaTooNewError(StoreError):
     pass
 
@@ -438,11 +447,13 @@ class JobStore:
             self._local.depth = 1
             try:
                 yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            else:
                 conn.execute("COMMIT")
+            except BaseException as exc:
+                if conn.in_transaction:   # SQLite already rolled back after "disk full"
+                    conn.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.OperationalError) and _is_disk_full(exc):
+                    raise StoreError(DISK_FULL) from exc
+                raise
             finally:
                 self._local.depth = 0
 
