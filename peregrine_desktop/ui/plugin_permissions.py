@@ -14,7 +14,8 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QFrame, QGroupBox, QHBoxLayout, QLabel, QMessageBox, QPushButton,
                                QScrollArea, QVBoxLayout, QWidget)
 
-from peregrine_desktop.settings.plugin_permissions import (ALLOWED, CHANGED, PluginPermissions)
+from peregrine_desktop.settings.plugin_permissions import ALLOWED, CHANGED, PluginPermissions
+from peregrine_desktop.ui.plain_text import Button, ask, plain_label, warn
 from peregrine_sdk.external import PluginFile, plugins_dir
 
 log = logging.getLogger(__name__)
@@ -26,9 +27,7 @@ STATUS_TEXT = {ALLOWED: "Allowed: loads when Peregrine starts.",
 
 def _plain(text: str, parent: QWidget, selectable: bool = False) -> QLabel:
     """Text from a file is data, never markup."""
-    label = QLabel(text, parent)
-    label.setTextFormat(Qt.TextFormat.PlainText)
-    label.setWordWrap(True)
+    label = plain_label(text, parent, word_wrap=True)
     if selectable:
         label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
     return label
@@ -130,22 +129,19 @@ class PluginPermissionsPanel(QWidget):
         else:
             again = " again (it changed since you allowed it)" if row.status == CHANGED else ""
             claimed = row.plugin.label or row.plugin.name or row.plugin.stem
-            box = QMessageBox(QMessageBox.Icon.Warning, "Allow this plugin?",
-                              f"Allow “{claimed}”{again} to run?\n\n{row.plugin.path}\n"
-                              f"SHA-256 {row.plugin.fingerprint}\n\nIt will run with your "
-                              f"rights, able to read your files and saved secrets. Allow it "
-                              f"only if you trust where it came from.", parent=self)
-            box.setTextFormat(Qt.TextFormat.PlainText)
-            box.setStandardButtons(QMessageBox.StandardButton.Yes
-                                   | QMessageBox.StandardButton.Cancel)
-            box.setDefaultButton(QMessageBox.StandardButton.Cancel)
-            if box.exec() != QMessageBox.StandardButton.Yes:
+            answer = ask(self, "Allow this plugin?",
+                         f"Allow “{claimed}”{again} to run?\n\n{row.plugin.path}\n"
+                         f"SHA-256 {row.plugin.fingerprint}\n\nIt will run with your rights, "
+                         f"able to read your files and saved secrets. Allow it only if you "
+                         f"trust where it came from.", Button.Yes | Button.Cancel,
+                         Button.Cancel, icon=QMessageBox.Icon.Warning)
+            if answer != Button.Yes:
                 return
             try:
                 self.permissions.allow(row.plugin)
             except OSError as exc:
-                QMessageBox.warning(self, "Not saved", f"The allow-list could not be saved "
-                                    f"({exc.strerror or exc}).")
+                warn(self, "Not saved",
+                     f"The allow-list could not be saved ({exc.strerror or exc}).")
                 return
         self.refresh()
         self.permissions_changed.emit()
