@@ -305,6 +305,7 @@ def test_a_second_install_with_other_settings_but_the_same_data_folder_does_not_
         assert status == 1
         assert f"process {first.pid}" in seen[0] and str(data_dir) in seen[0]
         assert "already using the data folder" in seen[0]
+        assert "start-up blocked: Another Peregrine" in paths.log_file().read_text()
     finally:
         paths.set_overrides()
         first.stdin.close()

@@ -26,6 +26,7 @@ from peregrine_sdk.errors import ErrorKind, IntegrationError
 from peregrine_desktop.sync.report import SyncReport, job_title
 from peregrine_desktop.sync.settings import DEFAULT_STATUSES
 from peregrine_desktop.sync.state import ADOPTED, SyncedRecord, SyncState
+from peregrine_desktop.settings import paths
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +53,7 @@ def reason_for(exc: BaseException) -> str:
     """The sentence shown next to a failed job; never a traceback, never a secret."""
     if isinstance(exc, IntegrationError):
         return exc.hint
-    return f"The integration failed ({type(exc).__name__}); see the log for details."
+    return f"The integration failed ({type(exc).__name__}); {paths.see_the_log()}."
 
 
 class SyncEngine:

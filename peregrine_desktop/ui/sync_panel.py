@@ -33,6 +33,7 @@ from peregrine_desktop.sync.state import LastRun, SyncState
 from peregrine_desktop.settings.tiers import can_use, locked_reason, tier_allows
 from peregrine_desktop.workers import TaskRunner
 from peregrine_desktop.ui.plain_text import bold_heading, tooltip
+from peregrine_desktop.settings import paths
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +60,7 @@ def run_sync(cls: type[IntegrationBase], config: dict, store: JobStore, statuses
                                                progress=progress, cancel=cancel)
     except Exception as exc:  # noqa: BLE001 - a plugin's bug becomes a line in the summary
         log.exception("%s: sync failed", cls.name)
-        report.error = f"The sync stopped unexpectedly ({type(exc).__name__}); see the log."
+        report.error = f"The sync stopped unexpectedly ({type(exc).__name__}); {paths.see_the_log()}."
         report.finished_at = datetime.now()
         return report
 
@@ -371,7 +372,7 @@ class SyncPanel(QWidget):
         log.error("reading the jobs for a sync failed: %r", exc)
         for row in self._runnable():
             row.finish(last_run_text(self.state.last_run(row.name)), False, False)
-        self.summary_title.setText("Your jobs could not be read for the sync; see the log.")
+        self.summary_title.setText(f"Your jobs could not be read for the sync; {paths.see_the_log()}.")
         self.summary_title.setStyleSheet(ERROR)
         self._update_buttons()
 
