@@ -43,9 +43,10 @@ def make_store(folder: Path, jobs: int = 1) -> Path:
     return path
 
 
-def corrupt_middle(path: Path, size: int = 8192) -> None:
-    """8 KB of garbage in the middle of the file, on page boundaries (as a bad sector would)."""
-    middle = path.stat().st_size // 2 // 4096 * 4096
+def corrupt_middle(path: Path, size: int = 8192, at: float = 0.5) -> None:
+    """8 KB of garbage in the middle of the file (or at ``at`` of its length), on page
+    boundaries, as a bad sector would leave."""
+    middle = int(path.stat().st_size * at) // 4096 * 4096
     with open(path, "r+b") as handle:
         handle.seek(middle)
         handle.write(bytes((i * 131 + 7) % 256 for i in range(size)))
