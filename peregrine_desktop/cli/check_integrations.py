@@ -248,8 +248,8 @@ def collect(config_dir: Path | None, plugin_dirs: Sequence[Path], *, built_ins: 
     waiting: list[Report] = []
     folders = {Path(f).resolve(): (lambda _path, _digest: True) for f in plugin_dirs}
     if user_folder:
-        from peregrine_desktop.settings.plugin_permissions import (ALLOWED, PluginPermissions,
-                                                                   allow_file)
+        from peregrine_desktop.settings.plugin_permissions import (ALLOWED, CHANGED,
+                                                                   PluginPermissions, allow_file)
         if config_dir is None:
             from peregrine_desktop.settings import paths
 
@@ -257,14 +257,17 @@ def collect(config_dir: Path | None, plugin_dirs: Sequence[Path], *, built_ins: 
         permissions = PluginPermissions(config_dir)
         for name in allow:
             allow_file(config_dir, plugins_dir(config_dir) / f"{name}.py")
-        folders = {plugins_dir(config_dir).resolve(): permissions.is_allowed, **folders}
-        for plugin, status in permissions.files():
-            if status != ALLOWED and plugin.path.parent not in list(folders)[1:]:
+        own = plugins_dir(config_dir).resolve()
+        if own not in folders:  # named with --plugins-dir too: the developer's, run as is
+            folders = {own: permissions.checker(), **folders}
+            for plugin, status in permissions.files():
+                if status == ALLOWED:
+                    continue
+                since = "since it changed" if status == CHANGED else "yet"
                 waiting.append(Report(plugin.stem, plugin.label or plugin.stem,
                                       f"user folder {plugin.path.parent}", plugin.path, [Problem(
-                    f"not allowed to run {'since it changed' if status != 'not allowed' else 'yet'}"
-                    f" (SHA-256 {plugin.fingerprint}); a plugin runs with your rights, so it "
-                    f"was not loaded or checked",
+                    f"not allowed to run {since} (SHA-256 {plugin.fingerprint}); a plugin runs "
+                    f"with your rights, so it was not loaded or checked",
                     f"allow it in Settings → Plugins, or run check-integrations --allow "
                     f"{plugin.stem} if you wrote it")]))
     for folder, allowed in folders.items():

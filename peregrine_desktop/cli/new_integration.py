@@ -161,7 +161,7 @@ def taken_names(config_dir: Path | None) -> dict[str, str]:
     config_dir = Path(config_dir) if config_dir is not None else paths.config_dir()
     try:
         records += discover_external(config_dir,
-                                     allowed=PluginPermissions(config_dir).is_allowed)
+                                     allowed=PluginPermissions(config_dir).checker())
     except Exception:  # noqa: BLE001 - a broken third-party setup must not block scaffolding
         pass
     for record in records:

@@ -15,7 +15,7 @@ def rediscover_all(config_dir: Path | None = None) -> dict[str, type[Integration
     from peregrine_sdk.external import discover_external
 
     config_dir = Path(config_dir) if config_dir is not None else paths.config_dir()
-    allowed = PluginPermissions(config_dir).is_allowed
+    allowed = PluginPermissions(config_dir).checker()
     return integrations.rediscover(extra=discover_external(config_dir, allowed=allowed))
 
 

@@ -9,6 +9,7 @@ owner-only (0600), as ``plugins-allowed.yaml``.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 from peregrine_desktop.settings.configfiles import ConfigFileError, read_yaml_mapping, write_yaml
@@ -41,8 +42,17 @@ class PluginPermissions:
         entry = self._entries().get(str(Path(path).resolve()))
         return entry is not None and entry.get("sha256") == digest
 
-    def status(self, plugin: PluginFile) -> str:
-        entry = self._entries().get(str(plugin.path))
+    def checker(self) -> Callable[[Path, str], bool]:
+        """:meth:`is_allowed` over the list as it is now, read once (one scan, many files)."""
+        entries = self._entries()
+
+        def allowed(path: Path, digest: str) -> bool:
+            entry = entries.get(str(Path(path).resolve()))
+            return entry is not None and entry.get("sha256") == digest
+        return allowed
+
+    def status(self, plugin: PluginFile, entries: dict[str, dict] | None = None) -> str:
+        entry = (self._entries() if entries is None else entries).get(str(plugin.path))
         if entry is None:
             return NOT_ALLOWED
         return ALLOWED if entry.get("sha256") == plugin.fingerprint else CHANGED
@@ -62,13 +72,14 @@ class PluginPermissions:
     def files(self) -> list[tuple[PluginFile, str]]:
         """Every plugin file of the folder with its status, for Settings and the start-up note."""
         found = []
+        entries = self._entries()
         for path in plugin_files(plugins_dir(self.config_dir)):
             try:
                 plugin = describe_plugin_file(path)
             except OSError as exc:
                 log.warning("plugin file %s cannot be read: %s", path, exc)
                 continue
-            found.append((plugin, self.status(plugin)))
+            found.append((plugin, self.status(plugin, entries)))
         return found
 
 
