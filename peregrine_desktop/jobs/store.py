@@ -138,19 +138,6 @@ class SchemaTooNewError(StoreError):
     pass
 
 
-def header_user_version(path: Path) -> int | None:
-    """``PRAGMA user_version`` read from the file header (bytes 60-63), touching nothing: a
-    database from a newer app must be refused before SQLite is allowed to change a byte."""
-    try:
-        with open(path, "rb") as handle:
-            header = handle.read(100)
-    except OSError:
-        return None
-    if len(header) < 64 or not header.startswith(b"SQLite format 3\x00"):
-        return None
-    return int.from_bytes(header[60:64], "big", signed=True)
-
-
 def make_private(path: Path) -> None:
     """The database and its companions readable by this user only (0600): notes, outbox and
     activity are nobody else's business.  SQLite gives -wal/-shm the database's mode."""
@@ -389,6 +376,7 @@ class JobStore:
         self._guard = threading.Lock()
         self._closed = False
         self._timeout = open_timeout
+        self._version_checked = False
         try:
             self._migrate()
             for component, migrations in list(_registered.items()):
@@ -416,6 +404,17 @@ class JobStore:
         conn = sqlite3.connect(self.path, timeout=self._timeout, isolation_level=None,
                                check_same_thread=False)
         conn.row_factory = sqlite3.Row
+        if not self._version_checked:
+            # Before anything may write (journal_mode changes the header): a database from a
+            # newer app is refused untouched.  Read through SQLite, never by opening the file
+            # ourselves: closing our own descriptor would drop SQLite's POSIX locks.
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            if version > len(MIGRATIONS):
+                conn.close()
+                raise SchemaTooNewError(
+                    f"The job database at {self.path} was written by a newer version of "
+                    "Peregrine; update the app to open it.")
+            self._version_checked = True
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA foreign_keys=ON")
         conn.execute("PRAGMA synchronous=NORMAL")
@@ -471,10 +470,6 @@ class JobStore:
             return conn.execute("PRAGMA user_version").fetchone()[0]
 
     def _migrate(self) -> None:
-        if (header_user_version(self.path) or 0) > len(MIGRATIONS):
-            raise SchemaTooNewError(
-                f"The job database at {self.path} was written by a newer version of "
-                "Peregrine; update the app to open it.")
         with self.transaction() as conn:
             version = conn.execute("PRAGMA user_version").fetchone()[0]
             if version > len(MIGRATIONS):

@@ -27,6 +27,7 @@ from peregrine_sdk.errors import ErrorKind, IntegrationError
 from peregrine_sdk.job_columns import FIELD_LABELS, job_value
 from peregrine_sdk.tracker import RecordGone, RemoteRecord, digest, job_change, looks_like_uid
 from peregrine_desktop.jobs.store import StoreError
+from peregrine_desktop.settings import paths
 from peregrine_desktop.sync.report import PulledChange, SyncReport, job_title
 from peregrine_desktop.sync.settings import DEFAULT_STATUSES, SyncOptions
 from peregrine_desktop.sync.state import (Conflict, RemoteEntry, SyncedRecord, SyncState,
@@ -51,7 +52,7 @@ def reason_for(exc: BaseException) -> str:
     """The sentence shown next to a failed job; never a traceback, never a secret."""
     if isinstance(exc, IntegrationError):
         return exc.hint
-    return f"The integration failed ({type(exc).__name__}); see the log for details."
+    return f"The integration failed ({type(exc).__name__}); {paths.see_the_log()}."
 
 
 class SyncEngine:
