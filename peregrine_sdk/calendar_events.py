@@ -76,6 +76,15 @@ def event_uid(job_id: int | str) -> str:
     return f"peregrine-job-{job_id}@{UID_DOMAIN}"
 
 
+def event_url(url: str | None) -> str:
+    """``url`` when a calendar can carry it; "" for one with whitespace or control characters
+    (a line break would end the iCalendar line and start a property of its own)."""
+    text = str(url or "")
+    if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in text):
+        return ""
+    return text
+
+
 def as_vcalendar(events: Iterable[InterviewEvent], *, name: str = "") -> bytes:
     """A VCALENDAR holding ``events`` (one VEVENT each, with a display alarm when asked for),
     times in their own zone with the VTIMEZONE definitions a calendar needs."""
@@ -100,8 +109,8 @@ def as_vcalendar(events: Iterable[InterviewEvent], *, name: str = "") -> bytes:
         vevent.add("summary", event.title)
         if event.description:
             vevent.add("description", event.description)
-        if event.url:
-            vevent.add("url", event.url)
+        if event_url(event.url):
+            vevent.add("url", event_url(event.url))
         if event.reminder_minutes:
             alarm = icalendar.Alarm()
             alarm.add("action", "DISPLAY")
