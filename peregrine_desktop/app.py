@@ -16,6 +16,7 @@ log = logging.getLogger("peregrine_desktop")
 SUBCOMMANDS = {
     "new-integration": "peregrine_desktop.cli.new_integration",
     "check-integrations": "peregrine_desktop.cli.check_integrations",
+    "import-from-peregrine": "peregrine_desktop.cli.import_from_peregrine",
 }
 
 
@@ -63,13 +64,17 @@ def discover_all_integrations(config_dir) -> list:
     return problems
 
 
+class StartupCancelled(Exception):
+    """The user chose Close on a start-up problem (the message box said what was wrong)."""
+
+
 class Application:
     """Owns the windows: the setup wizard first (until finished), then the main window."""
 
     def __init__(self) -> None:
         from peregrine_desktop.jobs.repository import JobRepository
         from peregrine_desktop.settings.profile import load_profile
-        from peregrine_desktop.lifecycle.startup import open_job_store
+        from peregrine_desktop.lifecycle.startup import open_job_store, until_resolved
         from peregrine_desktop.ui.main_window import MainWindow
         from peregrine_desktop.workers import TaskRunner
 
@@ -78,7 +83,10 @@ class Application:
         self.config_dir = paths.config_dir()
         folder = folder_problem(self.config_dir)     # e.g. no permission: say so, don't crash
         self.profile, self.profile_problem = load_profile()
-        self.store, self.store_problem = open_job_store()
+        opened = until_resolved(open_job_store)   # in use, newer, read-only: ask, Retry
+        if opened is None:
+            raise StartupCancelled()
+        self.store, self.store_problem = opened
         self.repository = JobRepository(self.store)
         self.hub = None     # after discovery, which runs once the window is on screen
         self.sync_dialog = None
@@ -158,6 +166,7 @@ class Application:
         self.wizard = SetupWizard(self.profile, self.config_dir,
                                   None if first_launch else self.window)
         self.wizard.finished.connect(lambda result: self._setup_closed(result, first_launch))
+        self.wizard.imported.connect(self.repository.jobs_reset)
         self.wizard.show()
         if first_launch:
             self.wizard.resume()
@@ -226,7 +235,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not instance.claim():
         print(f"{APP_NAME} is already running with {paths.config_dir()}; brought it forward.")
         return 0
-    app = Application()
+    from peregrine_desktop.lifecycle.startup import claim_data_folder, until_resolved
+
+    data_lock = until_resolved(lambda: claim_data_folder(paths.data_dir()))
+    if data_lock is None:
+        instance.release()
+        return 1
+    try:
+        app = Application()
+    except StartupCancelled:
+        data_lock.unlock()
+        instance.release()
+        return 1
     instance.activation_requested.connect(app.bring_forward)
     app.start()
     if exit_after_first_paint_requested():  # start-up benchmarks
@@ -235,6 +255,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return qt_app.exec()
     finally:
         app.shutdown()
+        data_lock.unlock()
         instance.release()
 
 

@@ -99,6 +99,12 @@ class MainWindow(QMainWindow):
             self.export_ics_action.triggered.connect(self.export_interviews)
             file_menu.addAction(self.export_ics_action)
             file_menu.addSeparator()
+            self.import_peregrine_action = QAction("Import from &Peregrine…", self)
+            self.import_peregrine_action.setStatusTip(
+                "Bring your profile, services and jobs over from Peregrine in your browser")
+            self.import_peregrine_action.triggered.connect(self.import_from_peregrine)
+            file_menu.addAction(self.import_peregrine_action)
+            file_menu.addSeparator()
         quit_action = QAction("&Quit", self)
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
@@ -155,6 +161,20 @@ class MainWindow(QMainWindow):
             return
         self.statusBar().showMessage(
             f"Exported {count} interview{'s' if count != 1 else ''} to {path}", 8000)
+
+    def import_from_peregrine(self) -> None:
+        """Import a web-Peregrine install; the pipeline re-reads its jobs afterwards."""
+        from peregrine_desktop.ui.import_dialog import ImportDialog
+
+        dialog = ImportDialog(self.config_dir, self.repository.store, self.profile, self)
+        dialog.imported.connect(self._imported_from_peregrine)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.import_dialog = dialog
+        dialog.open()
+
+    def _imported_from_peregrine(self, _summary: object) -> None:
+        self.repository.jobs_reset.emit()
+        self.update_status()
 
     def set_hub(self, hub: "EventHub") -> None:
         """The event hub arrives after discovery (which runs once the window is shown)."""
