@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from peregrine_desktop.breather import Breather
 from peregrine_desktop.jobs import statuses
 from peregrine_desktop.jobs.store import JOB_FIELDS, JobValidationError, clean_job_values
 
@@ -419,7 +420,9 @@ class _Reader:
                     break
             else:
                 raise CsvFormatError("The file is empty.")
+            breathe = Breather()        # the UI thread gets the GIL every couple of ms
             for row, line, cells in records:
+                breathe()
                 if not any(c.strip() for c in cells):
                     continue
                 yield (row, line, *self._judge(row, cells))

@@ -23,6 +23,7 @@ from typing import Any
 
 from peregrine_sdk.capabilities import JobSync
 from peregrine_sdk.errors import ErrorKind, IntegrationError
+from peregrine_desktop.breather import Breather
 from peregrine_desktop.sync.report import SyncReport, job_title
 from peregrine_desktop.sync.settings import DEFAULT_STATUSES
 from peregrine_desktop.sync.state import ADOPTED, SyncedRecord, SyncState
@@ -34,10 +35,6 @@ Progress = Callable[[int, int], None]
 TRANSIENT_KINDS = frozenset({ErrorKind.CANNOT_CONNECT, ErrorKind.TIMEOUT, ErrorKind.RATE_LIMITED})
 #: Pause after each written job so the UI thread gets the GIL (0.5 s per 1,000 writes).
 YIELD_SECONDS = 0.0005
-#: Longest stretch of CPU-bound work (building and hashing records, comparing) between two such
-#: pauses.  A thread waiting for the GIL otherwise gets it only after the 5 ms switch interval,
-#: and the UI thread needs it several times per turn of its event loop.
-BREATHE_SECONDS = 0.002
 #: Fields of a job dict that say nothing about the job itself.
 _BOOKKEEPING = ("updated_at", "status_history")
 
@@ -106,7 +103,7 @@ class SyncEngine:
         pushed = self.state.records(name)
         records: dict[int, dict] = {}
         hashes: dict[int, str] = {}
-        breathe = _Breather()
+        breathe = Breather()
         for job in selected:
             breathe()
             job_id = int(job["id"])
@@ -217,7 +214,7 @@ class SyncEngine:
         (the plugin cannot update, so a re-push would add a second record)."""
         name = integration.name
         pushed = self.state.records(name)
-        breathe = _Breather()
+        breathe = Breather()
         for index, job in enumerate(selected):
             breathe()
             if _cancelled(cancel):
@@ -256,19 +253,6 @@ class SyncEngine:
 
 def _cancelled(cancel: threading.Event | None) -> bool:
     return cancel is not None and cancel.is_set()
-
-
-class _Breather:
-    """Called once per job of a CPU-bound loop; pauses when the loop has run for
-    ``BREATHE_SECONDS`` since the last pause, so the UI thread is never kept waiting long."""
-
-    def __init__(self) -> None:
-        self._since = time.perf_counter()
-
-    def __call__(self) -> None:
-        if time.perf_counter() - self._since >= BREATHE_SECONDS:
-            time.sleep(YIELD_SECONDS)
-            self._since = time.perf_counter()
 
 
 class _Progress:
