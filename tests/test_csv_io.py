@@ -389,3 +389,20 @@ def test_export_then_import_gives_back_every_field(tmp_path):
     finally:
         source.close()
         target.close()
+
+
+def test_slashed_dates_are_read_in_the_order_the_file_shows_or_the_user_picks(qtbot, repository,
+                                                                               tmp_path):
+    path = tmp_path / "us.csv"
+    path.write_text("Title,Date Applied\nA,03/25/2026\nB,03/04/2026\nC,04/05/2026\n",
+                    encoding="utf-8")
+    dialog = open_import(qtbot, repository, path)
+    assert dialog.summary.text() == "3 rows: 3 will be imported."
+    assert dialog.date_order_label.text() == "2 dates could be read either way; they are written:"
+    assert dialog.date_order.currentText().startswith("month first")   # 03/25 says so
+    dialog.date_order.setCurrentIndex(0)                                # the user knows better
+    dialog.date_order.setCurrentIndex(1)
+    click(qtbot, dialog.import_button)
+    qtbot.waitUntil(lambda: dialog.report is not None, timeout=10_000)
+    applied = {j["title"]: j["applied_on"] for j in repository.list_jobs()}
+    assert applied == {"A": "2026-03-25", "B": "2026-03-04", "C": "2026-04-05"}

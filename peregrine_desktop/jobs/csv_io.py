@@ -120,6 +120,8 @@ class ImportChoices:
 
     add_scheme: bool = True
     status_map: dict[str, str] = field(default_factory=dict)
+    #: How a date like 03/04/2026 is read: 3 April (day first) or March 4.
+    day_first: bool = True
 
 
 @dataclass(frozen=True)
@@ -159,6 +161,10 @@ class ImportPlan:
     #: (row, line) of rows whose web address lacks https:// (otherwise fine), and an example.
     schemeless: list[tuple[int, int]] = field(default_factory=list)
     schemeless_example: str = ""
+    #: Dates like 03/04/2026 that could be read either way, and how many dates of the file
+    #: show the order ("day": 14/03/2026, "month": 03/14/2026).
+    ambiguous_dates: int = 0
+    date_orders: dict[str, int] = field(default_factory=dict)
     fingerprint: tuple[int, int] = (0, 0)
 
     @property
@@ -176,7 +182,9 @@ class ImportPlan:
                                       for row, line in self.schemeless], key=lambda s: s.row)
 
     def default_choices(self) -> ImportChoices:
-        return ImportChoices(True, {name: status_guess(name) for name in self.unknown_statuses})
+        day_first = self.date_orders.get("month", 0) <= self.date_orders.get("day", 0)
+        return ImportChoices(True, {name: status_guess(name) for name in self.unknown_statuses},
+                             day_first)
 
 
 NO_SCHEME_REASON = "its web address has no https:// (adding it was turned off)"
@@ -204,7 +212,26 @@ _DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%d.%m.%Y", "%d %b %Y", "%d %B %Y", "%b
                  "%B %d, %Y")
 
 
-def parse_date(text: str, column: str = "Date found") -> str:
+_SLASHED = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
+
+
+def slashed_date_order(text: str) -> str | None:
+    """For a date like 14/03/2026: "day" or "month" when its numbers say which comes first,
+    "either" when both fit (03/04/2026), None when it is not such a date."""
+    match = _SLASHED.match(text.strip())
+    if not match:
+        return None
+    first, second = int(match.group(1)), int(match.group(2))
+    if first > 12 >= second:
+        return "day"
+    if second > 12 >= first:
+        return "month"
+    return "either" if first <= 12 and second <= 12 else None
+
+
+def parse_date(text: str, column: str = "Date found", day_first: bool = True) -> str:
+    """ISO date from the forms spreadsheets write; 03/04/2026 is read day first unless
+    ``day_first`` is False (the import dialog asks once for the whole file)."""
     text = text.strip()
     if not text:
         return ""
@@ -212,7 +239,12 @@ def parse_date(text: str, column: str = "Date found") -> str:
         return datetime.fromisoformat(text).date().isoformat()
     except ValueError:
         pass
-    for pattern in _DATE_FORMATS:
+    order = slashed_date_order(text)
+    patterns = _DATE_FORMATS
+    if order is not None:
+        day = order == "day" or (order == "either" and day_first)
+        patterns = ("%d/%m/%Y",) if day else ("%m/%d/%Y",)
+    for pattern in patterns:
         try:
             return datetime.strptime(text, pattern).date().isoformat()
         except ValueError:
@@ -485,6 +517,11 @@ def read_csv(path: str | Path, existing_urls: Iterable[str] = (),
             unknown = job.pop("_unknown_status", "")
             if unknown:
                 plan.unknown_statuses[unknown] = plan.unknown_statuses.get(unknown, 0) + 1
+            for order in job.pop("_date_orders", ()):
+                if order == "either":
+                    plan.ambiguous_dates += 1
+                else:
+                    plan.date_orders[order] = plan.date_orders.get(order, 0) + 1
             if len(plan.preview) < PREVIEW_ROWS:
                 plan.preview.append((row, job))
             if progress and count % 2000 == 0:
@@ -526,8 +563,8 @@ def iter_import(plan: ImportPlan, choices: ImportChoices,
                              "will be imported.")
     for row, line, job, _reason in _Reader(plan.path, plan.encoding, existing_urls, choices):
         if job is not None:
-            job.pop("_added_scheme", None)
-            job.pop("_unknown_status", None)
+            for note in ("_added_scheme", "_unknown_status", "_date_orders"):
+                job.pop(note, None)
             yield row, line, job
 
 
@@ -552,7 +589,7 @@ def job_from_cells(row: list[str], mapping: dict[int, str],
                            if k not in ("status_history", "interview_at", *_DATE_FIELDS)}
     for name in _DATE_FIELDS:
         if raw.get(name):
-            job[name] = parse_date(raw[name], HEADERS[name])
+            job[name] = parse_date(raw[name], HEADERS[name], choices.day_first)
     if "interview_at" in raw:
         job["interview_at"] = parse_interview(raw["interview_at"], raw.get("interview_tz", ""))
     if raw.get("status_history"):
@@ -579,6 +616,9 @@ def job_from_cells(row: list[str], mapping: dict[int, str],
         clean["_added_scheme"] = True
     if unknown:
         clean["_unknown_status"] = unknown
+    orders = [o for o in (slashed_date_order(raw.get(n, "")) for n in _DATE_FIELDS) if o]
+    if orders:
+        clean["_date_orders"] = orders
     return clean
 
 

@@ -111,6 +111,16 @@ class CsvImportDialog(QDialog):
         self.status_table.setMaximumHeight(130)
         self.status_label.hide()
         self.status_table.hide()
+        self.date_order = QComboBox(self)
+        self.date_order.addItem("day first (03/04/2026 is 3 April 2026)", True)
+        self.date_order.addItem("month first (03/04/2026 is March 4, 2026)", False)
+        self.date_order_label = plain_label(parent=self)
+        self.date_order_label.setBuddy(self.date_order)
+        date_row = QHBoxLayout()
+        date_row.addWidget(self.date_order_label)
+        date_row.addWidget(self.date_order, 1)
+        self.date_order_label.hide()
+        self.date_order.hide()
 
         self.skipped_label = plain_label("Rows that will be skipped:", self)
         self.skipped_view = QPlainTextEdit(self)
@@ -136,6 +146,7 @@ class CsvImportDialog(QDialog):
         layout.addWidget(self.columns_label)
         layout.addWidget(self.preview, 1)
         layout.addWidget(self.scheme_box)
+        layout.addLayout(date_row)
         layout.addWidget(self.status_label)
         layout.addWidget(self.status_table)
         layout.addWidget(self.skipped_label)
@@ -183,8 +194,9 @@ class CsvImportDialog(QDialog):
         self.preview_model.setRowCount(0)
         self.columns_label.hide()
         self.scheme_box.hide()
-        self.status_label.hide()
-        self.status_table.hide()
+        for widget in (self.status_label, self.status_table, self.date_order_label,
+                       self.date_order):
+            widget.hide()
         self._show_skipped([])
         self._say(str(error) if isinstance(error, (CsvFormatError, StoreError)) else
                   "The file could not be read as CSV.", error=True)
@@ -215,6 +227,13 @@ class CsvImportDialog(QDialog):
             f"Add “https://” to the {_plural(len(plan.schemeless), 'web address')} without it "
             f"(like {plan.schemeless_example})")
         self.scheme_box.setVisible(bool(plan.schemeless))
+        self.date_order_label.setText(
+            f"{_plural(plan.ambiguous_dates, 'date')} could be read either way; they are "
+            "written:")
+        self.date_order.setCurrentIndex(self.date_order.findData(
+            plan.default_choices().day_first))
+        for widget in (self.date_order_label, self.date_order):
+            widget.setVisible(plan.ambiguous_dates > 0)
         self._fill_status_table(plan)
         self._choices_changed()
 
@@ -243,7 +262,8 @@ class CsvImportDialog(QDialog):
         for row in range(self.status_table.rowCount()):
             name = self.status_table.item(row, 0).data(Qt.ItemDataRole.UserRole)
             mapping[name] = self.status_table.cellWidget(row, 1).currentData()
-        return ImportChoices(self.scheme_box.isChecked(), mapping)
+        return ImportChoices(self.scheme_box.isChecked(), mapping,
+                             self.date_order.currentData() is not False)
 
     def _choices_changed(self) -> None:
         plan = self.plan
@@ -289,7 +309,7 @@ class CsvImportDialog(QDialog):
         if not plan.ready_with(choices):
             return
         for widget in (self.import_button, self.path_edit, self.browse_button, self.scheme_box,
-                       self.status_table):
+                       self.status_table, self.date_order):
             widget.setEnabled(False)
         self._show_progress(0, plan.ready_with(choices))
         self._say(f"Importing {_plural(plan.ready_with(choices), 'job')}…")
@@ -316,7 +336,7 @@ class CsvImportDialog(QDialog):
     def _import_failed(self, error: BaseException) -> None:
         self.progress.hide()
         for widget in (self.import_button, self.path_edit, self.browse_button, self.scheme_box,
-                       self.status_table):
+                       self.status_table, self.date_order):
             widget.setEnabled(True)
         self._say(f"Nothing was imported. {error}" if isinstance(error, (StoreError,
                                                                       CsvFormatError)) else
