@@ -14,6 +14,7 @@ import logging
 import os
 import sqlite3
 import threading
+import unicodedata
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -281,8 +282,16 @@ def _as_url(value: Any) -> str | None:
     text = str(value or "").strip()
     if not text:
         return None
-    parts = urlsplit(text)
-    if parts.scheme not in ("http", "https") or not parts.hostname or " " in text:
+    if any(unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") for ch in text):
+        # a line break would end an iCalendar line or an HTTP header downstream
+        raise JobValidationError("A web address cannot contain line breaks or control "
+                                 f"characters (in “{text.encode('unicode_escape').decode()}”).")
+    try:
+        parts = urlsplit(text)
+        valid = parts.scheme in ("http", "https") and bool(parts.hostname)
+    except ValueError:   # "http://[::1" and other unparseable hosts
+        valid = False
+    if not valid or any(ch.isspace() for ch in text):
         raise JobValidationError(f"“{text}” is not a web address starting with https://.")
     return text
 
@@ -309,6 +318,9 @@ def clean_job_values(values: Mapping[str, Any], partial: bool = False) -> dict[s
             out[key] = _as_url(value)
         elif key in _TEXT_FIELDS:
             text = "" if value is None else str(value)
+            if "\0" in text:
+                raise JobValidationError(f"The {key.replace('_', ' ')} holds a NUL character, "
+                                         "which no text can contain; the file may be damaged.")
             out[key] = text if key in ("description", "notes") else " ".join(text.split())
         elif key == "remote":
             out[key] = _as_bool(value)
