@@ -23,6 +23,7 @@ from peregrine_desktop.jobs import statuses
 from peregrine_desktop.jobs.dates import DUE_FILTERS, Clock, DueWindow, open_dates, system_clock
 from peregrine_desktop.jobs.repository import JobRepository
 from peregrine_desktop.jobs.targets import Targets
+from peregrine_desktop.ui.plain_text import tooltip
 
 #: (job field, header) per column.
 COLUMNS: tuple[tuple[str, str], ...] = (
@@ -263,9 +264,9 @@ class JobTableModel(QAbstractTableModel):
 
     def _tooltip(self, row: int, job: dict[str, Any], column: str) -> str | None:
         if column == "interview_at" and job["interview_tz"]:
-            return f"{interview_text(job)} ({job['interview_tz']})"
+            return tooltip(f"{interview_text(job)} ({job['interview_tz']})")
         if column == "next_action_on" and job.get("next_action_note"):
-            return job["next_action_note"]
+            return tooltip(job["next_action_note"])
         if column == "title":
             parts = [job["title"], job.get("company") or "", job.get("url") or ""]
             if self._excluded[row]:
@@ -275,7 +276,7 @@ class JobTableModel(QAbstractTableModel):
                 parts.append("Matches your job-search targets.")
             if job.get("notes"):
                 parts.append(job["notes"][:300])
-            return "\n".join(p for p in parts if p)
+            return tooltip("\n".join(p for p in parts if p))
         return None
 
     def next_action_text(self, job: dict[str, Any]) -> str:

@@ -32,6 +32,7 @@ from peregrine_desktop.ui.flow_layout import flow_container
 from peregrine_desktop.ui.pipeline.model import (COLUMNS, FIELD_COLUMN, JobFilterProxy, JobIdRole,
                                                  JobTableModel)
 from peregrine_desktop.ui.pipeline.undo import PipelineEditor
+from peregrine_desktop.ui.plain_text import message_box, plain_label, tooltip
 
 if TYPE_CHECKING:  # pragma: no cover
     from peregrine_desktop.ui.pipeline.board import BoardView
@@ -283,8 +284,7 @@ class PipelineView(QWidget):
 
         footer = QHBoxLayout()
         self.count_label = QLabel(self)
-        self.message_label = QLabel(self)
-        self.message_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.message_label = plain_label(parent=self)
         self.message_label.setAlignment(Qt.AlignmentFlag.AlignRight
                                         | Qt.AlignmentFlag.AlignVCenter)
         self.message_label.setSizePolicy(QSizePolicy.Policy.Ignored,
@@ -699,7 +699,7 @@ class PipelineView(QWidget):
 
     def _say(self, text: str) -> None:
         self.message_label.setText(text)
-        self.message_label.setToolTip(text)
+        self.message_label.setToolTip(tooltip(text))
         self.message.emit(text)
 
     # -- commands (every change goes through the editor, so it can be undone) ---------------------
@@ -764,15 +764,13 @@ class PipelineView(QWidget):
             question = f"Delete “{job['title']}”{at}?"
         else:
             question = f"Delete {_plural(len(ids), 'job')}?"
-        box = QMessageBox(QMessageBox.Icon.Question, "Delete jobs", question,
-                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
-                          self)
-        box.setTextFormat(Qt.TextFormat.PlainText)
         undo_keys = self.undo_action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
-        box.setInformativeText("Their notes, status history and documents go with them. "
-                               f"Edit → Undo ({undo_keys}) brings them back.")
+        box = message_box(self, QMessageBox.Icon.Question, "Delete jobs", question,
+                          "Their notes, status history and documents go with them. "
+                          f"Edit → Undo ({undo_keys}) brings them back.",
+                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+                          QMessageBox.StandardButton.Cancel)
         box.button(QMessageBox.StandardButton.Yes).setText("Delete")
-        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
         box.exec()
         if box.standardButton(box.clickedButton()) != QMessageBox.StandardButton.Yes:
             return
