@@ -53,7 +53,7 @@ class Reminder:
         """One line a person reads: "Follow up with Sam — Backend Engineer at Acme (today)"."""
         job = self.title + (f" at {self.company}" if self.company else "")
         if self.kind == INTERVIEW:
-            moment = datetime.fromisoformat(self.due).astimezone()
+            moment = datetime.fromisoformat(self.due)     # wall time where it takes place
             return f"Interview for {job} at {moment:%H:%M} on {moment:%a %d %b}".replace(
                 " 0", " ")
         when = f" ({window.describe(self.due)})" if window else ""

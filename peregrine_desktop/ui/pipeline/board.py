@@ -312,8 +312,11 @@ class BoardView(QWidget):
             column.list.blockSignals(False)
             column.set_count(len(buckets[status]))
             column.setVisible(only is None or status == only)
+        had_focus = any(lst.hasFocus() for lst in self.lists())
         for job_id in keep:
             self.select_job(job_id, add=True)
+        if had_focus and keep and self._last_list is not None:
+            self._last_list.setFocus(Qt.FocusReason.OtherFocusReason)   # focus follows the card
         self.selection_changed.emit()
 
     # -- selection ----------------------------------------------------------------------------------

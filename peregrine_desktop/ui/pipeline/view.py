@@ -826,7 +826,8 @@ class PipelineView(QWidget):
             clipboard = QGuiApplication.clipboard().text().strip()
             url = clipboard if clipboard and not url_problem(clipboard) else ""
         from peregrine_desktop.ui.pipeline.url_dialog import UrlImportDialog  # on demand
-        dialog = UrlImportDialog(self.repository, url, parent=self)
+        dialog = UrlImportDialog(self.repository, url, parent=self, targets=self.model.targets,
+                                 add=self.editor.add)
         dialog.accepted.connect(lambda: self._imported_from_url(dialog))
         self._open(dialog)
         if url:
