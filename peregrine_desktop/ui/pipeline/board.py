@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import (QAbstractListModel, QItemSelectionModel, QModelIndex,
-                            QPersistentModelIndex, QPoint, QRect, QSize, Qt, QTimer, Signal)
+from PySide6.QtCore import (QItemSelectionModel, QModelIndex, QPersistentModelIndex, QPoint,
+                            QRect, QSize, QStringListModel, Qt, QTimer, Signal)
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QKeyEvent, QPainter, QPalette, QPen
 from PySide6.QtWidgets import (QAbstractItemView, QFrame, QHBoxLayout, QLabel, QListView,
                                QScrollArea, QStyle, QStyledItemDelegate, QStyleOptionViewItem,
@@ -24,14 +24,20 @@ from peregrine_desktop.ui.pipeline.model import (JOB_IDS_MIME, OVERDUE_COLOUR, E
                                                  interview_text, job_ids_from_mime)
 
 CARD_HEIGHT = 78
+#: (job, next due, matches targets, excluded keyword, due window) of a card.
+CardRole = Qt.ItemDataRole.UserRole + 20
 _SHORT_KIND = {NEXT_ACTION: "Next", DEADLINE: "Deadline"}
 COLUMN_WIDTH = 210
 _ROLES_FROM_SOURCE = (JobIdRole, JobRole, NextDueRole, TargetRole, ExcludedRole,
                       Qt.ItemDataRole.ToolTipRole)
 
 
-class StageModel(QAbstractListModel):
-    """The jobs of one stage: indexes into the table model's rows."""
+class StageModel(QStringListModel):
+    """The jobs of one stage: indexes into the table model's rows.
+
+    A string list model underneath (of empty strings), so that the list view's layout — which
+    asks for the row count once or twice per row, 20,000 calls for a full board — is answered
+    in C++; ``data`` answers from the table model."""
 
     def __init__(self, source: JobTableModel, status: str, parent=None) -> None:
         super().__init__(parent)
@@ -40,19 +46,23 @@ class StageModel(QAbstractListModel):
         self.rows: list[int] = []
 
     def set_rows(self, rows: list[int]) -> None:
-        self.beginResetModel()
         self.rows = rows
-        self.endResetModel()
-
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.rows)
+        self.setStringList([""] * len(rows))    # the count; data() answers the rest
 
     def data(self, index: QModelIndex | QPersistentModelIndex,
              role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
             return None
+        if role == CardRole:            # everything a card shows, in one call
+            row = self.rows[index.row()]
+            source = self.source
+            return (source.job_at(row), source.data_at(row, 0, NextDueRole),
+                    source.data_at(row, 0, TargetRole), source.data_at(row, 0, ExcludedRole),
+                    source.window)
         if role == Qt.ItemDataRole.DisplayRole:
             return self.source.job_at(self.rows[index.row()])["title"]
+        if role == Qt.ItemDataRole.EditRole:
+            return None
         if role in _ROLES_FROM_SOURCE:
             return self.source.data_at(self.rows[index.row()], 0, role)
         if role == Qt.ItemDataRole.AccessibleTextRole:
@@ -62,6 +72,9 @@ class StageModel(QAbstractListModel):
 
     def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
         return self.source.flags(index) if index.isValid() else Qt.ItemFlag.ItemIsDropEnabled
+
+    def setData(self, index, value, role=Qt.ItemDataRole.EditRole) -> bool:  # noqa: N802
+        return False        # cards are not edited in place (the detail pane does that)
 
     def mimeTypes(self) -> list[str]:
         return [JOB_IDS_MIME]
@@ -85,18 +98,67 @@ class StageModel(QAbstractListModel):
 
 
 class CardDelegate(QStyledItemDelegate):
-    """Paints a card: title, company, the next date due and the interview time."""
+    """Paints a card: title, company and place, the next date due or the interview time.
+
+    Columns have a fixed width, so each card's three elided lines are worked out once per
+    version of the job (and per day, for "today"/"overdue") and kept: a repaint only draws."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._lines: dict[tuple, tuple[str, str, str, bool]] = {}
+        self._font_key = None
 
     def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex) -> QSize:  # noqa: N802
         return QSize(COLUMN_WIDTH - 24, CARD_HEIGHT)
 
+    def _fonts(self, option: QStyleOptionViewItem) -> None:
+        key = option.font.key()
+        if key != self._font_key:
+            self._font_key = key
+            self.font = QFont(option.font)
+            self.bold = QFont(option.font)
+            self.bold.setBold(True)
+            self.metrics = QFontMetrics(self.font)
+            self.bold_metrics = QFontMetrics(self.bold)
+            self.line = self.metrics.height()
+            self._lines.clear()
+
+    def lines(self, card: tuple, width: int) -> tuple[str, str, str, bool]:
+        """(title, company · place, date line, overdue) for a card, elided to ``width``."""
+        job, due, target, excluded, window = card
+        key = (job["id"], job.get("updated_at"), window.today, target, excluded, width)
+        found = self._lines.get(key)
+        if found is None:
+            mark = "⚠ " if excluded else ("★ " if target else "")
+            company = " · ".join(part for part in (job.get("company"), job.get("location"))
+                                 if part)
+            bottom, overdue = "", False
+            if due is not None:
+                kind, day = due
+                bottom = (interview_text(job) if kind == INTERVIEW
+                          else f"{_SHORT_KIND[kind]}: {window.describe(day)}")
+                overdue = day < window.today
+            elif job.get("interview_at"):
+                bottom = interview_text(job)
+            elide = Qt.TextElideMode.ElideRight
+            found = (self.bold_metrics.elidedText(mark + job["title"], elide, width),
+                     self.metrics.elidedText(company, elide, width),
+                     self.metrics.elidedText(bottom, elide, width), overdue)
+            if len(self._lines) > 20_000:
+                self._lines.clear()
+            self._lines[key] = found
+        return found
+
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
-        job = index.data(JobRole)
-        if job is None:
+        card = index.data(CardRole)
+        if card is None:
             return
+        self._fonts(option)
         palette = option.palette
         selected = bool(option.state & QStyle.StateFlag.State_Selected)
         rect = option.rect.adjusted(3, 3, -3, -3)
+        text_rect = rect.adjusted(12, 6, -8, -6)
+        title, company, bottom, overdue = self.lines(card, text_rect.width())
         painter.save()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setPen(QPen(palette.color(QPalette.ColorRole.Highlight) if selected
@@ -104,53 +166,31 @@ class CardDelegate(QStyledItemDelegate):
         painter.setBrush(palette.color(QPalette.ColorRole.Base))
         painter.drawRoundedRect(rect, 6, 6)
         painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(QColor(statuses.COLOURS.get(job["status"], "#9e9e9e")))
-        painter.drawRoundedRect(QRect(rect.left(), rect.top(), 4, rect.height()), 2, 2)
-        text_rect = rect.adjusted(12, 6, -8, -6)
-        line = QFontMetrics(option.font).height()
-        bold = QFont(option.font)
-        bold.setBold(True)
-        marks = ""
-        if index.data(ExcludedRole):
-            marks = "⚠ "
-        elif index.data(TargetRole):
-            marks = "★ "
+        painter.setBrush(_stage_colour(card[0]["status"]))
+        painter.drawRect(QRect(rect.left() + 1, rect.top() + 4, 3, rect.height() - 8))
+        line = self.line
+        left, top, width = text_rect.left(), text_rect.top(), text_rect.width()
+        align = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
         text = palette.color(QPalette.ColorRole.Text)
         painter.setPen(text)
-        painter.setFont(bold)
-        painter.drawText(QRect(text_rect.left(), text_rect.top(), text_rect.width(), line),
-                         Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                         QFontMetrics(bold).elidedText(marks + job["title"],
-                                                       Qt.TextElideMode.ElideRight,
-                                                       text_rect.width()))
-        painter.setFont(option.font)
-        metrics = QFontMetrics(option.font)
-        quiet = palette.color(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text)
-        painter.setPen(quiet)
-        company = job.get("company") or ""
-        if job.get("location"):
-            company = f"{company} · {job['location']}" if company else job["location"]
-        painter.drawText(QRect(text_rect.left(), text_rect.top() + line, text_rect.width(),
-                               line), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                         metrics.elidedText(company, Qt.TextElideMode.ElideRight,
-                                            text_rect.width()))
-        due = index.data(NextDueRole)
-        window = index.model().source.window if hasattr(index.model(), "source") else None
-        bottom = ""
-        if due is not None and window is not None:
-            kind, day = due
-            bottom = (interview_text(job) if kind == INTERVIEW
-                      else f"{_SHORT_KIND[kind]}: {window.describe(day)}")
-            painter.setPen(OVERDUE_COLOUR if day < window.today else text)
-        elif job.get("interview_at"):
-            bottom = interview_text(job)
+        painter.setFont(self.bold)
+        painter.drawText(QRect(left, top, width, line), align, title)
+        painter.setFont(self.font)
+        painter.setPen(palette.color(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text))
+        painter.drawText(QRect(left, top + line, width, line), align, company)
         if bottom:
-            painter.drawText(QRect(text_rect.left(), text_rect.top() + 2 * line,
-                                   text_rect.width(), line),
-                             Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                             metrics.elidedText(bottom, Qt.TextElideMode.ElideRight,
-                                                text_rect.width()))
+            painter.setPen(OVERDUE_COLOUR if overdue else text)
+            painter.drawText(QRect(left, top + 2 * line, width, line), align, bottom)
         painter.restore()
+
+
+_colours: dict[str, QColor] = {}
+
+
+def _stage_colour(status: str) -> QColor:
+    if status not in _colours:
+        _colours[status] = QColor(statuses.COLOURS.get(status, "#9e9e9e"))
+    return _colours[status]
 
 
 class StageList(QListView):

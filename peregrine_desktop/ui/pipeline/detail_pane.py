@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
-from PySide6.QtWidgets import (QComboBox, QFormLayout, QFrame, QHBoxLayout, QLabel, QLineEdit,
+from PySide6.QtWidgets import (QComboBox, QFormLayout, QFrame, QLabel, QLineEdit,
                                QPlainTextEdit, QScrollArea, QVBoxLayout, QWidget)
 
 from peregrine_desktop.jobs import statuses

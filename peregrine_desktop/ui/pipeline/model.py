@@ -16,7 +16,7 @@ from datetime import date, datetime
 from typing import Any
 
 from PySide6.QtCore import (QAbstractProxyModel, QAbstractTableModel, QByteArray, QMimeData,
-                            QModelIndex, QPersistentModelIndex, Qt)
+                            QModelIndex, QPersistentModelIndex, Qt, QTimer)
 from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
 
 from peregrine_desktop.jobs import statuses
@@ -184,7 +184,10 @@ class JobTableModel(QAbstractTableModel):
         self.clock = clock
         self.targets = Targets()
         self._rows: list[dict[str, Any]] = []
-        self._hay: list[str] = []
+        self._hay: list[str | None] = []
+        self._hay_from = 0
+        self._hay_timer = QTimer(self)
+        self._hay_timer.timeout.connect(lambda: self._fill_haystacks(2000))
         self._dates: list[tuple[tuple[str, str], ...]] = []
         self._target: list[bool] = []
         self._excluded: list[str | None] = []
@@ -335,8 +338,29 @@ class JobTableModel(QAbstractTableModel):
             return False
         if due and not self.window.matches(self._dates[row], due):
             return False
+        if not words:
+            return True
         hay = self._hay[row]
+        if hay is None:
+            hay = self._hay[row] = haystack(self._rows[row])
         return all(word in hay for word in words)
+
+    def _fill_haystacks(self, budget: int | None = None) -> bool:
+        """Build missing haystacks, ``budget`` rows at most (None: all); True when complete.
+
+        They are built after the table is on screen, a slice per event-loop pass, so loading
+        10,000 jobs does not wait for text only the filter reads."""
+        hay, rows = self._hay, self._rows
+        start = self._hay_from
+        end = len(rows) if budget is None else min(len(rows), start + budget)
+        for row in range(start, end):
+            if hay[row] is None:
+                hay[row] = haystack(rows[row])
+        self._hay_from = end
+        if end < len(rows):
+            return False
+        self._hay_timer.stop()
+        return True
 
     def accepted_rows(self, status: str | None, words: Sequence[str], due: str | None,
                       targets_only: bool) -> list[int]:
@@ -351,6 +375,9 @@ class JobTableModel(QAbstractTableModel):
             self.refresh_window()
             dates, matches = self._dates, self.window.matches
             keep = [r for r in keep if dates[r] and matches(dates[r], due)]
+        if words and (self._hay_timer.isActive() or None in self._hay):
+            self._hay_from = 0
+            self._fill_haystacks()
         hay = self._hay
         for word in words:
             keep = [r for r in keep if word in hay[r]]
@@ -400,6 +427,7 @@ class JobTableModel(QAbstractTableModel):
         for name in _PARALLEL:
             values = getattr(self, name)
             setattr(self, name, [values[r] for r in order])
+        self._hay_from = 0      # the haystacks still missing moved with their rows
         self._reindex()
 
     def _reindex(self, start: int = 0) -> None:
@@ -427,7 +455,9 @@ class JobTableModel(QAbstractTableModel):
         self.beginResetModel()
         self.window = DueWindow.from_clock(self.clock)
         self._rows = self.repository.summaries()
-        self._hay = [haystack(job) for job in self._rows]
+        self._hay = [None] * len(self._rows)       # built once shown (_fill_haystacks)
+        self._hay_from = 0
+        self._hay_timer.start()
         self._dates = [open_dates(job) for job in self._rows]
         self._status = [job["status"] for job in self._rows]
         targets = self.targets
@@ -703,7 +733,7 @@ class JobFilterProxy(QAbstractProxyModel):
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         self.sourceModel().sort(column, order)
 
-    # -- for the views --------------------------------------------------------------------------------
+    # -- for the views ------------------------------------------------------------------------------
     def source_rows(self) -> list[int]:
         """The source rows shown, in order (the board splits these by stage)."""
         return self._rows

@@ -13,8 +13,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import shiboken6
-from PySide6.QtCore import (QByteArray, QEvent, QItemSelection, QItemSelectionModel, QModelIndex, QPoint,
-                            QSettings, Qt, QTimer, QUrl, Signal)
+from PySide6.QtCore import (QByteArray, QEvent, QItemSelection, QItemSelectionModel, QModelIndex,
+                            QPoint, QSettings, Qt, QTimer, QUrl, Signal)
 from PySide6.QtGui import (QAction, QActionGroup, QDesktopServices, QGuiApplication, QKeySequence,
                            QUndoStack)
 from PySide6.QtWidgets import (QAbstractItemView, QButtonGroup, QFrame, QHBoxLayout, QHeaderView,
@@ -25,7 +25,6 @@ from PySide6.QtWidgets import (QAbstractItemView, QButtonGroup, QFrame, QHBoxLay
 from peregrine_desktop.jobs import statuses
 from peregrine_desktop.jobs.dates import DUE_FILTERS, Clock, system_clock
 from peregrine_desktop.jobs.repository import JobRepository
-from peregrine_desktop.jobs.store import StoreError
 from peregrine_desktop.jobs.targets import Targets
 from peregrine_desktop.ui.fields import url_problem
 from peregrine_desktop.ui.flow_layout import flow_container
