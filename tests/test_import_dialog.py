@@ -58,7 +58,7 @@ def test_preview_then_import_lands_on_the_summary(qtbot, install, config_dir, st
     rows = {row[0]: row for row in table_texts(dialog.integrations_table)}
     assert rows["Dropbox"][2] == "Needs Sign in… again"
     assert rows["Google Sheets"][2] == "Needs attention"
-    assert rows["Apple Calendar / CalDAV"][1] == "config/integrations/apple_calendar.yaml"
+    assert rows["Apple Calendar / CalDAV"][1] == "apple_calendar.yaml"
     assert dialog.jobs_table.rowCount() == 8
     assert "licence key" in dialog.preview_notes.toPlainText()
     assert store.count() == 0                          # a preview writes nothing

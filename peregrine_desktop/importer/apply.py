@@ -14,6 +14,7 @@ from typing import Any
 
 from peregrine_desktop.importer.integration_map import ATTENTION, SIGN_IN, IntegrationPlan
 from peregrine_desktop.importer.plan import ImportPlan
+from peregrine_desktop.importer.profile_map import PROFILE_LABELS
 from peregrine_desktop.jobs.store import JobStore
 from peregrine_desktop.settings.profile import UserProfile, load_profile
 
@@ -72,12 +73,6 @@ class ImportSummary:
         return out
 
 
-_PROFILE_LABELS = {"name": "name", "email": "e-mail", "phone": "phone", "linkedin": "LinkedIn",
-                   "career_summary": "career summary", "documents_folder": "documents folder",
-                   "resume_path": "résumé", "target_titles": "target titles",
-                   "target_locations": "target locations", "exclude_keywords": "excluded words"}
-
-
 def apply_plan(plan: ImportPlan, config_dir: Path, store: JobStore, *,
                profile: UserProfile | None = None, dry_run: bool = False,
                progress: Progress | None = None) -> ImportSummary:
@@ -113,7 +108,7 @@ def _apply_profile(plan: ImportPlan, config_dir: Path, profile: UserProfile | No
     changes: dict[str, Any] = {}
     for key, value in plan.profile.items():
         current = getattr(profile, key)
-        label = _PROFILE_LABELS.get(key, key)
+        label = PROFILE_LABELS.get(key, key)
         if isinstance(value, list):
             merged = list(current) + [v for v in value
                                       if v.casefold() not in {c.casefold() for c in current}]

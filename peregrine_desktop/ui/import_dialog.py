@@ -35,6 +35,7 @@ def _table(headers: list[str], parent: QWidget) -> QTableWidget:
     table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
     table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
     table.verticalHeader().hide()
+    table.verticalHeader().setDefaultSectionSize(24)
     table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
     table.horizontalHeader().setStretchLastSection(True)
     table.setWordWrap(False)
@@ -246,14 +247,15 @@ class ImportDialog(QDialog):
         lines = [f"{len(plan.jobs):,} jobs to bring" + (f" ({counts})" if counts else "")
                  + (f"; {len(plan.skipped_jobs)} will be skipped" if plan.skipped_jobs else ""),
                  f"{len(plan.integrations)} integrations"
-                 + (f"; profile: {', '.join(sorted(plan.profile))}" if plan.profile else "")]
+                 + (f"; profile: {plan.profile_labels()}" if plan.profile else "")]
         self.preview_counts.setText("\n".join(lines))
         self.integrations_table.setRowCount(0)
         for item in plan.integrations:
             row = self.integrations_table.rowCount()
             self.integrations_table.insertRow(row)
             colour = STATE_COLOURS.get(item.state)
-            for column, text in enumerate((item.label, item.source_file, item.state_label,
+            for column, text in enumerate((item.label, Path(item.source_file).name,
+                                           item.state_label,
                                            " ".join(item.notes))):
                 self.integrations_table.setItem(row, column, _item(text, colour if column == 2
                                                                    else None))
