@@ -147,16 +147,10 @@ def measure_view(app, store_path: Path) -> dict[str, float]:
     from PySide6.QtCore import Qt
 
     from peregrine_desktop.jobs import statuses
-    from peregrine_desktop.jobs.repository import JobRepository
-    from peregrine_desktop.jobs.store import JobStore
     from peregrine_desktop.ui.pipeline.model import COLUMNS
-    from peregrine_desktop.ui.pipeline.view import PipelineView
 
     started = time.perf_counter()
-    store = JobStore(store_path)
-    repository = JobRepository(store)
-    view = PipelineView(repository)
-    view.resize(1280, 760)
+    view, store, repository = open_view(store_path)
     view.show()
     _pump(app)
     shown = (time.perf_counter() - started) * 1000
@@ -179,16 +173,32 @@ def measure_view(app, store_path: Path) -> dict[str, float]:
     return results
 
 
-def measure_baseline(app, store_path: Path) -> dict[str, float]:
+def open_view(store_path: Path):
+    """The app's pipeline over ``store_path``, sized but not shown: (view, store, repository)."""
+    from peregrine_desktop.jobs.repository import JobRepository
+    from peregrine_desktop.jobs.store import JobStore
+    from peregrine_desktop.ui.pipeline.view import PipelineView
+
+    store = JobStore(store_path)
+    repository = JobRepository(store)
+    view = PipelineView(repository)
+    view.resize(1280, 760)
+    return view, store, repository
+
+
+BASELINE_COLUMNS = ("title", "company", "location", "salary", "status", "date_found",
+                    "interview_at", "source")
+
+
+def open_baseline(store_path: Path):
+    """The baseline: the same rows read with sqlite3 into a trivial model, behind a stock
+    QSortFilterProxyModel, in a QTableView, sized but not shown: (table, proxy)."""
     import sqlite3
 
     from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyModel, Qt
     from PySide6.QtWidgets import QTableView
 
-    from peregrine_desktop.jobs import statuses
-
-    columns = ("title", "company", "location", "salary", "status", "date_found",
-               "interview_at", "source")
+    columns = BASELINE_COLUMNS
 
     class TrivialModel(QAbstractTableModel):
         def __init__(self, rows):
@@ -211,7 +221,6 @@ def measure_baseline(app, store_path: Path) -> dict[str, float]:
                 return columns[section]
             return None
 
-    started = time.perf_counter()
     conn = sqlite3.connect(store_path)
     rows = [tuple("" if v is None else str(v) for v in row) for row in conn.execute(
         f"SELECT {', '.join(columns)} FROM jobs ORDER BY id")]
@@ -223,7 +232,19 @@ def measure_baseline(app, store_path: Path) -> dict[str, float]:
     proxy.setFilterKeyColumn(-1)
     table = QTableView()
     table.setModel(proxy)
+    table._keep = (model, proxy)  # both live as long as the table
     table.resize(1280, 760)
+    return table, proxy
+
+
+def measure_baseline(app, store_path: Path) -> dict[str, float]:
+    from PySide6.QtCore import Qt
+
+    from peregrine_desktop.jobs import statuses
+
+    columns = BASELINE_COLUMNS
+    started = time.perf_counter()
+    table, proxy = open_baseline(store_path)
     table.show()
     _pump(app)
     shown = (time.perf_counter() - started) * 1000

@@ -1,33 +1,47 @@
 #!/usr/bin/env python3
 """Start-up figures, each beside a baseline measured in the same run.
 
-1. Start to first paint of the main window: a fresh process until its main window has painted
-   (the app prints a marker then, see peregrine_desktop/lifecycle/first_paint.py), for Peregrine and for a
-   bare PySide6 QMainWindow; optionally the PyInstaller bundle too.  Runs are interleaved, one
-   discarded warm-up each, so the disk cache is warm for all alike; medians and ratios.
-2. Discovery of the built-in integrations: the time ``import integrations`` takes once the
+1. Under a real X server (an Xvfb of its own, on a free display number), measured from outside:
+   the time from spawning a process until its top-level window is mapped (the X server's
+   MapNotify for a window whose ``_NET_WM_PID`` is the child's pid), for a bare PySide6
+   QMainWindow (the floor), Peregrine's main window, the first-launch wizard (a fresh config
+   folder every run), and with 10,000 jobs: Peregrine beside a bare QTableView program over the
+   same rows.  Runs alternate, one discarded warm-up round, medians and ratios.
+   Also, inside one process on that X server: loading and showing the pipeline over 10,000 jobs
+   until its table has painted, beside a bare QTableView over the same SQLite rows.
+   Needs ``Xvfb`` (Debian package xvfb) and python-xlib (the ``bench`` extra).
+   ``--start-command scripts/run-app.sh`` also times the README's start command the same way.
+2. Offscreen: a fresh process until its main window has painted (the app prints a marker then,
+   see peregrine_desktop/lifecycle/first_paint.py), Peregrine beside the bare QMainWindow;
+   optionally the PyInstaller bundle too.
+3. Discovery of the built-in integrations: the time ``import integrations`` takes once the
    standard-library modules it uses are already loaded (its marginal cost), and which
    third-party modules it pulls in (should be none: SDKs are imported lazily).
 
-    python benchmarks/startup.py [--runs 5] [--app CMD] [--bundle PATH]
+    python benchmarks/startup.py [--runs 9] [--app CMD] [--bundle PATH] [--start-command CMD]
 """
 from __future__ import annotations
 
 import argparse
 import json
 import os
+import select
 import shlex
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from peregrine_desktop.lifecycle.first_paint import ENV_FLAG, MARKER  # noqa: E402
+
+BENCHMARKS = Path(__file__).resolve().parent
 
 BARE_WINDOW = f"""
 import sys
@@ -44,6 +58,77 @@ class Watch(QObject):
 watch = Watch(); window.installEventFilter(watch); window.show(); app.exec()
 """
 
+#: The 10,000-job floor as a program: the rows read with sqlite3 into a trivial model, a stock
+#: proxy, a QTableView (benchmarks/pipeline_view.py's baseline), shown, quit after its paint.
+BARE_TABLE = f"""
+import sys
+sys.path.insert(0, {str(BENCHMARKS)!r})
+from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtWidgets import QApplication
+from pipeline_view import open_baseline
+app = QApplication(sys.argv[:1])
+table, _proxy = open_baseline(sys.argv[1])
+class Watch(QObject):
+    def eventFilter(self, obj, event):
+        if event.type() == QEvent.Type.Paint:
+            obj.removeEventFilter(self)
+            QTimer.singleShot(0, lambda: (print({MARKER!r}, flush=True), app.quit()))
+        return False
+watch = Watch(); table.installEventFilter(watch); table.show(); app.exec()
+"""
+
+#: In one process: load and show the pipeline (or the bare table) until its table painted.
+LOAD_AND_SHOW = """
+import json, sys, time
+sys.path.insert(0, sys.argv[1])
+from PySide6.QtCore import QEvent, QEventLoop, QObject, QTimer
+from PySide6.QtWidgets import QApplication
+from pipeline_view import open_baseline, open_view
+app = QApplication(sys.argv[:1])
+path, runs = sys.argv[2], int(sys.argv[3])
+
+class Painted(QObject):
+    def __init__(self, widget, loop):
+        super().__init__(); self.loop = loop; widget.installEventFilter(self)
+    def eventFilter(self, obj, event):
+        if event.type() == QEvent.Type.Paint:
+            obj.removeEventFilter(self)
+            QTimer.singleShot(0, self.loop.quit)   # after this paint is done
+        return False
+
+def shown(make):
+    loop = QEventLoop()
+    start = time.perf_counter()
+    window, table, keep = make()
+    watch = Painted(table.viewport(), loop)
+    window.show()
+    QTimer.singleShot(30000, loop.quit)
+    loop.exec()
+    elapsed = time.perf_counter() - start
+    window.close(); window.deleteLater()
+    for _ in range(3):
+        app.processEvents()
+    if keep is not None:
+        keep.close()
+    return elapsed
+
+def view():
+    widget, store, _repository = open_view(path)
+    return widget, widget.table, store
+
+def bare():
+    table, _proxy = open_baseline(path)
+    return table, table, None
+
+times = {"bare": [], "view": []}
+for round_ in range(runs + 1):      # round 0: imports and caches, discarded
+    for name, make in (("bare", bare), ("view", view)):
+        elapsed = shown(make)
+        if round_:
+            times[name].append(elapsed)
+print(json.dumps(times))
+"""
+
 DISCOVERY = """
 import json, sys, time
 for name in json.loads(sys.argv[1]):
@@ -55,7 +140,7 @@ integrations.REGISTRY  # the registry is built on first use
 elapsed = time.perf_counter() - start
 new = sorted(set(sys.modules) - before)
 third = sorted({m.split(".")[0] for m in new} - set(sys.stdlib_module_names)
-               - {"integrations", "peregrine_desktop"})
+               - {"integrations", "peregrine_desktop", "peregrine_sdk"})
 print(json.dumps({"seconds": elapsed, "plugins": len(integrations.REGISTRY),
                   "unavailable": len(integrations.unavailable()), "modules": len(new),
                   "third_party": third}))
@@ -112,6 +197,167 @@ def startup(runs: int, commands: dict[str, list[str]]) -> dict[str, list[float]]
     return times
 
 
+# -- under a real X server, measured from outside ----------------------------------------------------
+class XServer:
+    """An Xvfb of our own (on a display number it picks itself) and an X client that listens
+    for top-level windows being mapped.  Without a window manager, top-level windows are direct
+    children of the root, so SubstructureNotify on the root reports each MapNotify."""
+
+    def __init__(self) -> None:
+        from Xlib import X
+        from Xlib.display import Display
+
+        read_end, write_end = os.pipe()
+        self.process = subprocess.Popen(
+            ["Xvfb", "-displayfd", str(write_end), "-screen", "0", "1280x1024x24",
+             "-nolisten", "tcp", "-noreset"],
+            pass_fds=(write_end,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        os.close(write_end)
+        with os.fdopen(read_end) as numbers:
+            number = numbers.readline().strip()
+        if not number:
+            self.process.kill()
+            raise SystemExit("Xvfb did not start")
+        self.name = f":{number}"
+        self.display = Display(self.name)
+        self.X = X
+        # Selected before anything is spawned, so no MapNotify can be missed.
+        self.display.screen().root.change_attributes(event_mask=X.SubstructureNotifyMask)
+        self.display.sync()
+        self.pid_atom = self.display.intern_atom("_NET_WM_PID")
+
+    def close(self) -> None:
+        self.display.close()
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+    def _pid_of(self, window) -> int | None:
+        from Xlib.error import XError
+
+        try:
+            prop = window.get_full_property(self.pid_atom, self.X.AnyPropertyType)
+        except XError:      # gone already
+            return None
+        return int(prop.value[0]) if prop is not None and len(prop.value) else None
+
+    def _drain(self) -> None:
+        while self.display.pending_events():
+            self.display.next_event()
+
+    def time_to_map(self, command: list[str], env: dict[str, str]) -> float:
+        """Seconds from spawning ``command`` until a window of its process is mapped."""
+        self._drain()
+        env = {**env, "DISPLAY": self.name, "QT_QPA_PLATFORM": "xcb"}
+        env.pop("XAUTHORITY", None)
+        start = time.perf_counter()
+        process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.DEVNULL)
+        try:
+            while True:
+                while self.display.pending_events():
+                    event = self.display.next_event()
+                    if (event.type == self.X.MapNotify
+                            and self._pid_of(event.window) == process.pid):
+                        return time.perf_counter() - start
+                if process.poll() is not None:
+                    raise SystemExit(f"{shlex.join(command)} exited ({process.returncode}) "
+                                     "before mapping a window")
+                if time.perf_counter() - start > 60:
+                    raise SystemExit(f"{shlex.join(command)} mapped no window in 60 s")
+                select.select([self.display], [], [], 0.05)
+        finally:
+            try:        # it quits after its first paint (ENV_FLAG)
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+@contextmanager
+def x_server():
+    server = XServer()
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+def make_jobs_database(path: Path, count: int) -> None:
+    sys.path.insert(0, str(BENCHMARKS))
+    from pipeline_view import demo_jobs
+
+    from peregrine_desktop.jobs.store import JobStore
+
+    store = JobStore(path)
+    store.add_many(demo_jobs(count))
+    store.close()
+
+
+def fresh_setup_env(base: dict[str, str], parent: Path) -> dict[str, str]:
+    """A new, empty config and data folder: Peregrine's first launch (the wizard)."""
+    home = Path(tempfile.mkdtemp(prefix="first-", dir=parent))
+    return {**base, "PEREGRINE_CONFIG_DIR": str(home / "config"),
+            "PEREGRINE_DATA_DIR": str(home / "data")}
+
+
+def xvfb_startup(runs: int, app: list[str], jobs: int,
+                 start_command: list[str] | None) -> dict[str, list[float]]:
+    with tempfile.TemporaryDirectory(prefix="peregrine-bench-") as tmp, x_server() as server:
+        tmp_path = Path(tmp)
+        env = sandbox_env(tmp_path / "home")
+        loaded_env = sandbox_env(tmp_path / "loaded")
+        database = Path(loaded_env["PEREGRINE_DATA_DIR"]) / "jobs.sqlite3"
+        database.parent.mkdir(parents=True, exist_ok=True)
+        make_jobs_database(database, jobs)
+        cases: dict[str, tuple[list[str], object]] = {
+            "bare PySide6 QMainWindow": ([sys.executable, "-c", BARE_WINDOW], env),
+            "Peregrine main window": (app, env),
+            "Peregrine first-launch wizard": (app, lambda: fresh_setup_env(env, tmp_path)),
+            f"bare QTableView, {jobs:,} rows": ([sys.executable, "-c", BARE_TABLE,
+                                                str(database)], env),
+            f"Peregrine, {jobs:,} jobs": (app, loaded_env),
+        }
+        if start_command:
+            cases["start command"] = (start_command, env)
+        times: dict[str, list[float]] = {name: [] for name in cases}
+        for round_ in range(runs + 1):
+            for name, (command, environment) in cases.items():
+                environment = environment() if callable(environment) else environment
+                elapsed = server.time_to_map(command, environment)
+                if round_:  # round 0 warms the disk cache for every command alike
+                    times[name].append(elapsed)
+        load = subprocess.run(
+            [sys.executable, "-c", LOAD_AND_SHOW, str(BENCHMARKS), str(database), str(runs)],
+            env={**env, "DISPLAY": server.name, "QT_QPA_PLATFORM": "xcb"}, cwd=ROOT,
+            capture_output=True, text=True, check=True).stdout
+        in_process = json.loads(load.strip().splitlines()[-1])
+        times[f"in one process: bare QTableView, {jobs:,} rows"] = in_process["bare"]
+        times[f"in one process: pipeline, {jobs:,} jobs"] = in_process["view"]
+    return times
+
+
+def print_xvfb(times: dict[str, list[float]], runs: int, jobs: int) -> None:
+    medians = {name: statistics.median(values) for name, values in times.items()}
+    window, table = "bare PySide6 QMainWindow", f"bare QTableView, {jobs:,} rows"
+    in_process = f"in one process: bare QTableView, {jobs:,} rows"
+    floors = {"Peregrine main window": window, "Peregrine first-launch wizard": window,
+              f"Peregrine, {jobs:,} jobs": table,
+              f"in one process: pipeline, {jobs:,} jobs": in_process}
+    print(f"Under Xvfb: spawn to MapNotify of the first window ({runs} alternating runs each, "
+          "medians); in one process: load and show until the table painted")
+    for name, median in medians.items():
+        if name == "start command":
+            continue
+        spread = f"{min(times[name]) * 1000:.0f}-{max(times[name]) * 1000:.0f}"
+        floor = floors.get(name)
+        ratio = f"  {median / medians[floor]:.2f}x the bare one" if floor else ""
+        print(f"  {name:<46} {median * 1000:6.0f} ms  (range {spread}){ratio}")
+    if "start command" in medians:
+        extra = medians["start command"] - medians["Peregrine main window"]
+        print(f"  {'start command':<46} {medians['start command'] * 1000:6.0f} ms  "
+              f"({extra * 1000:+.0f} ms beyond the app's own start)")
+
+
 def stdlib_modules_used_by_discovery() -> list[str]:
     probe = ("import json, sys; import integrations; integrations.REGISTRY; "
              "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in "
@@ -133,38 +379,57 @@ def discovery(runs: int) -> list[dict]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=5, help="measured runs per command (≥5)")
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[1])
+    parser.add_argument("--runs", type=int, default=9, help="measured runs per command (≥5)")
     parser.add_argument("--app", default=f"{shlex.quote(sys.executable)} -m peregrine_desktop",
                         help="command that starts Peregrine (default: this interpreter)")
     parser.add_argument("--bundle", help="the PyInstaller bundle's executable, to time too")
+    parser.add_argument("--jobs", type=int, default=10_000, help="jobs in the loaded database")
+    parser.add_argument("--start-command", help="also time this command under Xvfb (e.g. "
+                        "scripts/run-app.sh), beside the app started directly")
+    parser.add_argument("--skip-xvfb", action="store_true")
+    parser.add_argument("--skip-offscreen", action="store_true")
     parser.add_argument("--skip-discovery", action="store_true")
     args = parser.parse_args()
     runs = max(5, args.runs)
+    app = shlex.split(args.app)
 
-    commands = {"bare PySide6 QMainWindow": [sys.executable, "-c", BARE_WINDOW],
-                "Peregrine (pip install)": shlex.split(args.app)}
-    if args.bundle:
-        commands["Peregrine (bundle)"] = [str(Path(args.bundle).resolve())]
-    times = startup(runs, commands)
-    medians = {name: statistics.median(values) for name, values in times.items()}
-    bare = medians["bare PySide6 QMainWindow"]
-    print(f"Start to first paint of the main window: offscreen, {runs} runs each, medians "
-          "(interleaved, warm disk cache)")
-    for name, median in medians.items():
-        spread = f"{min(times[name]):.3f}-{max(times[name]):.3f}"
-        ratio = "" if name.startswith("bare") else f"  {median / bare:.2f}x bare"
-        print(f"  {name:<26} {median:6.3f} s  (range {spread}){ratio}")
-    if args.bundle:
-        ratio = medians["Peregrine (bundle)"] / medians["Peregrine (pip install)"]
-        print(f"  bundle / pip install: {ratio:.2f}")
+    if not args.skip_xvfb:
+        try:
+            import Xlib  # noqa: F401
+        except ImportError:
+            Xlib = None
+        if shutil.which("Xvfb") is None or Xlib is None:
+            print("Under Xvfb: skipped (needs Xvfb, Debian package xvfb, and python-xlib, "
+                  "pip install -e '.[bench]')")
+        else:
+            start_command = shlex.split(args.start_command) if args.start_command else None
+            print_xvfb(xvfb_startup(runs, app, args.jobs, start_command), runs, args.jobs)
+
+    if not args.skip_offscreen:
+        commands = {"bare PySide6 QMainWindow": [sys.executable, "-c", BARE_WINDOW],
+                    "Peregrine (pip install)": app}
+        if args.bundle:
+            commands["Peregrine (bundle)"] = [str(Path(args.bundle).resolve())]
+        times = startup(runs, commands)
+        medians = {name: statistics.median(values) for name, values in times.items()}
+        bare = medians["bare PySide6 QMainWindow"]
+        print(f"Offscreen: start to first paint of the main window, {runs} runs each, medians "
+              "(interleaved, warm disk cache)")
+        for name, median in medians.items():
+            spread = f"{min(times[name]):.3f}-{max(times[name]):.3f}"
+            ratio = "" if name.startswith("bare") else f"  {median / bare:.2f}x bare"
+            print(f"  {name:<26} {median:6.3f} s  (range {spread}){ratio}")
+        if args.bundle:
+            ratio = medians["Peregrine (bundle)"] / medians["Peregrine (pip install)"]
+            print(f"  bundle / pip install: {ratio:.2f}")
 
     if not args.skip_discovery:
         found = discovery(runs)
         median_ms = statistics.median(r["seconds"] for r in found) * 1000
         last = found[-1]
-        print(f"Discovery of built-in integrations (import integrations + first use of REGISTRY, after the stdlib "
-              f"modules it uses are loaded), {runs} runs, median")
+        print(f"Discovery of built-in integrations (import integrations + first use of "
+              f"REGISTRY, after the stdlib modules it uses are loaded), {runs} runs, median")
         print(f"  {median_ms:.1f} ms for {last['plugins']} integrations "
               f"({last['unavailable']} unavailable), {last['modules']} new modules; "
               f"third-party packages imported: {', '.join(last['third_party']) or 'none'}")

@@ -64,13 +64,17 @@ def discover_all_integrations(config_dir) -> list:
     return problems
 
 
+class StartupCancelled(Exception):
+    """The user chose Close on a start-up problem (the message box said what was wrong)."""
+
+
 class Application:
     """Owns the windows: the setup wizard first (until finished), then the main window."""
 
     def __init__(self) -> None:
         from peregrine_desktop.jobs.repository import JobRepository
         from peregrine_desktop.settings.profile import load_profile
-        from peregrine_desktop.lifecycle.startup import open_job_store
+        from peregrine_desktop.lifecycle.startup import open_job_store, until_resolved
         from peregrine_desktop.ui.main_window import MainWindow
         from peregrine_desktop.workers import TaskRunner
 
@@ -79,7 +83,10 @@ class Application:
         self.config_dir = paths.config_dir()
         folder = folder_problem(self.config_dir)     # e.g. no permission: say so, don't crash
         self.profile, self.profile_problem = load_profile()
-        self.store, self.store_problem = open_job_store()
+        opened = until_resolved(open_job_store)   # in use, newer, read-only: ask, Retry
+        if opened is None:
+            raise StartupCancelled()
+        self.store, self.store_problem = opened
         self.repository = JobRepository(self.store)
         self.hub = None     # after discovery, which runs once the window is on screen
         self.sync_dialog = None
@@ -92,9 +99,8 @@ class Application:
         self.runner = TaskRunner(self.window)
 
     def start(self) -> None:
-        from PySide6.QtWidgets import QMessageBox
-
         from peregrine_desktop.lifecycle.first_paint import FirstPaintWatcher
+        from peregrine_desktop.ui.plain_text import warn
 
         if self.profile.wizard_complete:
             self.window.show()
@@ -105,11 +111,10 @@ class Application:
         self._paint_watcher = FirstPaintWatcher(first)
         self._paint_watcher.painted.connect(self.discover_integrations)
         if self.profile_problem:
-            QMessageBox.warning(self.window, "Your profile could not be read",
-                                self.profile_problem + " Setup starts again with defaults.")
+            warn(self.window, "Your profile could not be read",
+                 self.profile_problem + " Setup starts again with defaults.")
         if self.store_problem:
-            QMessageBox.warning(self.window, "Your job database needed attention",
-                                self.store_problem)
+            warn(self.window, "Your job database needed attention", self.store_problem)
 
     def discover_integrations(self) -> None:
         """Import every plugin (built-in, entry point, plugins folder) on a worker, then start
@@ -146,7 +151,11 @@ class Application:
             self.sync_dialog.panel.refresh()
 
     def shutdown(self) -> None:
-        """Stop background delivery and close the database (queued work stays in the outbox)."""
+        """Stop background delivery and close the database (queued work stays in the outbox);
+        web pages still downloading are cancelled so their threads do not hold up the exit."""
+        from peregrine_desktop.jobs import page_fetch
+
+        page_fetch.cancel_all()
         if self.hub is not None:
             self.hub.shutdown()
         self.store.close()
@@ -226,7 +235,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not instance.claim():
         print(f"{APP_NAME} is already running with {paths.config_dir()}; brought it forward.")
         return 0
-    app = Application()
+    from peregrine_desktop.lifecycle.startup import claim_data_folder, until_resolved
+
+    data_lock = until_resolved(lambda: claim_data_folder(paths.data_dir()))
+    if data_lock is None:
+        instance.release()
+        return 1
+    try:
+        app = Application()
+    except StartupCancelled:
+        data_lock.unlock()
+        instance.release()
+        return 1
     instance.activation_requested.connect(app.bring_forward)
     app.start()
     if exit_after_first_paint_requested():  # start-up benchmarks
@@ -235,6 +255,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return qt_app.exec()
     finally:
         app.shutdown()
+        data_lock.unlock()
         instance.release()
 
 

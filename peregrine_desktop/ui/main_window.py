@@ -1,6 +1,7 @@
 """The main window: menus, status bar, remembered geometry, and the pipeline in the middle."""
 from __future__ import annotations
 
+import html
 import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -14,6 +15,7 @@ from peregrine_desktop import APP_NAME, __version__
 from peregrine_desktop.settings import paths
 from peregrine_desktop.settings.profile import UserProfile
 from peregrine_desktop.ui.config_problems import ConfigProblemsPanel
+from peregrine_desktop.ui.plain_text import warn
 
 if TYPE_CHECKING:  # pragma: no cover
     from peregrine_desktop.events.hub import EventHub
@@ -154,9 +156,8 @@ class MainWindow(QMainWindow):
         try:
             count = export_interviews(Path(path), self.repository.store.list_jobs())
         except OSError as exc:
-            QMessageBox.warning(self, "Export failed",
-                                f"The file could not be written ({exc.strerror or exc}). "
-                                f"Choose another folder and try again.")
+            warn(self, "Export failed", f"The file could not be written ({exc.strerror or exc}). "
+                                        "Choose another folder and try again.")
             return
         self.statusBar().showMessage(
             f"Exported {count} interview{'s' if count != 1 else ''} to {path}", 8000)
@@ -222,8 +223,8 @@ class MainWindow(QMainWindow):
     def about_text(self) -> str:
         return (f"<h3>{APP_NAME} {__version__}</h3>"
                 "<p>A job-search companion whose integrations actually work.</p>"
-                f"<p>Settings: <code>{self.config_dir}</code><br>"
-                f"Jobs and documents: <code>{paths.data_dir()}</code></p>"
+                f"<p>Settings: <code>{html.escape(str(self.config_dir))}</code><br>"
+                f"Jobs and documents: <code>{html.escape(str(paths.data_dir()))}</code></p>"
                 "<p>Released under the MIT licence.</p>")
 
     def show_about(self) -> None:
