@@ -21,6 +21,7 @@ from peregrine_desktop.settings.profile import UserProfile
 from peregrine_desktop.settings.secrets import SERVICE, SecretStore
 from peregrine_desktop.sync.engine import SyncEngine
 from peregrine_desktop.sync.state import SyncState
+from peregrine_sdk.testkit import pointed_at
 from tests.fakes import peregrine_web as web
 from tests.fakes.loopback import LoopbackServer
 from tests.fakes.tracker_services import NotionService
@@ -321,14 +322,13 @@ def test_a_notion_job_with_its_page_id_updates_that_page_on_first_sync(install, 
                                                                        monkeypatch):
     config, store = here
     monkeypatch.setattr(NotionIntegration, "per_second", None)
-    with LoopbackServer() as server:
+    with LoopbackServer() as server, pointed_at(NotionIntegration, server.url):
         notion = NotionService(server, token=web.SECRETS["notion"])
         # The page Peregrine's old push made: no Peregrine ID, only the job's fields.
         notion.pages[web.NOTION_PAGE] = {"id": web.NOTION_PAGE, "order": -1, "in_trash": False,
                                          "properties": {}}
         _plan, summary = run(install, here)
         assert summary.notion_links == 1
-        monkeypatch.setattr(NotionIntegration, "API_URL", notion.url)
         import integrations
         settings = SecretStore(config).load(integrations.REGISTRY["notion"])
         integration = NotionIntegration()
