@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from peregrine_desktop.importer.integration_map import ATTENTION, SIGN_IN, IntegrationPlan
+from peregrine_desktop.importer.jobs_map import CALDAV_EVENT
 from peregrine_desktop.importer.plan import ImportPlan
 from peregrine_desktop.importer.profile_map import PROFILE_LABELS
 from peregrine_desktop.jobs.store import JobStore
@@ -27,6 +28,7 @@ class ImportSummary:
     jobs_already_there: int = 0
     jobs_skipped: list[tuple[str, str]] = field(default_factory=list)
     notion_links: int = 0
+    calendar_links: int = 0
     profile_filled: list[str] = field(default_factory=list)
     profile_kept: list[str] = field(default_factory=list)
     integrations_imported: list[str] = field(default_factory=list)
@@ -48,6 +50,9 @@ class ImportSummary:
         if self.notion_links:
             out.append(f"Jobs linked to their existing Notion pages: {self.notion_links} (the "
                        "first sync updates those pages instead of adding new ones)")
+        if self.calendar_links:
+            out.append(f"Interviews linked to their existing CalDAV events: "
+                       f"{self.calendar_links} (a change of the interview updates that event)")
         if self.profile_filled:
             out.append("Profile: " + ", ".join(self.profile_filled))
         if self.profile_kept:
@@ -157,6 +162,7 @@ def _apply_integration(item: IntegrationPlan, config_dir: Path, summary: ImportS
 
 def _apply_jobs(plan: ImportPlan, store: JobStore, summary: ImportSummary, dry_run: bool,
                 progress: Progress) -> None:
+    from peregrine_desktop.events import event_links
     from peregrine_desktop.sync.state import SyncState
 
     summary.jobs_skipped = list(plan.skipped_jobs)
@@ -177,13 +183,14 @@ def _apply_jobs(plan: ImportPlan, store: JobStore, summary: ImportSummary, dry_r
     if dry_run:
         summary.jobs_added = len(new)
         summary.notion_links = sum(1 for job in new if job.notion_page_id)
+        summary.calendar_links = sum(1 for job in new if CALDAV_EVENT.match(job.calendar_event_id))
         return
     already = len(plan.jobs) - len(new)
     report = store.add_many([job.values for job in new],
                             progress=lambda d, _t: progress(already + d, len(plan.jobs)))
     skipped = dict(report.skipped)
     added = iter(report.added_ids)
-    links = []
+    links, events = [], []
     for index, job in enumerate(new):
         if index in skipped:
             title = job.values.get("title") or job.values.get("company")
@@ -193,6 +200,10 @@ def _apply_jobs(plan: ImportPlan, store: JobStore, summary: ImportSummary, dry_r
         job_id = next(added)
         if job.notion_page_id:
             links.append((job_id, job.notion_page_id))
+        if CALDAV_EVENT.match(job.calendar_event_id):
+            events.append((job_id, job.calendar_event_id))
     summary.jobs_added = report.added
     if links:
         summary.notion_links = SyncState(store).adopt_many("notion", links)
+    if events:
+        summary.calendar_links = event_links.link_many(store, "caldav_calendar", events)

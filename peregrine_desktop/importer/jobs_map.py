@@ -46,6 +46,8 @@ SAME = {s: s for s in (statuses.PENDING, statuses.APPROVED, statuses.APPLIED,
 BODY_LIMIT = 2000
 _TAGS = re.compile(r"<[^>]+>")
 _UUID_HEX = re.compile(r"^[0-9a-f]{32}$")
+#: The UID upstream gave its CalDAV events; Google event ids look nothing like it (§6.1).
+CALDAV_EVENT = re.compile(r"^peregrine-job-\d+@circuitforge\.tech$")
 
 
 @dataclass
@@ -357,8 +359,9 @@ def _more_notes(row: dict[str, Any], contacts: Any, surveys: Any) -> list[str]:
         notes.append(f"Match score: {_text(score)}" + (f" · Missing keywords: {gaps}" if gaps
                                                         else ""))
     event = _text(row.get("calendar_event_id"))
-    if event:
-        notes.append(f"Peregrine's calendar event: {event} (it stays in your calendar).")
+    if event and not CALDAV_EVENT.match(event):
+        notes.append(f"Peregrine's Google Calendar event {event} stays in your calendar; "
+                     "Peregrine Desktop adds its own if the interview changes.")
     for contact in contacts:
         direction = "received" if contact.get("direction") == "inbound" else "sent"
         when = _text(contact.get("received_at"))
