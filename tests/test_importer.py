@@ -370,3 +370,24 @@ def test_the_command_previews_imports_and_fails_only_when_nothing_is_readable(in
     assert f"Jobs already there: {len(web.STATUS_CASES) + 2}" in again.stdout
     missing = command(str(tmp_path / "nowhere"))
     assert missing.returncode == 1 and "does not exist" in missing.stderr
+
+
+def test_the_data_or_config_folder_or_a_hand_made_zip_find_the_whole_install(install, tmp_path):
+    whole = read_plan(install)
+    for picked in (install / "data", install / "config"):
+        plan = read_plan(picked)
+        assert (len(plan.jobs), len(plan.integrations)) == \
+            (len(whole.jobs), len(whole.integrations)), picked
+    by_hand = tmp_path / "peregrine.zip"
+    with zipfile.ZipFile(by_hand, "w") as archive:
+        for path in install.rglob("*"):
+            if path.is_file():
+                archive.write(path, f"peregrine/{path.relative_to(install)}")
+    plan = read_plan(by_hand)
+    assert len(plan.jobs) == len(whole.jobs) and plan.profile["name"] == "Zoë Ångström"
+
+
+def test_the_plan_never_shows_a_secret(install):
+    plan = read_plan(install)
+    text = repr(plan)
+    assert not any(value in text for value in web.SECRETS.values())

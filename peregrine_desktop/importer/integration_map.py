@@ -100,7 +100,7 @@ class IntegrationPlan:
     name: str
     label: str
     tier: str
-    values: dict[str, Any]
+    values: dict[str, Any] = field(repr=False)     # secrets: kept out of every repr
     secret_keys: list[str]
     state: str = READY
     notes: list[str] = field(default_factory=list)

@@ -90,7 +90,7 @@ class ImportDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(self.pages, 1)
         layout.addWidget(self.buttons)
-        self.resize(820, 600)
+        self.resize(780, 560)     # fits an 800×600 screen
         self.setMinimumSize(640, 480)
         self._show(CHOOSE)
 
