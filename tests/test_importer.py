@@ -154,6 +154,8 @@ def test_integrations_map_to_our_names_and_keys_with_secrets_only_in_the_keychai
     assert states["caldav_calendar"] == states["notion"] == READY
     assert {label for label, _why in summary.integrations_sign_in} == {"Dropbox", "OneDrive"}
     assert len(summary.integrations_imported) == 9
+    assert summary.integrations_locked == ["Airtable (Paid)", "Google Sheets (Paid)",
+                                           "Notion (Paid)"]       # the free plan here
 
     keychain = file_keyring.path.read_text()
     written = b"".join(our_files(tmp_path).values()).decode("utf-8", "replace")
@@ -391,3 +393,12 @@ def test_the_plan_never_shows_a_secret(install):
     plan = read_plan(install)
     text = repr(plan)
     assert not any(value in text for value in web.SECRETS.values())
+
+
+def test_a_job_already_here_by_address_gets_its_notion_page(install, here, file_keyring):
+    _config, store = here
+    mine = store.add_job({"title": "Typed by hand", "url": "https://jobs.example/6"})
+    _plan, summary = run(install, here)
+    assert summary.jobs_already_there == 1 and summary.notion_links == 1
+    assert SyncState(store).records("notion")[mine["id"]].remote_id == web.NOTION_PAGE
+    assert store.get(mine["id"])["title"] == "Typed by hand"          # nothing overwritten
