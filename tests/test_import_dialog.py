@@ -75,6 +75,13 @@ def test_preview_then_import_lands_on_the_summary(qtbot, install, config_dir, st
     assert not dialog.isVisible()
     assert web.tree_hashes(install) == before
 
+    again = ImportDialog(config_dir, store, profile)      # the same install a second time
+    qtbot.addWidget(again)
+    again.show()
+    preview(qtbot, again, install)
+    states = {row[2] for row in table_texts(again.integrations_table)}
+    assert states == {"Already set up here: kept"}
+
 
 def test_a_folder_that_is_not_peregrine_is_explained_beside_the_field(qtbot, tmp_path,
                                                                       config_dir, store):

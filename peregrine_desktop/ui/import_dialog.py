@@ -49,6 +49,17 @@ def _item(text: str, colour: str | None = None) -> QTableWidgetItem:
     return item
 
 
+def _read(path: str, config_dir: Path) -> tuple[ImportPlan, set[str]]:     # worker thread
+    """The plan, and which of its integrations are set up here already (kept as they are)."""
+    import integrations
+
+    plan = read_plan(path)
+    kept = {item.name for item in plan.integrations
+            if (cls := integrations.REGISTRY.get(item.name)) is not None
+            and cls.is_configured(config_dir)}
+    return plan, kept
+
+
 def _import(plan: ImportPlan, config_dir: Path, store: JobStore | None,
             profile: UserProfile | None, progress=None) -> ImportSummary:     # worker thread
     own = store is None
@@ -219,7 +230,7 @@ class ImportDialog(QDialog):
         self.path_problem.setText("Reading…")
         self.path_problem.setStyleSheet("")
         self.path_problem.show()
-        self.runner.start(read_plan, text, key="read", on_success=self._plan_read,
+        self.runner.start(_read, text, self.config_dir, key="read", on_success=self._plan_read,
                           on_failure=self._read_failed)
 
     def _read_failed(self, error: BaseException) -> None:
@@ -234,7 +245,8 @@ class ImportDialog(QDialog):
         self.path_edit.setFocus()
 
     # -- preview ------------------------------------------------------------------------------------
-    def _plan_read(self, plan: ImportPlan) -> None:
+    def _plan_read(self, result: tuple[ImportPlan, set[str]]) -> None:
+        plan, already_here = result
         if not plan.readable:
             self._say_problem(plan.error)
             return
@@ -251,9 +263,10 @@ class ImportDialog(QDialog):
         for item in plan.integrations:
             row = self.integrations_table.rowCount()
             self.integrations_table.insertRow(row)
-            colour = STATE_COLOURS.get(item.state)
-            for column, text in enumerate((item.label, Path(item.source_file).name,
-                                           item.state_label,
+            kept = item.name in already_here
+            colour = None if kept else STATE_COLOURS.get(item.state)
+            state = "Already set up here: kept" if kept else item.state_label
+            for column, text in enumerate((item.label, Path(item.source_file).name, state,
                                            " ".join(item.notes))):
                 self.integrations_table.setItem(row, column, _item(text, colour if column == 2
                                                                    else None))
