@@ -13,7 +13,7 @@ from peregrine_desktop.ui.import_dialog import PREVIEW, SUMMARY, ImportDialog
 from peregrine_desktop.ui.main_window import MainWindow
 from peregrine_desktop.ui.wizard import SetupWizard
 from tests.fakes import peregrine_web as web
-from tests.test_secrets import FileKeyring, file_keyring, use_keyring  # noqa: F401 - fixtures
+from tests.test_secrets import file_keyring, use_keyring  # noqa: F401 - fixtures
 from tests.ui_helpers import click, type_into, visible_text
 
 JOBS = len(web.STATUS_CASES) + 2

@@ -25,7 +25,7 @@ from peregrine_sdk.testkit import pointed_at
 from tests.fakes import peregrine_web as web
 from tests.fakes.loopback import LoopbackServer
 from tests.fakes.tracker_services import NotionService
-from tests.test_secrets import FileKeyring, file_keyring, use_keyring  # noqa: F401 - fixtures
+from tests.test_secrets import file_keyring, use_keyring  # noqa: F401 - fixtures
 
 
 @pytest.fixture
@@ -111,6 +111,9 @@ def test_docker_install_brings_profile_integrations_and_every_status(install, he
     odd = jobs_by_title(store)["Bad dates"]
     assert "“last tuesday”" in odd["notes"] and odd["interview_at"] is None
 
+    first = plan.jobs[0].values["uid"]
+    assert store.find_by_uid(first)["url"] == "https://jobs.example/1"   # one identity, derived
+    assert first == read_plan(install).jobs[0].values["uid"]            # the same every time
     assert web.tree_hashes(install) == before          # the original is byte for byte unchanged
 
 
@@ -217,7 +220,7 @@ def test_the_credential_store_is_decrypted_with_its_key_and_nothing_of_it_brough
                "file" in line for line in plan.not_brought)
 
 
-# -- an old install, the first schema ---------------------------------------------------------------
+# -- an old install, the first schema --------------------------------------------------------------
 def test_old_install_with_the_first_schema_and_only_the_legacy_notion_file(tmp_path, here,
                                                                            file_keyring):
     config, store = here
@@ -233,7 +236,7 @@ def test_old_install_with_the_first_schema_and_only_the_legacy_notion_file(tmp_p
     assert summary.notion_links == 1
 
 
-# -- backups ----------------------------------------------------------------------------------------
+# -- backups ---------------------------------------------------------------------------------------
 def test_a_settings_backup_gives_the_same_jobs_as_its_folder(install, here, tmp_path,
                                                               file_keyring):
     _config, store = here
@@ -261,7 +264,7 @@ def test_a_vue_backup_has_the_vue_profile_and_no_integrations(install, here, tmp
     assert summary.jobs_added == len(web.STATUS_CASES) + 2
 
 
-# -- damaged inputs ---------------------------------------------------------------------------------
+# -- damaged inputs --------------------------------------------------------------------------------
 def test_a_truncated_database_says_so_and_imports_what_is_readable(tmp_path, here):
     _config, store = here
     root = tmp_path / "peregrine"
@@ -350,7 +353,7 @@ def test_a_notion_job_with_its_page_id_updates_that_page_on_first_sync(install, 
         assert report.unchanged == [job["id"]] and len(notion.live_pages()) == 1
 
 
-# -- the command ------------------------------------------------------------------------------------
+# -- the command -----------------------------------------------------------------------------------
 def test_the_command_previews_imports_and_fails_only_when_nothing_is_readable(install, tmp_path):
     def command(*args):
         return subprocess.run([sys.executable, "-m", "peregrine_desktop",

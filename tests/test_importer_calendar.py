@@ -14,8 +14,9 @@ from peregrine_desktop.jobs.repository import JobRepository
 from peregrine_desktop.jobs.store import JobStore
 from peregrine_sdk.capabilities import InterviewEvent
 from tests.fakes import peregrine_web as web
-from tests.test_caldav_calendar import PASSWORD, USER, caldav_for, radicale, server_events  # noqa: F401
-from tests.test_secrets import FileKeyring, file_keyring, use_keyring  # noqa: F401 - fixtures
+from tests.test_caldav_calendar import (PASSWORD, USER, caldav_for, radicale,  # noqa: F401
+                                        server_events)
+from tests.test_secrets import file_keyring, use_keyring  # noqa: F401 - fixtures
 
 UPSTREAM_UID = "peregrine-job-11@circuitforge.tech"
 

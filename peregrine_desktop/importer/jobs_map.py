@@ -72,7 +72,7 @@ class JobsReading:
     install_id: str = ""
 
 
-# -- values -------------------------------------------------------------------------------------------
+# -- values ----------------------------------------------------------------------------------------
 def instant(value: Any) -> datetime | None:
     """An upstream timestamp with its zone: a space or ``Z`` means UTC, otherwise the naive
     value is the local time of the machine that wrote it (§6.1 "Dates")."""
@@ -154,7 +154,7 @@ def map_status(status: str, rejection_stage: str, applied_at: str
     return statuses.PENDING, None, f"Was “{shown}” in Peregrine, which has no counterpart here."
 
 
-# -- reading ------------------------------------------------------------------------------------------
+# -- reading ---------------------------------------------------------------------------------------
 def _columns(conn: sqlite3.Connection, table: str) -> list[str]:
     try:
         return [row[1] for row in conn.execute(f"PRAGMA table_info({table})")]

@@ -41,7 +41,7 @@ class Source:
     _members: dict[str, zipfile.ZipInfo] = field(default_factory=dict)
     _temp: Path | None = None
 
-    # -- opening ------------------------------------------------------------------------------------
+    # -- opening -----------------------------------------------------------------------------------
     @classmethod
     def open(cls, path: str | os.PathLike) -> "Source":
         path = Path(path).expanduser()
@@ -128,7 +128,7 @@ class Source:
     def __exit__(self, *_exc: object) -> None:
         self.close()
 
-    # -- reading ------------------------------------------------------------------------------------
+    # -- reading -----------------------------------------------------------------------------------
     @property
     def identity(self) -> str:
         """What the install is called in messages."""
@@ -212,7 +212,7 @@ class Source:
             return None
         return target
 
-    # -- the install's environment and paths ---------------------------------------------------------
+    # -- the install's environment and paths -------------------------------------------------------
     def env(self) -> dict[str, str]:
         """``.env`` of the install (KEY=VALUE lines); empty for a zip, which never holds it."""
         if self._zip is not None:

@@ -105,7 +105,7 @@ class ImportDialog(QDialog):
         self.setMinimumSize(640, 480)
         self._show(CHOOSE)
 
-    # -- pages --------------------------------------------------------------------------------------
+    # -- pages -------------------------------------------------------------------------------------
     def _choose_page(self) -> QWidget:
         page = QWidget(self)
         intro = _plain(
@@ -194,7 +194,7 @@ class ImportDialog(QDialog):
         elif page == SUMMARY:
             self.close_button.setFocus()
 
-    # -- choosing -----------------------------------------------------------------------------------
+    # -- choosing ----------------------------------------------------------------------------------
     def choose_folder(self) -> None:
         path = QFileDialog.getExistingDirectory(self, "Choose your Peregrine folder",
                                                 self.path_edit.text() or str(Path.home()))
@@ -244,7 +244,7 @@ class ImportDialog(QDialog):
         self.next_button.setEnabled(True)
         self.path_edit.setFocus()
 
-    # -- preview ------------------------------------------------------------------------------------
+    # -- preview -----------------------------------------------------------------------------------
     def _plan_read(self, result: tuple[ImportPlan, set[str]]) -> None:
         plan, already_here = result
         if not plan.readable:
@@ -284,7 +284,7 @@ class ImportDialog(QDialog):
                                                   + skipped))
         self._show(PREVIEW)
 
-    # -- importing ----------------------------------------------------------------------------------
+    # -- importing ---------------------------------------------------------------------------------
     def start_import(self) -> None:
         if self.plan is None:
             return
