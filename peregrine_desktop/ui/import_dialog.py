@@ -153,7 +153,8 @@ class ImportDialog(QDialog):
         layout.addWidget(self.integrations_table, 2)
         layout.addWidget(_plain("Some of the jobs:", page))
         layout.addWidget(self.jobs_table, 2)
-        layout.addWidget(_plain("Not brought, and what could not be read:", page))
+        layout.addWidget(_plain("Worth knowing: what changes, what stays behind, what could not be "
+                                  "read:", page))
         layout.addWidget(self.preview_notes, 1)
         return page
 
