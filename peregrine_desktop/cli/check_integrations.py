@@ -183,8 +183,13 @@ def check_record(record: DiscoveryRecord, cls: type | None) -> Report:
 
 # -- all of them ---------------------------------------------------------------------------------
 def collect(config_dir: Path | None, plugin_dirs: Sequence[Path], *, built_ins: bool = True,
-            entry_points: bool = True, user_folder: bool = True) -> list[Report]:
-    """Discover like the app does (same records, same shadowing rule) and check each."""
+            entry_points: bool = True, user_folder: bool = True,
+            allow: Sequence[str] = ()) -> list[Report]:
+    """Discover like the app does (same records, same shadowing rule) and check each.
+
+    The config folder's plugins run only if allowed (as in the app; ``allow`` names files to
+    allow first, as they are now); folders given with ``--plugins-dir`` are the developer's own
+    and are run.  A file waiting to be allowed is reported, not run."""
     import integrations
     from peregrine_sdk.discovery import build_registry, scan_package
     from peregrine_sdk.external import plugins_dir, scan_entry_points, scan_user_folder
@@ -194,18 +199,36 @@ def collect(config_dir: Path | None, plugin_dirs: Sequence[Path], *, built_ins: 
         records += scan_package(integrations)
     if entry_points:
         records += scan_entry_points()
-    folders = list(plugin_dirs)
+    waiting: list[Report] = []
+    folders = {Path(f).resolve(): (lambda _path, _digest: True) for f in plugin_dirs}
     if user_folder:
+        from peregrine_desktop.settings.plugin_permissions import (ALLOWED, CHANGED,
+                                                                   PluginPermissions, allow_file)
         if config_dir is None:
             from peregrine_desktop.settings import paths
 
             config_dir = paths.config_dir()
-        folders.insert(0, plugins_dir(config_dir))
-    for folder in dict.fromkeys(Path(f).resolve() for f in folders):
-        records += scan_user_folder(folder)
+        permissions = PluginPermissions(config_dir)
+        for name in allow:
+            allow_file(config_dir, plugins_dir(config_dir) / f"{name}.py")
+        own = plugins_dir(config_dir).resolve()
+        if own not in folders:  # named with --plugins-dir too: the developer's, run as is
+            folders = {own: permissions.checker(), **folders}
+            for plugin, status in permissions.files():
+                if status == ALLOWED:
+                    continue
+                since = "since it changed" if status == CHANGED else "yet"
+                waiting.append(Report(plugin.stem, plugin.label or plugin.stem,
+                                      f"user folder {plugin.path.parent}", plugin.path, [Problem(
+                    f"not allowed to run {since} (SHA-256 {plugin.fingerprint}); a plugin runs "
+                    f"with your rights, so it was not loaded or checked",
+                    f"allow it in Settings → Plugins, or run check-integrations --allow "
+                    f"{plugin.stem} if you wrote it")]))
+    for folder, allowed in folders.items():
+        records += scan_user_folder(folder, allowed)
     classes = {id(r): candidate_class(r) for r in records}
     build_registry(records)   # marks a third-party duplicate of a taken name
-    return [check_record(r, classes[id(r)]) for r in records]
+    return [check_record(r, classes[id(r)]) for r in records] + waiting
 
 
 def render(reports: Sequence[Report]) -> str:
@@ -259,6 +282,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--contract", metavar="NAME", action="append", default=[],
                         help="also run the contract suite on this integration: its connection "
                              "test against a fault-injecting loopback server (repeatable)")
+    parser.add_argument("--allow", action="append", default=[], metavar="NAME",
+                        help="allow <config dir>/plugins/NAME.py to run, as it is now (a plugin "
+                             "runs with your rights: only what you wrote or trust; repeatable)")
     return parser
 
 
@@ -310,7 +336,7 @@ def main(argv: list[str]) -> int:
     with quiet_discovery_logs():
         reports = collect(args.config_dir, args.plugins_dir, built_ins=not args.no_built_ins,
                           entry_points=not args.no_entry_points,
-                          user_folder=not args.no_user_folder)
+                          user_folder=not args.no_user_folder, allow=args.allow)
     wanted = list(dict.fromkeys([*args.names, *args.contract]))
     if wanted:
         unknown = sorted(set(wanted) - {r.name for r in reports})

@@ -152,16 +152,22 @@ def taken_names(config_dir: Path | None) -> dict[str, str]:
     user-folder plugins)."""
     import integrations
     from peregrine_sdk.discovery import GUIDE_MODULES
-    from peregrine_sdk.external import discover_external
+    from peregrine_desktop.settings import paths
+    from peregrine_desktop.settings.plugin_permissions import PluginPermissions
+    from peregrine_sdk.external import discover_external, plugin_files, plugins_dir
 
     taken = {name: "the guide's base module" for name in GUIDE_MODULES}
     records = list(integrations.RECORDS)
+    config_dir = Path(config_dir) if config_dir is not None else paths.config_dir()
     try:
-        records += discover_external(config_dir)
+        records += discover_external(config_dir,
+                                     allowed=PluginPermissions(config_dir).checker())
     except Exception:  # noqa: BLE001 - a broken third-party setup must not block scaffolding
         pass
     for record in records:
         taken.setdefault(record.name, f"{record.label} ({record.origin})")
+    for path in plugin_files(plugins_dir(config_dir)):  # not allowed yet, but there
+        taken.setdefault(path.stem, f"a file in your plugins folder ({path})")
     return taken
 
 
@@ -511,6 +517,14 @@ def run(argv: Sequence[str], ask: Ask | None = None) -> int:
     print(f"Created {plan.label} ({plan.cls}):")
     for path in written:
         print(f"  {path}")
+    if args.user_folder:
+        # You wrote it, so it may run; once you edit it, Settings → Plugins asks again.
+        from peregrine_desktop.settings.plugin_permissions import allow_file
+
+        allowed = allow_file(config_dir, layout.module)
+        print(f"Allowed {layout.module.name} to run (SHA-256 {allowed.fingerprint[:16]}…); "
+              f"after you edit it, allow it again in Settings → Plugins or with "
+              f"check-integrations --allow {args.name}.")
     print("Next:\n"
           f"  1. Edit the request paths in {layout.module.name} to match {plan.label}'s API "
           f"documentation, and the loopback routes in {layout.tests.name} to match.\n"

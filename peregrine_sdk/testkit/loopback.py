@@ -77,6 +77,11 @@ class LoopbackServer:
         self._in_flight = 0
         #: The most requests being handled at once: proof that a client worked concurrently.
         self.max_in_flight = 0
+        #: Seconds added to the server's clock (its ``Date`` header and the emulators' stamps),
+        #: so a test can let minutes pass between two syncs without waiting for them.
+        self.clock_offset = 0.0
+        #: Seconds every answer waits (a service far away), e.g. to give a kill a window.
+        self.latency = 0.0
         #: Set when a client closed its connection while a dribbled answer was being sent.
         self.client_left = threading.Event()
         server = self
@@ -90,6 +95,10 @@ class LoopbackServer:
             def log_message(self, *args: Any) -> None:  # keep test output clean
                 pass
 
+            def date_time_string(self, timestamp: float | None = None) -> str:
+                return super().date_time_string(server.now() if timestamp is None
+                                                else timestamp)
+
             def _handle(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
@@ -102,8 +111,8 @@ class LoopbackServer:
                     server.max_in_flight = max(server.max_in_flight, server._in_flight)
                 try:
                     reply = server._dispatch(request)
-                    if reply.delay:
-                        time.sleep(reply.delay)
+                    if reply.delay or server.latency:
+                        time.sleep(reply.delay + server.latency)
                 finally:
                     with server._lock:
                         server._in_flight -= 1
@@ -179,6 +188,10 @@ class LoopbackServer:
         with self._lock:
             for _ in range(times):
                 self._faults.append((method, re.compile(path) if path else None, reply))
+
+    def now(self) -> float:
+        """The server's clock (``time.time()`` plus ``clock_offset``)."""
+        return time.time() + self.clock_offset
 
     def clear(self) -> None:
         with self._lock:
