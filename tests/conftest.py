@@ -38,6 +38,16 @@ import pytest  # noqa: E402
 pytest_plugins = ["peregrine_sdk.testkit.pytest_plugin"]
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _no_network():
+    """Only loopback names resolve for the whole run, so no test (nor a worker a test left
+    behind) can reach a real service, whatever address a plugin falls back to."""
+    from peregrine_sdk.testkit.faults import loopback_only
+
+    with loopback_only():
+        yield
+
+
 @pytest.fixture
 def config_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A fresh config directory, also the default one for code that resolves it itself."""

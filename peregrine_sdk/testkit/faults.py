@@ -12,6 +12,7 @@ on the class (``fault_outcomes``).
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import json
 import logging
 import re
@@ -183,20 +184,32 @@ def run_check(cls: type, config: dict, deadline: float = DEADLINE) -> Outcome:
 _real_getaddrinfo = socket.getaddrinfo
 
 
+def _is_loopback(host: object) -> bool:
+    text = host.decode() if isinstance(host, bytes) else str(host)
+    if text == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(text.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
 def _loopback_only_getaddrinfo(host, *args, **kwargs):
-    if host not in ("127.0.0.1", "localhost", "::1"):
-        raise socket.gaierror(socket.EAI_NONAME, f"sweep: {host} is not resolvable")
+    if not _is_loopback(host):
+        raise socket.gaierror(socket.EAI_NONAME, f"test: {host} is not resolvable (loopback only)")
     return _real_getaddrinfo(host, *args, **kwargs)
 
 
 @contextlib.contextmanager
 def loopback_only() -> Iterator[None]:
-    """Within the block, only loopback names resolve: nothing reaches the real network."""
+    """Within the block, only loopback names resolve: nothing reaches the real network.
+    Nests: the resolver in place before the block is put back after it."""
+    previous = socket.getaddrinfo
     socket.getaddrinfo = _loopback_only_getaddrinfo
     try:
         yield
     finally:
-        socket.getaddrinfo = _real_getaddrinfo
+        socket.getaddrinfo = previous
 
 
 @contextlib.contextmanager
