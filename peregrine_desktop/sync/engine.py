@@ -26,7 +26,9 @@ from peregrine_sdk.capabilities import JobSync
 from peregrine_sdk.errors import ErrorKind, IntegrationError
 from peregrine_sdk.job_columns import FIELD_LABELS, job_value
 from peregrine_sdk.tracker import RecordGone, RemoteRecord, digest, job_change, looks_like_uid
+from peregrine_desktop.breather import Breather
 from peregrine_desktop.jobs.store import StoreError
+from peregrine_desktop.settings import paths
 from peregrine_desktop.sync.report import PulledChange, SyncReport, job_title
 from peregrine_desktop.sync.settings import DEFAULT_STATUSES, SyncOptions
 from peregrine_desktop.sync.state import (Conflict, RemoteEntry, SyncedRecord, SyncState,
@@ -39,10 +41,6 @@ Progress = Callable[[int, int], None]
 TRANSIENT_KINDS = frozenset({ErrorKind.CANNOT_CONNECT, ErrorKind.TIMEOUT, ErrorKind.RATE_LIMITED})
 #: Pause after each written job so the UI thread gets the GIL (0.5 s per 1,000 writes).
 YIELD_SECONDS = 0.0005
-#: Longest stretch of CPU-bound work (building and hashing records, comparing) between two such
-#: pauses.  A thread waiting for the GIL otherwise gets it only after the 5 ms switch interval,
-#: and the UI thread needs it several times per turn of its event loop.
-BREATHE_SECONDS = 0.002
 #: Fields of a job dict that say nothing about the job itself.
 _BOOKKEEPING = ("updated_at", "status_history")
 
@@ -51,7 +49,7 @@ def reason_for(exc: BaseException) -> str:
     """The sentence shown next to a failed job; never a traceback, never a secret."""
     if isinstance(exc, IntegrationError):
         return exc.hint
-    return f"The integration failed ({type(exc).__name__}); see the log for details."
+    return f"The integration failed ({type(exc).__name__}); {paths.see_the_log()}."
 
 
 class SyncEngine:
@@ -117,7 +115,7 @@ class SyncEngine:
                 or any(e.import_asked for e in state.remote_entries(name, "new"))
                 or (bool(unlinked) and not integration.upserts_by_key))
         listing = integration.list_records(None if full else cursor)
-        breathe = _Breather()
+        breathe = Breather()
 
         # -- whose is each record? ------------------------------------------------------------
         by_remote = {link.remote_id: job_id for job_id, link in links.items() if link.remote_id}
@@ -485,7 +483,7 @@ class SyncEngine:
         (the plugin cannot update, so a re-push would add a second record)."""
         name = integration.name
         pushed = self.state.records(name)
-        breathe = _Breather()
+        breathe = Breather()
         for index, job in enumerate(selected):
             breathe()
             if _cancelled(cancel):
@@ -524,19 +522,6 @@ class SyncEngine:
 
 def _cancelled(cancel: threading.Event | None) -> bool:
     return cancel is not None and cancel.is_set()
-
-
-class _Breather:
-    """Called once per job of a CPU-bound loop; pauses when the loop has run for
-    ``BREATHE_SECONDS`` since the last pause, so the UI thread is never kept waiting long."""
-
-    def __init__(self) -> None:
-        self._since = time.perf_counter()
-
-    def __call__(self) -> None:
-        if time.perf_counter() - self._since >= BREATHE_SECONDS:
-            time.sleep(YIELD_SECONDS)
-            self._since = time.perf_counter()
 
 
 class _Progress:

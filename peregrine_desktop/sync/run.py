@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from peregrine_sdk.base import IntegrationBase
+from peregrine_desktop.settings import paths
 from peregrine_desktop.jobs.store import JobStore
 from peregrine_desktop.sync.engine import SyncEngine
 from peregrine_desktop.sync.report import SyncReport
@@ -35,7 +36,8 @@ def run_sync(cls: type[IntegrationBase], config: dict, store: JobStore, statuses
             integration, jobs, dry_run=dry_run, progress=progress, cancel=cancel)
     except Exception as exc:  # noqa: BLE001 - a plugin's bug becomes a line in the summary
         log.exception("%s: sync failed", cls.name)
-        report.error = f"The sync stopped unexpectedly ({type(exc).__name__}); see the log."
+        report.error = (f"The sync stopped unexpectedly ({type(exc).__name__}); "
+                        f"{paths.see_the_log()}.")
         report.finished_at = datetime.now()
         return report
 

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, 
 import integrations
 from peregrine_sdk.base import IntegrationBase
 from peregrine_sdk.capabilities import JobSync, capabilities_of
+from peregrine_desktop.settings import paths
 from peregrine_desktop.settings.configfiles import ConfigFileError
 from peregrine_desktop.jobs import statuses as pipeline
 from peregrine_desktop.jobs.store import JobStore
@@ -414,7 +415,7 @@ class SyncPanel(QWidget):
         log.error("reading the jobs for a sync failed: %r", exc)
         for row in self._runnable():
             row.finish(tracker_status(self.store, row.name).text, False, False)
-        self.summary_title.setText("Your jobs could not be read for the sync; see the log.")
+        self.summary_title.setText(f"Your jobs could not be read for the sync; {paths.see_the_log()}.")
         self.summary_title.setStyleSheet(ERROR)
         self._update_buttons()
 
