@@ -185,7 +185,9 @@ def paced_notion_push(parent, tmp_path: Path, jobs: int, rate: float) -> dict[st
     pages, too_fast, requests = parent.recv()
     if report.failed or pages != jobs:
         raise SystemExit(f"paced Notion push: {report.summary_line()} {report.error}")
-    return {"paced_wall": wall, "paced_requests": requests, "paced_floor": requests / rate,
+    # The first request leaves at once; each further one waits its 1/rate.
+    return {"paced_wall": wall, "paced_requests": requests,
+            "paced_floor": (requests - 1) / rate,
             "paced_429": too_fast}
 
 
