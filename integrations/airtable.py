@@ -24,7 +24,8 @@ from peregrine_sdk.errors import ErrorKind, IntegrationError
 from peregrine_sdk.hooks import FieldChoices
 from peregrine_sdk.http import NO_RETRY, HttpClient, RetryPolicy
 from peregrine_sdk.job_columns import key_field, mapping_choices, mapping_fields, parse_number
-from peregrine_sdk.tracker import Listing, RecordGone, RemoteRecord, TrackerBase, form
+from peregrine_sdk.tracker import (Listing, RecordGone, RemoteRecord, SchemaCache, TrackerBase,
+                                   cache_key, form)
 
 API_URL = "https://api.airtable.com"
 BATCH = 10                  # Airtable's limit of records per write request
@@ -40,6 +41,8 @@ KINDS = {"number": "number", "currency": "number", "percent": "number", "checkbo
 LONG_TEXT_LIMIT = 100_000   # characters of a long text field
 #: A pull looks back this far from its cursor (the server's clock at the last listing).
 LOOK_BACK = timedelta(minutes=1)
+#: Fields of the tables synced lately (see peregrine_sdk.tracker.SchemaCache).
+SCHEMAS = SchemaCache()
 ACCESS_HINT = ("Airtable cannot find this base or table, or the token may not use it: check the "
                "base ID and the table name, and add this base to the token's access.")
 
@@ -136,6 +139,8 @@ class AirtableIntegration(TrackerBase, FieldChoices):
             error = body.get("error") if isinstance(body, dict) else None
             message = (error.get("message") if isinstance(error, dict) else str(error or "")) \
                 or "the values were not accepted"
+            if "field" in message.lower():
+                SCHEMAS.drop(self._schema_key())    # a field changed: read it next time
             raise IntegrationError(ErrorKind.UNKNOWN, f"Airtable refused it: {message[:300]}",
                                    detail=f"422 {str(body)[:300]}")
         return body
@@ -144,9 +149,15 @@ class AirtableIntegration(TrackerBase, FieldChoices):
     def _table_path(self) -> str:
         return f"/{self.base_id}/{quote(self.table, safe='')}"
 
+    def _schema_key(self) -> tuple:
+        return cache_key(self.api_url, self.base_id, self.table,
+                         str(self.config.get("token") or ""))
+
     def _schema(self) -> dict[str, str] | None:
         """Field name → type, or None when the token may not read the schema (then values are
-        sent as text and Airtable's typecast converts them)."""
+        sent as text and Airtable's typecast converts them).  Kept a few minutes (SCHEMAS)."""
+        if not self._schema_read and (cached := SCHEMAS.get(self._schema_key())):
+            self._schema_read, self._columns = True, dict(cached)
         if not self._schema_read:
             self._schema_read = True
             try:
@@ -160,6 +171,8 @@ class AirtableIntegration(TrackerBase, FieldChoices):
                               if self.table in (t.get("id"), t.get("name"))), None)
                 self._columns = ({f["name"]: f.get("type", "") for f in table.get("fields", [])}
                                  if table else None)
+                if self._columns is not None:
+                    SCHEMAS.put(self._schema_key(), dict(self._columns))
         return self._columns
 
     def columns(self) -> list[str]:
@@ -182,6 +195,7 @@ class AirtableIntegration(TrackerBase, FieldChoices):
             self._call("GET", "/meta/whoami")
             self._call("GET", self._table_path, params={"maxRecords": 1})
             self._schema_read = False
+            SCHEMAS.drop(self._schema_key())
             self._schema()
         finally:
             self._client.policy = saved

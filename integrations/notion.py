@@ -22,8 +22,8 @@ from peregrine_sdk.errors import ErrorKind, IntegrationError
 from peregrine_sdk.hooks import FieldChoices
 from peregrine_sdk.http import NO_RETRY, HttpClient, RetryPolicy
 from peregrine_sdk.job_columns import key_field, mapping_choices, mapping_fields, parse_number
-from peregrine_sdk.tracker import (Limit, Listing, RecordGone, RemoteRecord, TrackerBase,
-                                   chunks_utf16, cut_utf16, form)
+from peregrine_sdk.tracker import (Limit, Listing, RecordGone, RemoteRecord, SchemaCache,
+                                   TrackerBase, cache_key, chunks_utf16, cut_utf16, form)
 
 API_URL = "https://api.notion.com"
 NOTION_VERSION = "2025-09-03"
@@ -129,12 +129,21 @@ class NotionIntegration(TrackerBase, FieldChoices):
         body = response.json() if response.content else {}
         if response.status_code == 400:
             message = str(body.get("message") or "the request was not valid")[:300]
+            if "property" in message:
+                SCHEMAS.drop(self._schema_key())    # a column changed: read it next time
             raise IntegrationError(ErrorKind.UNKNOWN, f"Notion refused it: {message}",
                                    detail=f"400 {body.get('code')}: {message}")
         return body
 
+    def _schema_key(self) -> tuple:
+        return cache_key(self.api_url, self.database_id, str(self.config.get("token") or ""))
+
     def _schema(self) -> dict[str, dict]:
-        """The data source's columns (name → property schema), read once per connection."""
+        """The data source's columns (name → property schema): read once per connection, and
+        kept a few minutes for the next syncs (SCHEMAS)."""
+        if self._columns is None and (cached := SCHEMAS.get(self._schema_key())):
+            self._data_source_id, columns = cached
+            self._columns = dict(columns)
         if self._columns is None:
             database = self._call("GET", f"/databases/{self.database_id}")
             sources = database.get("data_sources") or []
@@ -144,6 +153,7 @@ class NotionIntegration(TrackerBase, FieldChoices):
             self._data_source_id = str(sources[0]["id"])
             source = self._call("GET", f"/data_sources/{self._data_source_id}")
             self._columns = dict(source.get("properties") or {})
+            SCHEMAS.put(self._schema_key(), (self._data_source_id, dict(self._columns)))
         return self._columns
 
     def columns(self) -> list[str]:
@@ -187,6 +197,7 @@ class NotionIntegration(TrackerBase, FieldChoices):
         try:
             self._call("GET", "/users/me")
             self._columns = None
+            SCHEMAS.drop(self._schema_key())
             self._schema()
         finally:
             self._client.policy = saved
@@ -199,6 +210,7 @@ class NotionIntegration(TrackerBase, FieldChoices):
             self._call("PATCH", f"/data_sources/{self._data_source_id}",
                        json={"properties": {self.key_column: {"rich_text": {}}}})
             schema[self.key_column] = {"name": self.key_column, "type": "rich_text"}
+            SCHEMAS.put(self._schema_key(), (self._data_source_id, dict(schema)))
             return "rich_text"
         if spec.get("type") not in KEY_TYPES:
             raise IntegrationError(ErrorKind.UNKNOWN,
@@ -347,6 +359,8 @@ class NotionIntegration(TrackerBase, FieldChoices):
 
 
 _SKIP = object()
+#: Columns of the databases synced lately (see peregrine_sdk.tracker.SchemaCache).
+SCHEMAS = SchemaCache()
 
 
 def _plain(value: dict) -> Any:

@@ -14,6 +14,8 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -143,6 +145,38 @@ def digest(record: Any) -> str:
     """A stable hash of a record (the sync map keeps one per job)."""
     text = json.dumps(record, sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class SchemaCache:
+    """A tracker's columns, kept for a few minutes between syncs of one app session, so an
+    automatic pull costs its one listing request and not the schema reads around it.  A
+    connection test always reads afresh (:meth:`drop`), and so does anything after ``ttl``."""
+
+    def __init__(self, ttl: float = 600.0) -> None:
+        self.ttl = ttl
+        self._entries: dict[tuple, tuple[float, Any]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple) -> Any:
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None or time.monotonic() - entry[0] > self.ttl:
+                self._entries.pop(key, None)
+                return None
+            return entry[1]
+
+    def put(self, key: tuple, value: Any) -> None:
+        with self._lock:
+            self._entries[key] = (time.monotonic(), value)
+
+    def drop(self, key: tuple) -> None:
+        with self._lock:
+            self._entries.pop(key, None)
+
+
+def cache_key(*parts: str) -> tuple:
+    """A cache key naming the service address, the table and (hashed) the credential."""
+    return tuple(hashlib.sha256(p.encode()).hexdigest()[:16] for p in parts)
 
 
 class RecordGone(IntegrationError):

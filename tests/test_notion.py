@@ -220,3 +220,17 @@ def test_an_expired_secret_during_sync_stops_with_the_hint(store, notion):
 
 def test_default_columns_match_a_typical_database():
     assert set(notion_job_columns()) >= {"Name", "Company", "Status", "Peregrine ID"}
+
+
+def test_a_sync_soon_after_costs_its_listing_only_and_a_test_reads_the_columns_again(store,
+                                                                                    notion):
+    add_jobs(store, 3)
+    sync(store, notion)
+    notion.server.clear()
+    assert sync(store, notion).writes == 0
+    assert [r.path for r in notion.server.requests] == [
+        f"/v1/data_sources/{notion.data_source_id}/query"]       # the columns were kept
+    notion.columns["Employer"] = {"id": "e1", "name": "Employer", "type": "rich_text"}
+    integration = client(notion)
+    assert integration.check().ok
+    assert "Employer" in integration.columns()                    # a Test reads them afresh

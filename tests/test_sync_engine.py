@@ -154,7 +154,7 @@ def test_cancel_stops_at_the_next_job_and_a_rerun_finishes_without_duplicates(st
 
 def test_a_service_that_keeps_failing_stops_after_a_streak_with_the_reason(store, notion):
     add_jobs(store, 20)
-    notion_client(notion).find_jobs([])            # create the key column first
+    notion_client(notion).list_records()           # create the key column first
     notion.server.inject(Reply(503, {"object": "error", "status": 503,
                                      "code": "service_unavailable", "message": "down"}),
                          times=10_000, method="POST", path="^/v1/pages$")

@@ -10,7 +10,7 @@ import pytest
 from peregrine_sdk.tracker import LEGACY_FIELDS
 from peregrine_desktop.jobs.store import JobStore
 from peregrine_desktop.sync import choices
-from peregrine_desktop.sync.run import tracker_status
+from peregrine_desktop.sync.run import card_line, tracker_status
 from peregrine_desktop.sync.state import SyncState
 from tests.fakes.tracker_harness import NAMES, tracker
 from tests.fakes.tracker_services import add_jobs
@@ -118,6 +118,7 @@ def test_both_sides_changed_is_a_conflict_kept_with_both_values_until_resolved(s
     assert store.get(job_id)["notes"] == "Mine: waiting for the recruiter"     # nothing lost
     assert service.cell(uid, "Notes") == "Theirs: phone screen on Friday"
     assert tracker_status(store, service.name).conflicts == 1
+    assert card_line(store, service.name).endswith("— waiting for you: 1 conflict")
     assert service.sync(store).conflicts                       # still there until resolved
 
     choices.resolve_conflict(SyncState(store), service.name, job_id, "notes", keep)

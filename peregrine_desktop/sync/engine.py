@@ -279,9 +279,14 @@ class SyncEngine:
                 report.conflicts.append(conflict)
         if pulled:
             job = self._apply_pull(integration, job, pulled, remote_id, link, new_base, report)
-        needs_key = link is None or link.uid != uid
+        # The key there: as linked, or (an older version's link, a crash before the link was
+        # saved) as the record holds it.
+        key_there = link.uid if link is not None and link.uid else \
+            (record.key if record is not None else "")
+        needs_key = key_there != uid
         if not to_push and not needs_key:
-            if new_base != base and not report.dry_run:
+            relink = link is None or link.uid != uid or new_base != base
+            if relink and not report.dry_run:
                 self.state.link(name, job_id, remote_id, uid, new_base)
             return None, new_base
         for field_name in to_push:

@@ -80,6 +80,15 @@ class TrackerStatus:
         return line
 
 
+def card_line(store: JobStore, name: str) -> str:
+    """The sync line of a tracker's card ("Synced 14:02: 3 updated — waiting for you: 1
+    conflict"), or '' for a service that never synced."""
+    status = tracker_status(store, name)
+    waiting = status.conflicts or status.new_rows or status.deleted_there or \
+        status.other_computer
+    return status.text if status.last_run is not None or waiting else ""
+
+
 def tracker_status(store: JobStore, name: str) -> TrackerStatus:
     """The card's read-only view of one tracker's sync (a few small queries, no network)."""
     state = SyncState(store)

@@ -174,6 +174,13 @@ class ConnectionCard(QFrame):
         self.note.hide()
         outer.addWidget(self.note)
 
+        self.sync_line = QLabel("", self)   # a tracker's last sync (peregrine_desktop.sync.run)
+        self.sync_line.setObjectName("cardSyncLine")
+        self.sync_line.setWordWrap(True)
+        self.sync_line.setTextFormat(Qt.TextFormat.PlainText)
+        self.sync_line.hide()
+        outer.addWidget(self.sync_line)
+
         if self.cls is not None:
             try:
                 specs = self.cls().fields()
@@ -214,6 +221,11 @@ class ConnectionCard(QFrame):
         self.note.setText(text)
         self.note.setVisible(bool(text))
         self.note.setAccessibleName(f"{self.record.label}: {text}" if text else "")
+
+    def set_sync_line(self, text: str) -> None:
+        """A tracker's last sync and what waits for the user; '' hides it."""
+        self.sync_line.setText(text)
+        self.sync_line.setVisible(bool(text))
 
     def is_configured(self) -> bool:
         return self.cls is not None and self.cls.is_configured(self.config_dir)

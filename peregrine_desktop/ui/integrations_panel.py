@@ -12,7 +12,9 @@ from PySide6.QtWidgets import (QHBoxLayout, QLabel, QPushButton, QScrollArea, QV
                                QWidget)
 
 import integrations
+from peregrine_sdk.capabilities import JobSync, has_capability
 from peregrine_sdk.discovery import DiscoveryRecord
+from peregrine_desktop.sync.run import card_line
 from peregrine_desktop.ui.connection_card import CardState, ConnectionCard
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -81,6 +83,8 @@ class IntegrationsPanel(QWidget):
         """Show each card's waiting deliveries ("3 waiting: Could not reach the service…")."""
         for name, card in self.cards.items():
             card.set_note(self.hub.card_note(name))
+            if card.cls is not None and has_capability(card.cls, JobSync):
+                card.set_sync_line(card_line(self.hub.repository.store, name))
 
     def set_tier(self, tier: str) -> None:
         self.tier = tier

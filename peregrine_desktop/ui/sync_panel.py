@@ -15,7 +15,6 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Mapping
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -85,6 +84,7 @@ class TrackerRow(QFrame):
         grid.addWidget(self.title, 0, 0)
         self.status = QLabel(locked or "Never synced", self)
         self.status.setObjectName("lastSynced")
+        self.status.setTextFormat(Qt.TextFormat.PlainText)   # may quote a service's message
         self.status.setWordWrap(True)
         self.status.setStyleSheet(MUTED)
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -636,7 +636,7 @@ class SyncPanel(QWidget):
         actions: list[tuple[QTreeWidgetItem, list[Action]]] = []
         for title, result, buttons in make_entries():
             child = QTreeWidgetItem([title, result])
-            child.setToolTip(1, result)
+            child.setToolTip(1, tooltip(result))
             if failed:
                 child.setForeground(1, Qt.GlobalColor.darkRed)
             children.append(child)
@@ -684,7 +684,7 @@ class SyncPanel(QWidget):
                 job: tuple[dict, dict] | None = None) -> None:
         self.summary.removeItemWidget(item, 2)
         item.setText(1, f"{item.text(1)} — {done}")
-        item.setToolTip(1, item.text(1))
+        item.setToolTip(1, tooltip(item.text(1)))
         if isinstance(job, tuple) and self.repository is not None:
             self._announcing = True
             try:
