@@ -37,7 +37,7 @@ def test_a_user_folder_plugin_makes_its_real_call(user_plugins, config_dir):
     instance = integrations.REGISTRY["good_plugin"]()
     with LoopbackServer() as server:
         server.route("GET", "/v1/me")(lambda request, _m: Reply(
-            200 if request.header("Authorization") == "Bearer tok-1234" else 401, {}))
+            200 if request.header("Authorization") == "Bearer tok-1234" else 401, {"id": "u1"}))
         assert instance.connect({"base_url": server.url, "api_token": "tok-1234"})
         assert instance.test() is True
         instance.connect({"base_url": server.url, "api_token": "wrong-999"})

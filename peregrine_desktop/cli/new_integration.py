@@ -258,16 +258,17 @@ def render_module(plan: Plan) -> str:
     imports = []
     if "job_sync" in plan.capabilities:
         imports += ["import logging"]
-    imports += ["from contextlib import closing"]
     if {"job_sync", "document_upload", "calendar_events"} & set(plan.capabilities):
         imports += ["from urllib.parse import quote"]
-    imports += ["", "from peregrine_sdk.base import IntegrationBase",
-                "from peregrine_sdk.capabilities import (\n"
-                + _packed(capability_imports, "    ", "    ", ",") + "\n)"
-                if len(capability_imports) > 3
-                else "from peregrine_sdk.capabilities import " + ", ".join(capability_imports)]
-    errors = ["ErrorKind"] + (["IntegrationError"] if "job_sync" in plan.capabilities else [])
-    imports += [f"from peregrine_sdk.errors import {', '.join(errors)}",
+    if imports:
+        imports.append("")
+    imports += ["from peregrine_sdk.base import IntegrationBase, clean_config"]
+    if len(capability_imports) > 3:
+        imports += ["from peregrine_sdk.capabilities import (\n"
+                    + _packed(capability_imports, "    ", "    ", ",") + "\n)"]
+    elif capability_imports:
+        imports += ["from peregrine_sdk.capabilities import " + ", ".join(capability_imports)]
+    imports += ["from peregrine_sdk.errors import ErrorKind, IntegrationError",
                 "from peregrine_sdk.http import NO_RETRY, HttpClient, RetryPolicy"]
     if "job_sync" in plan.capabilities:
         imports += ["", "log = logging.getLogger(__name__)",
@@ -379,15 +380,13 @@ def render_tests(plan: Plan) -> str:
 def write(plan: Plan) -> list[Path]:
     """Write every file of the plan; nothing is overwritten (checked before)."""
     layout = plan.layout
-    root = source_root()
     where = (f"config/integrations/{plan.name}.yaml.example" if layout.in_tree
              else layout.example.name)
     outputs = [(layout.module, render_module(plan)),
                (layout.example, render_example(plan, where)),
                (layout.tests, render_tests(plan))]
     if layout.conftest is not None and not layout.conftest.exists():
-        outputs.append((layout.conftest,
-                        templates.CONFTEST.substitute(source=_python(str(root)))))
+        outputs.append((layout.conftest, templates.CONFTEST))
     written = []
     for path, text in outputs:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -416,10 +415,14 @@ def ask_missing(args: argparse.Namespace, ask: Ask) -> None:
         args.label = ask(f"Label shown in the app [{default_label}]: ").strip() or default_label
     if args.tier is None:
         args.tier = _ask_choice(ask, "Tier", ("free", "paid", "premium"), "free")
-    if not args.capability:
-        while not args.capability:
-            answer = ask(f"Capabilities, comma-separated ({', '.join(CAPABILITIES)}) "
-                         f"[notifications]: ").strip() or "notifications"
+    if not args.capability and not args.connection_only:
+        while not args.capability and not args.connection_only:
+            answer = ask(f"Capabilities, comma-separated ({', '.join(CAPABILITIES)}), or "
+                         f"none for a connection only [notifications]: ").strip() \
+                or "notifications"
+            if answer == "none":
+                args.connection_only = True
+                break
             chosen = [c.strip() for c in answer.split(",") if c.strip()]
             unknown = [c for c in chosen if c not in CAPABILITIES]
             if unknown:
@@ -461,6 +464,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="a setting besides the server address (repeatable); "
                              "types: " + ", ".join(FIELD_TYPE_CHOICES)
                              + "; a choice lists options: region:choice=eu|us")
+    parser.add_argument("--connection-only", action="store_true",
+                        help="no capability: the card only tests and saves the connection "
+                             "(other code reads the saved settings)")
     parser.add_argument("--description", help="one sentence under the label on its card")
     where = parser.add_mutually_exclusive_group()
     where.add_argument("--dest", type=Path,
@@ -489,9 +495,11 @@ def run(argv: Sequence[str], ask: Ask | None = None) -> int:
         ask_missing(args, ask)
     label = args.label or args.name.replace("_", " ").title()
     try:
-        if not args.capability:
+        if args.capability and args.connection_only:
+            raise ScaffoldError("--connection-only and --capability exclude each other")
+        if not args.capability and not args.connection_only:
             raise ScaffoldError("choose at least one --capability ("
-                                + ", ".join(CAPABILITIES) + ")")
+                                + ", ".join(CAPABILITIES) + "), or --connection-only")
         from peregrine_sdk.external import plugins_dir
 
         dest = plugins_dir(config_dir) if args.user_folder else args.dest

@@ -27,10 +27,16 @@ log = logging.getLogger(__name__)
 
 
 def _upsert_event(instance: Any, payload: Mapping[str, Any]) -> str:
+    """The event under the job's global UID; the one an older version made under its integer
+    id (``replaces``) goes first, so the calendar never shows the interview twice."""
+    if payload.get("replaces"):
+        instance.delete_event(payload["replaces"])
     return instance.upsert_event(event_from_payload(payload["event"]))
 
 
 def _delete_event(instance: Any, payload: Mapping[str, Any]) -> str:
+    if payload.get("replaces"):
+        instance.delete_event(payload["replaces"])
     instance.delete_event(payload["uid"])
     return ""
 

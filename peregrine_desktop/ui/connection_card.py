@@ -7,6 +7,7 @@ values the user has since edited is dropped.
 from __future__ import annotations
 
 import enum
+import html
 import logging
 from pathlib import Path
 from typing import Any
@@ -386,11 +387,11 @@ class ConnectionCard(QFrame):
         self._sign_in_instance = instance
         url = str(getattr(prompt, "url", "") or "")
         code = str(getattr(prompt, "user_code", "") or "")
-        parts = [str(getattr(prompt, "message", "") or "")]
+        parts = [html.escape(str(getattr(prompt, "message", "") or ""))]   # a service's words
         if code:
-            parts.append(f"Your code: <b style='font-size: 12pt'>{code}</b>")
+            parts.append(f"Your code: <b style='font-size: 12pt'>{html.escape(code)}</b>")
         if url:
-            parts.append(f"<a href='{url}'>Open the sign-in page</a>")
+            parts.append(f"<a href='{html.escape(url, quote=True)}'>Open the sign-in page</a>")
         self.sign_in_box.setText("<br>".join(p for p in parts if p))
         if url and not code:   # a browser flow: open it for them; a device code is typed there
             QDesktopServices.openUrl(QUrl(url))
