@@ -38,17 +38,20 @@ def make_store(folder: Path, jobs: int = 1) -> Path:
     path = folder / DB_FILENAME
     store = JobStore(path)
     store.add_many([{"title": f"Job {i}", "company": "ACME", "url": f"https://jobs.test/{i}",
-                     "description": "d" * 300} for i in range(jobs)])
+                     "description": f"about job {i}: " + "d" * 300} for i in range(jobs)])
     store.close()
     return path
 
 
-def corrupt_middle(path: Path, size: int = 8192, at: float = 0.5) -> None:
-    """8 KB of garbage in the middle of the file (or at ``at`` of its length), on page
-    boundaries, as a bad sector would leave."""
-    middle = int(path.stat().st_size * at) // 4096 * 4096
+def corrupt_middle(path: Path, size: int = 8192) -> None:
+    """8 KB of garbage in the middle of the jobs, on page boundaries, as a bad sector would
+    leave: starting at the page holding the middle job's row (wherever the other tables put
+    it), so rows are lost whatever else the file holds."""
+    content = path.read_bytes()
+    jobs = content.count(b"about job ") or 1
+    start = content.find(f"about job {jobs // 2}: ".encode()) // 4096 * 4096
     with open(path, "r+b") as handle:
-        handle.seek(middle)
+        handle.seek(max(start, 4096))
         handle.write(bytes((i * 131 + 7) % 256 for i in range(size)))
 
 
