@@ -17,16 +17,14 @@ from peregrine_desktop.jobs import statuses
 from peregrine_desktop.jobs.store import JobStore
 from peregrine_desktop.settings.profile import UserProfile
 from peregrine_desktop.workers import TaskRunner
+from peregrine_desktop.ui.plain_text import plain_label, tooltip
 
 CHOOSE, PREVIEW, IMPORTING, SUMMARY = range(4)
 STATE_COLOURS = {SIGN_IN: "#b26a00", ATTENTION: "#c62828"}
 
 
 def _plain(text: str, parent: QWidget, wrap: bool = True) -> QLabel:
-    label = QLabel(text, parent)
-    label.setTextFormat(Qt.TextFormat.PlainText)
-    label.setWordWrap(wrap)
-    return label
+    return plain_label(text, parent, word_wrap=wrap)
 
 
 def _table(headers: list[str], parent: QWidget) -> QTableWidget:
@@ -43,7 +41,7 @@ def _table(headers: list[str], parent: QWidget) -> QTableWidget:
 
 def _item(text: str, colour: str | None = None) -> QTableWidgetItem:
     item = QTableWidgetItem(text)      # table items are plain text
-    item.setToolTip(text)
+    item.setToolTip(tooltip(text))
     if colour:
         item.setForeground(Qt.GlobalColor.darkYellow if colour == "#b26a00"
                            else Qt.GlobalColor.darkRed)
