@@ -73,9 +73,10 @@ def calendar_preferences(config: Mapping[str, Any]) -> CalendarPreferences:
     return CalendarPreferences(duration, reminder or None, keep)
 
 
-def event_uid(job_id: int | str) -> str:
-    """The one UID a job's interview has in every calendar, so a later change finds it again."""
-    return f"peregrine-job-{job_id}@{UID_DOMAIN}"
+def event_uid(job_uid: str) -> str:
+    """The one UID a job's interview has in every calendar, so a later change finds it again:
+    made of the job's global identity (an older version used its local integer id)."""
+    return f"peregrine-job-{job_uid}@{UID_DOMAIN}"
 
 
 def event_url(url: str | None) -> str:

@@ -121,7 +121,7 @@ def interview_event(job: Mapping[str, Any],
     """The calendar form of a job's interview, at its real time in its own zone."""
     start = interview_start(job)
     return InterviewEvent(
-        uid=event_uid(job["id"]), title=interview_title(job), start=start,
+        uid=event_uid(job.get("uid") or job["id"]), title=interview_title(job), start=start,
         end=start + timedelta(minutes=preferences.duration_minutes),
         timezone=interview_zone(job), description=interview_description(job),
         url=event_url(job.get("url")), reminder_minutes=preferences.reminder_minutes)

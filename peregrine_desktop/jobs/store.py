@@ -139,19 +139,6 @@ class SchemaTooNewError(StoreError):
     pass
 
 
-def header_user_version(path: Path) -> int | None:
-    """``PRAGMA user_version`` read from the file header (bytes 60-63), touching nothing: a
-    database from a newer app must be refused before SQLite is allowed to change a byte."""
-    try:
-        with open(path, "rb") as handle:
-            header = handle.read(100)
-    except OSError:
-        return None
-    if len(header) < 64 or not header.startswith(b"SQLite format 3\x00"):
-        return None
-    return int.from_bytes(header[60:64], "big", signed=True)
-
-
 def make_private(path: Path) -> None:
     """The database and its companions readable by this user only (0600): notes, outbox and
     activity are nobody else's business.  SQLite gives -wal/-shm the database's mode."""
@@ -401,6 +388,7 @@ class JobStore:
         self._guard = threading.Lock()
         self._closed = False
         self._timeout = open_timeout
+        self._version_checked = False
         try:
             self._migrate()
             for component, migrations in list(_registered.items()):
@@ -428,6 +416,17 @@ class JobStore:
         conn = sqlite3.connect(self.path, timeout=self._timeout, isolation_level=None,
                                check_same_thread=False)
         conn.row_factory = sqlite3.Row
+        if not self._version_checked:
+            # Before anything may write (journal_mode changes the header): a database from a
+            # newer app is refused untouched.  Read through SQLite, never by opening the file
+            # ourselves: closing our own descriptor would drop SQLite's POSIX locks.
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            if version > len(MIGRATIONS):
+                conn.close()
+                raise SchemaTooNewError(
+                    f"The job database at {self.path} was written by a newer version of "
+                    "Peregrine; update the app to open it.")
+            self._version_checked = True
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA foreign_keys=ON")
         conn.execute("PRAGMA synchronous=NORMAL")
@@ -483,10 +482,6 @@ class JobStore:
             return conn.execute("PRAGMA user_version").fetchone()[0]
 
     def _migrate(self) -> None:
-        if (header_user_version(self.path) or 0) > len(MIGRATIONS):
-            raise SchemaTooNewError(
-                f"The job database at {self.path} was written by a newer version of "
-                "Peregrine; update the app to open it.")
         with self.transaction() as conn:
             version = conn.execute("PRAGMA user_version").fetchone()[0]
             if version > len(MIGRATIONS):
@@ -716,8 +711,36 @@ class JobStore:
             job["status_history"] = self._history(conn, job_id)
             return job
 
+    def update_from_elsewhere(self, job_id: int, changes: Mapping[str, Any],
+                              also: Callable[[sqlite3.Connection], None] | None = None
+                              ) -> dict[str, Any]:
+        """Apply changes made to this job elsewhere (a tracker, another computer): a status
+        change is recorded in the history but not checked against the moves the pipeline
+        offers (it was made already).  ``also(conn)`` runs in the same transaction."""
+        clean = clean_job_values(changes, partial=True)
+        with self.transaction() as conn:
+            job = self._update(conn, job_id, clean, check_move=False)[0]
+            if also is not None:
+                also(conn)
+            job["status_history"] = self._history(conn, job_id)
+            return job
+
+    def add_job_with(self, values: Mapping[str, Any],
+                     also: Callable[[sqlite3.Connection, dict[str, Any]], None]
+                     ) -> dict[str, Any]:
+        """``add_job``, with ``also(conn, job)`` in the same transaction (e.g. a sync link)."""
+        job = clean_job_values(values)
+        job["uid"] = _as_uid(values["uid"]) if values.get("uid") else new_uid()
+        with self.transaction() as conn:
+            job_id = self._insert(conn, job, _clean_history(values.get("status_history")))
+            result = self._require(conn, job_id)
+            also(conn, result)
+            result["status_history"] = self._history(conn, job_id)
+            return result
+
     def _update(self, conn: sqlite3.Connection, job_id: int,
-                clean: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+                clean: dict[str, Any], check_move: bool = True
+                ) -> tuple[dict[str, Any], dict[str, Any]]:
         old = self._require(conn, job_id)
         stored_old = {**old, "url": old["url"] or None}
         diff = {k: v for k, v in clean.items() if stored_old.get(k) != v}
@@ -725,7 +748,7 @@ class JobStore:
             diff["interview_tz"] = None
         if not diff:
             return old, old
-        if "status" in diff:
+        if "status" in diff and check_move:
             problem = statuses.transition_problem(old["status"], diff["status"],
                                                   self._rejected_from(conn, job_id))
             if problem:

@@ -215,19 +215,16 @@ def until_resolved(attempt: Callable[[], T], parent: "QWidget | None" = None) ->
     (when retrying can help) and Quit.  None when the user quits."""
     from PySide6.QtWidgets import QMessageBox
 
-    from peregrine_desktop.ui.plain_text import message_box
+    from peregrine_desktop.ui.plain_text import Button, ask
 
     while True:
         try:
             return attempt()
         except StartupBlocked as blocked:
             log.warning("start-up blocked: %s", blocked.message)
-            buttons = QMessageBox.StandardButton.Close
-            if blocked.can_retry:
-                buttons |= QMessageBox.StandardButton.Retry
-            box = message_box(parent, QMessageBox.Icon.Warning, blocked.title, blocked.message,
-                              buttons=buttons,    # paths are data, not markup: plain text
-                              default=QMessageBox.StandardButton.Retry if blocked.can_retry
-                              else QMessageBox.StandardButton.Close)
-            if box.exec() != QMessageBox.StandardButton.Retry:
+            retry = Button.Retry if blocked.can_retry else Button.NoButton
+            pressed = ask(parent, blocked.title, blocked.message, retry | Button.Close,
+                          retry if blocked.can_retry else Button.Close,
+                          icon=QMessageBox.Icon.Warning)
+            if pressed != Button.Retry:
                 return None

@@ -142,6 +142,21 @@ class MainWindow(QMainWindow):
         about.setMenuRole(QAction.MenuRole.AboutRole)
         about.triggered.connect(self.show_about)
         help_menu.addAction(about)
+        self.open_log_action = QAction("Open &log folder", self)
+        self.open_log_action.setStatusTip("Show the folder with Peregrine's log file")
+        self.open_log_action.triggered.connect(self.open_log_folder)
+        help_menu.addAction(self.open_log_action)
+
+    def open_log_folder(self) -> None:
+        """Help → Open log folder: the file manager, at the folder (made if still missing)."""
+        from PySide6.QtCore import QUrl
+        from PySide6.QtGui import QDesktopServices
+
+        from peregrine_desktop.settings import paths
+
+        folder = paths.log_dir()
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
 
     def export_interviews(self) -> None:
         """Write every interview to an .ics file any calendar app can import."""
