@@ -110,6 +110,7 @@ class Application:
         first = self.window if self.profile.wizard_complete else self.wizard
         self._paint_watcher = FirstPaintWatcher(first)
         self._paint_watcher.painted.connect(self.discover_integrations)
+        self._paint_watcher.painted.connect(self.window.start_reminders)
         if self.profile_problem:
             warn(self.window, "Your profile could not be read",
                  self.profile_problem + " Setup starts again with defaults.")
@@ -142,6 +143,7 @@ class Application:
         self.window.update_status()
 
     def _profile_changed(self) -> None:
+        self.window.apply_profile()
         if getattr(self, "sync_dialog", None) is not None:
             self.sync_dialog.panel.set_tier(self.profile.effective_tier)
 
@@ -175,6 +177,7 @@ class Application:
         from PySide6.QtWidgets import QApplication
 
         self.window.update_status()
+        self.window.apply_profile()
         if self.profile.wizard_complete or not first_launch:
             self.window.show()
         else:  # closed before finishing: progress is saved, the app resumes there next time
