@@ -79,6 +79,16 @@ def may_follow(origin: str, target: str) -> bool:
     return target == PUBLIC or target == origin
 
 
+def _tls_context() -> ssl.SSLContext:
+    """Certificates checked against the same authorities as every other request of the app
+    (certifi's bundle, which requests uses), the system's when certifi is missing."""
+    try:
+        import certifi
+    except ImportError:  # pragma: no cover - installed with requests
+        return ssl.create_default_context()
+    return ssl.create_default_context(cafile=certifi.where())
+
+
 def system_resolve(host: str, port: int) -> list[str]:
     infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     return list(dict.fromkeys(info[4][0] for info in infos))
@@ -276,7 +286,7 @@ class PageFetch:
         if parts.scheme == "https":
             connection: http.client.HTTPConnection = _SecureConnection(
                 host, port, timeout=self._remaining(self.read_timeout),
-                context=ssl.create_default_context())
+                context=_tls_context())
         else:
             connection = _Connection(host, port, timeout=self._remaining(self.read_timeout))
         try:
