@@ -86,6 +86,40 @@ def test_markup_in_every_field_is_shown_as_written(qtbot, repository, hostile_jo
     assert shown_by_tooltip(view.message_label.toolTip()) == view.message_label.text()
 
 
+def shown_by_label(label: QLabel) -> str:
+    """What a QLabel shows: its text, or the text its HTML renders to."""
+    text = label.text()
+    rich = label.textFormat() == Qt.TextFormat.RichText or (
+        label.textFormat() == Qt.TextFormat.AutoText and GuiQt.mightBeRichText(text))
+    if not rich:
+        return text
+    document = QTextDocument()
+    document.setHtml(text)
+    return document.toPlainText()
+
+
+def test_the_detail_pane_and_the_board_show_markup_as_written(qtbot, repository, hostile_job):
+    view = PipelineView(repository)
+    qtbot.addWidget(view)
+    view.resize(1200, 700)
+    view.show()
+    view.details_action.trigger()
+    view.table.selectRow(0)
+    qtbot.waitUntil(lambda: view.detail is not None and view.detail.job is not None,
+                    timeout=5000)
+    labels = [label for label in view.detail.findChildren(QLabel) if label.text()]
+    shown = [shown_by_label(label) for label in labels]
+    assert f"{hostile_job['title']}" in shown                # the heading, as written
+    for label, text in zip(labels, shown):     # no label rendered the markup as an image
+        if "big" in text:
+            assert MARKUP in text, label.text()
+    click(qtbot, view.mode_buttons["board"])
+    pending = view.board.columns["pending"].list
+    card = pending.model().index(0, 0)
+    assert card.data() == hostile_job["title"]
+    assert MARKUP in shown_by_tooltip(card.data(Qt.ItemDataRole.ToolTipRole))
+
+
 def test_the_url_dialog_names_a_known_job_in_plain_text(qtbot, repository, hostile_job):
     dialog = UrlImportDialog(repository)
     qtbot.addWidget(dialog)

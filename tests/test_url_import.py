@@ -352,3 +352,34 @@ def test_nested_or_oversized_json_ld_is_explained_not_a_crash(json_ld):
     assert draft.found_in == FOUND_IN_TITLE
     assert draft.values["title"] == "Analyst" and draft.values["company"] == "Acme"
     assert draft.message.startswith("The page's job data is too large or too deeply nested")
+
+
+def test_cancel_ends_a_fetch_stuck_in_a_name_lookup():
+    import threading
+
+    from peregrine_desktop.jobs.page_fetch import FetchCancelled
+
+    asked, release = threading.Event(), threading.Event()
+
+    def stuck_lookup(host: str, port: int) -> list[str]:
+        asked.set()
+        release.wait(30)           # a resolver that never answers (a dead DNS server)
+        return ["127.0.0.1"]
+
+    fetch = PageFetch(deadline=600.0, connect_timeout=600.0, resolve=stuck_lookup)
+    outcome: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            fetch.get("http://jobs.example/1")
+        except BaseException as exc:  # noqa: BLE001 - the test looks at it
+            outcome.append(exc)
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    assert asked.wait(5)
+    fetch.cancel()
+    worker.join(5)
+    release.set()
+    assert not worker.is_alive() and isinstance(outcome[0], FetchCancelled)
+    assert fetch.connections == []

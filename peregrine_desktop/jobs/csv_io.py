@@ -167,10 +167,6 @@ class ImportPlan:
     date_orders: dict[str, int] = field(default_factory=dict)
     fingerprint: tuple[int, int] = (0, 0)
 
-    @property
-    def total_rows(self) -> int:
-        return self.ready + len(self.skipped)
-
     def ready_with(self, choices: ImportChoices) -> int:
         return self.ready - (0 if choices.add_scheme else len(self.schemeless))
 
@@ -538,16 +534,6 @@ def _new_plan(path: Path, encoding: str, note: str, reader: _Reader,
               fingerprint: tuple[int, int]) -> ImportPlan:
     return ImportPlan(path, encoding, reader.headers, dict(reader.mapping), reader.ignored,
                       note, fingerprint=fingerprint)
-
-
-def read_csv_text(text: str, existing_urls: Iterable[str] = ()) -> ImportPlan:
-    """:func:`read_csv` for text in memory (tests, pasted data): written to a temporary file."""
-    import tempfile
-
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "pasted.csv"
-        path.write_text(text, encoding="utf-8")
-        return read_csv(path, existing_urls)
 
 
 def iter_import(plan: ImportPlan, choices: ImportChoices,

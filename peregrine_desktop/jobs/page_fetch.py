@@ -79,6 +79,16 @@ def may_follow(origin: str, target: str) -> bool:
     return target == PUBLIC or target == origin
 
 
+def _tls_context() -> ssl.SSLContext:
+    """Certificates checked against the same authorities as every other request of the app
+    (certifi's bundle, which requests uses), the system's when certifi is missing."""
+    try:
+        import certifi
+    except ImportError:  # pragma: no cover - installed with requests
+        return ssl.create_default_context()
+    return ssl.create_default_context(cafile=certifi.where())
+
+
 def system_resolve(host: str, port: int) -> list[str]:
     infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     return list(dict.fromkeys(info[4][0] for info in infos))
@@ -130,7 +140,6 @@ class PageFetch:
         self.connections: list[tuple[str, int]] = []
         self._lock = threading.Lock()
         self._ended: str | None = None           # "cancelled" / "deadline"
-        self._ended_event = threading.Event()
         self._sockets: list[socket.socket] = []  # dups of live sockets, for shutting them
         self._ends_at = 0.0
 
@@ -138,17 +147,12 @@ class PageFetch:
     def cancel(self) -> None:
         self._end("cancelled")
 
-    @property
-    def cancelled(self) -> bool:
-        return self._ended == "cancelled"
-
     def _end(self, reason: str) -> None:
         with self._lock:
             if self._ended:
                 return
             self._ended = reason
             sockets, self._sockets = self._sockets, []
-        self._ended_event.set()
         for sock in sockets:   # unblocks a recv/send in the fetching thread at once
             try:
                 sock.shutdown(socket.SHUT_RDWR)
@@ -230,18 +234,24 @@ class PageFetch:
                              "to; it was not opened.")
 
     def _resolve_in_time(self, host: str, port: int) -> list[str]:
-        """``resolve`` on a helper thread: a lookup cannot be interrupted, the wait for it can."""
+        """``resolve`` on a helper thread: a lookup cannot be interrupted, the wait for it can
+        (by the connect timeout, the deadline or a cancel)."""
         result: list = []
+        done = threading.Event()
 
         def lookup() -> None:
             try:
                 result.append(self.resolve(host, port))
             except OSError as exc:
                 result.append(exc)
+            finally:
+                done.set()
 
-        thread = threading.Thread(target=lookup, daemon=True, name="resolve")
-        thread.start()
-        thread.join(self._remaining(self.connect_timeout))
+        threading.Thread(target=lookup, daemon=True, name="resolve").start()
+        give_up = time.monotonic() + self._remaining(self.connect_timeout)
+        while not done.wait(0.05):
+            if self._ended or time.monotonic() >= give_up:
+                break
         self._check()
         if not result:
             raise FetchTimedOut("The site's name could not be looked up in time.")
@@ -276,7 +286,7 @@ class PageFetch:
         if parts.scheme == "https":
             connection: http.client.HTTPConnection = _SecureConnection(
                 host, port, timeout=self._remaining(self.read_timeout),
-                context=ssl.create_default_context())
+                context=_tls_context())
         else:
             connection = _Connection(host, port, timeout=self._remaining(self.read_timeout))
         try:

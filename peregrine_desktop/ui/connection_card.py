@@ -310,10 +310,9 @@ class ConnectionCard(QFrame):
         warning = insecure_secret_warning(self.form.specs if self.form else [], config)
         if not warning:
             return True
-        answer = QMessageBox.warning(
-            self, "Send without encryption?", warning,
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
-            QMessageBox.StandardButton.Cancel)
+        answer = ask(self, "Send without encryption?", warning,
+                     QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+                     QMessageBox.StandardButton.Cancel, icon=QMessageBox.Icon.Warning)
         return answer == QMessageBox.StandardButton.Yes
 
     def _status_text(self, state: CardState) -> str:
