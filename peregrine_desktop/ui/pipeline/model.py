@@ -84,6 +84,25 @@ def interview_text(job: dict[str, Any]) -> str:
     return f"{moment:%a %d %b %Y, %H:%M} {place}"
 
 
+def short_interview_text(job: dict[str, Any]) -> str:
+    """"Interview Tue 14 Mar, 15:00" (wall-clock time where it takes place), for cards."""
+    value = job.get("interview_at")
+    if not value:
+        return ""
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    zone = job.get("interview_tz")
+    if zone:
+        try:
+            from zoneinfo import ZoneInfo
+            moment = moment.astimezone(ZoneInfo(zone))
+        except (KeyError, ValueError):
+            pass
+    return f"Interview {moment:%a} {moment.day} {moment:%b, %H:%M}"
+
+
 def found_text(value: str) -> str:
     try:
         return date.fromisoformat(value).strftime("%d %b %Y")
