@@ -47,12 +47,12 @@ def discover_all_integrations(config_dir) -> list:
 
     Reading those files also initialises the keychain backend (D-Bus probing takes ~0.3 s), so
     opening Settings later does not pay for it on the UI thread."""
-    from peregrine_desktop.lifecycle.plugins import rediscover_all
+    from peregrine_desktop.lifecycle.plugins import rediscover_all, waiting_plugins
     from peregrine_desktop.settings.config_recovery import integration_problem
     from peregrine_desktop.settings.secrets import keychain_available
 
     keychain_available()
-    problems = []
+    problems = waiting_plugins(config_dir)
     for cls in rediscover_all(config_dir).values():
         try:
             found = integration_problem(cls, config_dir)
@@ -211,8 +211,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     if len(argv) > 1 and argv[1] in SUBCOMMANDS:
         return importlib.import_module(SUBCOMMANDS[argv[1]]).main(argv[2:])
     args = parse_args(argv[1:])
-    logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s")
+    root = logging.getLogger()
+    if not root.handlers:  # stderr: warnings (everything with --debug), as before
+        stderr = logging.StreamHandler()
+        stderr.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        stderr.setLevel(logging.DEBUG if args.debug else logging.WARNING)
+        root.addHandler(stderr)
+    from peregrine_desktop.lifecycle import log_file
+
+    log_handler = log_file.install(level=logging.DEBUG if args.debug else logging.INFO)
+    try:
+        return _run(args, argv)
+    finally:
+        log_file.uninstall(log_handler)
+
+
+def _run(args: argparse.Namespace, argv: list[str]) -> int:
     paths.set_overrides(args.config_dir, args.data_dir)
     if args.install_desktop_entry or args.remove_desktop_entry:
         from peregrine_desktop.lifecycle import desktop_entry

@@ -43,7 +43,7 @@ def open_settings(qtbot, profile, config_dir) -> SettingsDialog:
 def test_tabs(qtbot, profile, config_dir):
     dialog = open_settings(qtbot, profile, config_dir)
     names = [dialog.tabs.tabText(i).replace("&", "") for i in range(dialog.tabs.count())]
-    assert names == ["Profile", "Plan", "Job search", "Notifications", "Integrations"]
+    assert names == ["Profile", "Plan", "Job search", "Notifications", "Integrations", "Plugins"]
 
 
 def test_ok_saves_the_profile(qtbot, profile, config_dir):

@@ -86,6 +86,14 @@ class JobRepository(QObject):
             self.job_removed.emit(job)
         return removed
 
+    def changed_elsewhere(self, job: dict[str, Any], old: dict[str, Any] | None = None) -> None:
+        """Announce a change already committed by someone else (a sync taking in a tracker's
+        edit: ``old`` the job before; or a job it added: ``old`` None)."""
+        if old is None:
+            self.job_added.emit(job)
+        elif job != old:
+            self.job_changed.emit(job, old)
+
     def add_many(self, jobs: Sequence[Mapping[str, Any]]) -> BulkReport:
         report = self.store.add_many(jobs)
         if report.added:

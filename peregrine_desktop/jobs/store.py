@@ -14,6 +14,7 @@ import logging
 import os
 import sqlite3
 import threading
+import unicodedata
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -136,19 +137,6 @@ def _is_disk_full(error: sqlite3.OperationalError) -> bool:
 
 class SchemaTooNewError(StoreError):
     pass
-
-
-def header_user_version(path: Path) -> int | None:
-    """``PRAGMA user_version`` read from the file header (bytes 60-63), touching nothing: a
-    database from a newer app must be refused before SQLite is allowed to change a byte."""
-    try:
-        with open(path, "rb") as handle:
-            header = handle.read(100)
-    except OSError:
-        return None
-    if len(header) < 64 or not header.startswith(b"SQLite format 3\x00"):
-        return None
-    return int.from_bytes(header[60:64], "big", signed=True)
 
 
 def make_private(path: Path) -> None:
@@ -294,8 +282,16 @@ def _as_url(value: Any) -> str | None:
     text = str(value or "").strip()
     if not text:
         return None
-    parts = urlsplit(text)
-    if parts.scheme not in ("http", "https") or not parts.hostname or " " in text:
+    if any(unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") for ch in text):
+        # a line break would end an iCalendar line or an HTTP header downstream
+        raise JobValidationError("A web address cannot contain line breaks or control "
+                                 f"characters (in “{text.encode('unicode_escape').decode()}”).")
+    try:
+        parts = urlsplit(text)
+        valid = parts.scheme in ("http", "https") and bool(parts.hostname)
+    except ValueError:   # "http://[::1" and other unparseable hosts
+        valid = False
+    if not valid or any(ch.isspace() for ch in text):
         raise JobValidationError(f"“{text}” is not a web address starting with https://.")
     return text
 
@@ -322,6 +318,9 @@ def clean_job_values(values: Mapping[str, Any], partial: bool = False) -> dict[s
             out[key] = _as_url(value)
         elif key in _TEXT_FIELDS:
             text = "" if value is None else str(value)
+            if "\0" in text:
+                raise JobValidationError(f"The {key.replace('_', ' ')} holds a NUL character, "
+                                         "which no text can contain; the file may be damaged.")
             out[key] = text if key in ("description", "notes") else " ".join(text.split())
         elif key == "remote":
             out[key] = _as_bool(value)
@@ -389,6 +388,7 @@ class JobStore:
         self._guard = threading.Lock()
         self._closed = False
         self._timeout = open_timeout
+        self._version_checked = False
         try:
             self._migrate()
             for component, migrations in list(_registered.items()):
@@ -416,6 +416,17 @@ class JobStore:
         conn = sqlite3.connect(self.path, timeout=self._timeout, isolation_level=None,
                                check_same_thread=False)
         conn.row_factory = sqlite3.Row
+        if not self._version_checked:
+            # Before anything may write (journal_mode changes the header): a database from a
+            # newer app is refused untouched.  Read through SQLite, never by opening the file
+            # ourselves: closing our own descriptor would drop SQLite's POSIX locks.
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            if version > len(MIGRATIONS):
+                conn.close()
+                raise SchemaTooNewError(
+                    f"The job database at {self.path} was written by a newer version of "
+                    "Peregrine; update the app to open it.")
+            self._version_checked = True
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA foreign_keys=ON")
         conn.execute("PRAGMA synchronous=NORMAL")
@@ -471,10 +482,6 @@ class JobStore:
             return conn.execute("PRAGMA user_version").fetchone()[0]
 
     def _migrate(self) -> None:
-        if (header_user_version(self.path) or 0) > len(MIGRATIONS):
-            raise SchemaTooNewError(
-                f"The job database at {self.path} was written by a newer version of "
-                "Peregrine; update the app to open it.")
         with self.transaction() as conn:
             version = conn.execute("PRAGMA user_version").fetchone()[0]
             if version > len(MIGRATIONS):
@@ -713,8 +720,36 @@ class JobStore:
             job["status_history"] = self._history(conn, job_id)
             return job
 
+    def update_from_elsewhere(self, job_id: int, changes: Mapping[str, Any],
+                              also: Callable[[sqlite3.Connection], None] | None = None
+                              ) -> dict[str, Any]:
+        """Apply changes made to this job elsewhere (a tracker, another computer): a status
+        change is recorded in the history but not checked against the moves the pipeline
+        offers (it was made already).  ``also(conn)`` runs in the same transaction."""
+        clean = clean_job_values(changes, partial=True)
+        with self.transaction() as conn:
+            job = self._update(conn, job_id, clean, check_move=False)[0]
+            if also is not None:
+                also(conn)
+            job["status_history"] = self._history(conn, job_id)
+            return job
+
+    def add_job_with(self, values: Mapping[str, Any],
+                     also: Callable[[sqlite3.Connection, dict[str, Any]], None]
+                     ) -> dict[str, Any]:
+        """``add_job``, with ``also(conn, job)`` in the same transaction (e.g. a sync link)."""
+        job = clean_job_values(values)
+        job["uid"] = _as_uid(values["uid"]) if values.get("uid") else new_uid()
+        with self.transaction() as conn:
+            job_id = self._insert(conn, job, _clean_history(values.get("status_history")))
+            result = self._require(conn, job_id)
+            also(conn, result)
+            result["status_history"] = self._history(conn, job_id)
+            return result
+
     def _update(self, conn: sqlite3.Connection, job_id: int,
-                clean: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+                clean: dict[str, Any], check_move: bool = True
+                ) -> tuple[dict[str, Any], dict[str, Any]]:
         old = self._require(conn, job_id)
         stored_old = {**old, "url": old["url"] or None}
         diff = {k: v for k, v in clean.items() if stored_old.get(k) != v}
@@ -722,7 +757,7 @@ class JobStore:
             diff["interview_tz"] = None
         if not diff:
             return old, old
-        if "status" in diff:
+        if "status" in diff and check_move:
             problem = statuses.transition_problem(old["status"], diff["status"],
                                                   self._rejected_from(conn, job_id))
             if problem:

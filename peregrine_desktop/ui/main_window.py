@@ -163,6 +163,21 @@ class MainWindow(QMainWindow):
         about.setMenuRole(QAction.MenuRole.AboutRole)
         about.triggered.connect(self.show_about)
         help_menu.addAction(about)
+        self.open_log_action = QAction("Open &log folder", self)
+        self.open_log_action.setStatusTip("Show the folder with Peregrine's log file")
+        self.open_log_action.triggered.connect(self.open_log_folder)
+        help_menu.addAction(self.open_log_action)
+
+    def open_log_folder(self) -> None:
+        """Help → Open log folder: the file manager, at the folder (made if still missing)."""
+        from PySide6.QtCore import QUrl
+        from PySide6.QtGui import QDesktopServices
+
+        from peregrine_desktop.settings import paths
+
+        folder = paths.log_dir()
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
 
     def export_interviews(self) -> None:
         """Write every interview to an .ics file any calendar app can import."""
@@ -196,6 +211,9 @@ class MainWindow(QMainWindow):
     def _imported_from_peregrine(self, _summary: object) -> None:
         self.repository.jobs_reset.emit()
         self.update_status()
+        panel = getattr(self.sync_dialog, "panel", None)
+        if panel is not None:       # trackers brought over appear in Sync now…
+            panel.refresh()
 
     def set_hub(self, hub: "EventHub") -> None:
         """The event hub arrives after discovery (which runs once the window is shown)."""
