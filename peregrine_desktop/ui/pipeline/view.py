@@ -432,7 +432,10 @@ class PipelineView(QWidget):
         if self.settings.value("pipeline/details", "false") in (True, "true"):
             self.details_action.setChecked(True)
         if self.settings.value("pipeline/view", TABLE) == BOARD:
-            self.set_mode(BOARD)
+            # Built after the first paint (the table page shows until then).
+            self._mode = BOARD
+            self.board_action.setChecked(True)
+            QTimer.singleShot(0, lambda: self.set_mode(BOARD) if self._mode == BOARD else None)
 
     def _save_settings(self) -> None:
         if self.settings is None:
