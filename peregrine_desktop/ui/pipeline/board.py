@@ -204,6 +204,9 @@ class StageList(QListView):
         self.setModel(model)
         self.setItemDelegate(CardDelegate(self))
         self.setUniformItemSizes(True)
+        # Thousands of cards are laid out a few hundred per event-loop pass, not in one stall.
+        self.setLayoutMode(QListView.LayoutMode.Batched)
+        self.setBatchSize(300)
         self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.setDragEnabled(True)
         self.setAcceptDrops(True)

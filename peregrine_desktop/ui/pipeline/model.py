@@ -206,6 +206,7 @@ class JobTableModel(QAbstractTableModel):
         self._hay: list[str | None] = []
         self._hay_from = 0
         self._hay_timer = QTimer(self)
+        self._hay_timer.setInterval(30)     # between frames, after the table is on screen
         self._hay_timer.timeout.connect(lambda: self._fill_haystacks(2000))
         self._dates: list[tuple[tuple[str, str], ...]] = []
         self._target: list[bool] = []
@@ -473,7 +474,10 @@ class JobTableModel(QAbstractTableModel):
     def reload(self) -> None:
         self.beginResetModel()
         self.window = DueWindow.from_clock(self.clock)
-        self._rows = self.repository.summaries()
+        # The default order (newest found first) comes sorted from SQLite.
+        presorted = (self._sort_column == FIELD_COLUMN["date_found"]
+                     and self._sort_order == Qt.SortOrder.DescendingOrder)
+        self._rows = self.repository.summaries(newest_first=presorted)
         self._hay = [None] * len(self._rows)       # built once shown (_fill_haystacks)
         self._hay_from = 0
         self._hay_timer.start()
@@ -485,7 +489,7 @@ class JobTableModel(QAbstractTableModel):
         self._excluded = [targets.excluded_word(job) for job in self._rows] \
             if targets.excludes else [None] * len(self._rows)
         self._row_of = {}
-        if self._sort_column >= 0:
+        if self._sort_column >= 0 and not presorted:
             self._apply_sort()
         else:
             self._reindex()
