@@ -101,6 +101,13 @@ class JobRepository(QObject):
             self.jobs_imported.emit(list(report.added_ids))
         return report
 
+    def announce_import(self, ids: Sequence[int]) -> None:
+        """Jobs were inserted straight into the store (an import on the worker pool): listeners
+        re-read, and the import becomes one step to undo."""
+        if ids:
+            self.jobs_reset.emit()
+            self.jobs_imported.emit(list(ids))
+
     def get_many(self, ids: Sequence[int]) -> list[dict[str, Any]]:
         """Full jobs with their history, in the order of ``ids`` (missing ones left out)."""
         return self.store.get_many(ids, with_history=True)
