@@ -97,6 +97,51 @@ def settings_integrations(scene: Scene):
     return dialog
 
 
+def _pipeline_window(scene: Scene, mode: str, details: bool, select: str | None = None):
+    window = main_window(scene)
+    view = window.pipeline
+    view.set_mode(mode)
+    view.details_action.setChecked(details)
+    if select:
+        job = next(j for j in view.repository.list_jobs(with_history=False)
+                   if j["title"] == select)
+        view.select_job(job["id"])
+        view._show_detail()
+    return window
+
+
+def pipeline_board(scene: Scene):
+    return _pipeline_window(scene, "board", False, "UX Lead")
+
+
+def pipeline_detail(scene: Scene):
+    return _pipeline_window(scene, "table", True, "Senior Product Designer")
+
+
+def pipeline_reminder(scene: Scene):
+    """The banner a reminder raises inside the window (on this headless machine there is no
+    tray and no notification service, so the banner is what shows)."""
+    window = _pipeline_window(scene, "table", False)
+    window.start_reminders()
+    return window
+
+
+def pipeline_numbers(scene: Scene):
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    window = main_window(scene)
+    window.pipeline.show_dashboard()
+    dialog = window.pipeline.active_dialog
+    loop = QEventLoop()
+    QTimer.singleShot(10_000, loop.quit)
+    poll = QTimer()
+    poll.timeout.connect(lambda: loop.quit() if dialog.stats is not None else None)
+    poll.start(20)
+    loop.exec()
+    dialog._window = window      # keep the parent alive while the dialog is drawn
+    return dialog
+
+
 def _import_dialog(until_summary: bool):
     """Import from Peregrine on a web install built as the tests build it (tests/fakes), into
     a folder of its own (the demo profile is already complete)."""
@@ -133,6 +178,12 @@ def _import_dialog(until_summary: bool):
 
 SHOTS = [
     Shot("main-window.png", (1100, 720), main_window),
+    Shot("pipeline-board.png", (1280, 800), pipeline_board),
+    Shot("pipeline-board-800x600.png", (800, 600), pipeline_board),
+    Shot("pipeline-detail.png", (1280, 800), pipeline_detail),
+    Shot("pipeline-detail-800x600.png", (800, 600), pipeline_detail),
+    Shot("pipeline-reminder.png", (1100, 720), pipeline_reminder),
+    Shot("pipeline-numbers.png", (640, 560), pipeline_numbers),
     Shot("wizard-integrations.png", (760, 640), wizard_integrations),
     Shot("settings-integrations.png", (780, 640), settings_integrations),
     Shot("import-preview.png", (820, 600), lambda _scene: _import_dialog(False)),
@@ -166,7 +217,16 @@ def demo_jobs(count: int = 300) -> list[dict]:
     places = ["Remote", "Lisbon", "Berlin", "Porto", "Madrid", "Remote (EU)", "Amsterdam"]
     statuses = ["pending"] * 6 + ["approved"] * 3 + ["applied"] * 4 + ["phone_screen", "rejected",
                                                                         "interviewing", "offer"]
-    jobs = list(DEMO_JOBS)
+    from datetime import date, timedelta
+
+    today = date.today()
+    jobs = [dict(job) for job in DEMO_JOBS]
+    jobs[0].update(next_action_on=(today - timedelta(days=1)).isoformat(),
+                   next_action_note="Send the portfolio link to Dana",
+                   interview_at=f"{today + timedelta(days=2)}T15:00:00+00:00",
+                   interview_tz="Europe/Lisbon")
+    jobs[1].update(next_action_on=today.isoformat(), next_action_note="Follow up with the recruiter")
+    jobs[3].update(deadline=(today + timedelta(days=3)).isoformat())
     for i in range(count):
         company = rng.choice(companies)
         status = rng.choice(statuses)

@@ -160,7 +160,9 @@ def test_the_choice_of_view_is_remembered(qtbot, repository, jobs, tmp_path):
     view = make_board(qtbot, repository, QSettings(str(tmp_path / "window.ini"),
                                                    QSettings.Format.IniFormat))
     view.save_settings()
-    assert reopen().mode == BOARD
+    board = reopen()
+    assert board.mode == BOARD and board.board is None      # built after the first paint
+    qtbot.waitUntil(lambda: board.board is not None)
     click(qtbot, view.mode_buttons[TABLE])
     view.save_settings()
     again = reopen()

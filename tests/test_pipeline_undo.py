@@ -12,7 +12,7 @@ from peregrine_desktop.jobs.store import JobStore
 from peregrine_desktop.settings.profile import UserProfile
 from peregrine_desktop.ui.main_window import MainWindow
 from tests.test_pipeline_view import column, select
-from tests.ui_helpers import answer_next_message_box
+from tests.ui_helpers import answer_next_message_box, click
 
 
 @pytest.fixture
@@ -93,7 +93,25 @@ def test_an_edit_through_the_dialog_undoes_and_redoes(qtbot, window, store):
     assert store.get(job["id"])["company"] == "Acme Robotics"
 
 
-def test_a_csv_import_is_one_step_to_undo(qtbot, window, store):
+def test_a_csv_import_through_its_dialog_is_one_step_to_undo(qtbot, window, store, tmp_path):
+    path = tmp_path / "jobs.csv"
+    path.write_text("Job Title,Company,Status\nPlatform Engineer,Hooli,Wishlist\n"
+                    "SRE,Initech,Applied\n", encoding="utf-8")
+    view = window.pipeline
+    view.open_csv_import(str(path))
+    dialog = view.active_dialog
+    qtbot.waitUntil(lambda: dialog.import_button.isEnabled(), timeout=10_000)
+    with qtbot.waitSignal(view.repository.jobs_imported, timeout=10_000):
+        click(qtbot, dialog.import_button)
+    assert store.count() == 4 and "SRE" in column(view, "title")
+    assert view.undo_action.text() == "&Undo Import 2 jobs"
+    view.undo_action.trigger()
+    assert store.count() == 2 and "SRE" not in column(view, "title")
+    view.redo_action.trigger()
+    assert sorted(column(view, "title"))[-1] == "SRE"
+
+
+def test_a_bulk_add_is_one_step_to_undo(qtbot, window, store):
     view = window.pipeline
     report = view.repository.add_many([{"title": f"Imported {n}"} for n in range(5)])
     assert report.added == 5

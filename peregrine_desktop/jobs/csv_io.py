@@ -619,6 +619,7 @@ def import_csv(store: "JobStore", plan: ImportPlan, choices: ImportChoices,
     def flush() -> None:
         result = store.add_many([job for _row, _line, job in pending])
         report.added += result.added
+        report.added_ids.extend(result.added_ids)
         report.skipped.extend(SkippedRow(pending[i][0], pending[i][1], reason)
                               for i, reason in result.skipped)
         pending.clear()
@@ -642,6 +643,8 @@ class CsvImportReport:
 
     added: int = 0
     skipped: list[SkippedRow] = field(default_factory=list)
+    #: The new jobs' ids (what undoing the import removes).
+    added_ids: list[int] = field(default_factory=list)
 
 
 # -- export -----------------------------------------------------------------------------------------

@@ -16,7 +16,6 @@ from peregrine_desktop.jobs import statuses
 Clock = Callable[[], datetime]
 
 NEXT_ACTION, DEADLINE, INTERVIEW = "next_action", "deadline", "interview"
-KIND_LABELS = {NEXT_ACTION: "Next action", DEADLINE: "Deadline", INTERVIEW: "Interview"}
 
 OVERDUE, DUE_TODAY, DUE_WEEK = "overdue", "today", "week"
 #: The due filters, in the order they are offered, with their labels.

@@ -2,8 +2,8 @@
 person was already told about (remembered in the job database, so each fires once — also across
 restarts, and those that fell due while the app was closed are found at the next start).
 
-A next action or deadline is due from the start of its day; an interview an hour before it
-begins.  A reminder is keyed by the job's uid, its kind and the date it is for, so moving a
+A next action or deadline is due from the start of its day (and stays due until shown); an
+interview an hour before it begins, until two hours after.  A reminder is keyed by the job's uid, its kind and the date it is for, so moving a
 date makes a new reminder while an undone delete does not repeat an old one.
 """
 from __future__ import annotations
@@ -31,8 +31,9 @@ MIGRATIONS: list[str] = [
 ]
 register_schema(COMPONENT, MIGRATIONS)
 
-#: How long before an interview its reminder comes.
+#: How long before an interview its reminder comes, and after its start when it no longer does.
 INTERVIEW_LEAD = timedelta(hours=1)
+INTERVIEW_STALE = timedelta(hours=2)
 
 
 @dataclass(frozen=True)
@@ -72,8 +73,8 @@ def due_reminders(jobs: Iterable[Mapping[str, Any]], now: datetime) -> list[Remi
         for kind, day in open_dates(job):
             if kind == INTERVIEW:
                 start = datetime.fromisoformat(job["interview_at"])
-                if now < start - INTERVIEW_LEAD:
-                    continue
+                if now < start - INTERVIEW_LEAD or now > start + INTERVIEW_STALE:
+                    continue        # not yet, or over: a reminder after the fact helps nobody
                 due = job["interview_at"]
             elif day > today:
                 continue

@@ -38,8 +38,8 @@ class JobRepository(QObject):
                   with_history: bool = True) -> list[dict[str, Any]]:
         return self.store.list_jobs(status, text, with_history)
 
-    def summaries(self) -> list[dict[str, Any]]:
-        return self.store.summaries()
+    def summaries(self, newest_first: bool = False) -> list[dict[str, Any]]:
+        return self.store.summaries(newest_first)
 
     def counts_by_status(self) -> dict[str, int]:
         return self.store.counts_by_status()
@@ -100,6 +100,13 @@ class JobRepository(QObject):
             self.jobs_reset.emit()
             self.jobs_imported.emit(list(report.added_ids))
         return report
+
+    def announce_import(self, ids: Sequence[int]) -> None:
+        """Jobs were inserted straight into the store (an import on the worker pool): listeners
+        re-read, and the import becomes one step to undo."""
+        if ids:
+            self.jobs_reset.emit()
+            self.jobs_imported.emit(list(ids))
 
     def get_many(self, ids: Sequence[int]) -> list[dict[str, Any]]:
         """Full jobs with their history, in the order of ``ids`` (missing ones left out)."""

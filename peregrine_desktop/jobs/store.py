@@ -565,13 +565,16 @@ class JobStore:
                 self._attach_history(conn, jobs)
         return jobs
 
-    def summaries(self) -> list[dict[str, Any]]:
-        """Every job without description and history: what a table of thousands needs."""
+    def summaries(self, newest_first: bool = False) -> list[dict[str, Any]]:
+        """Every job without description and history: what a table of thousands needs; in the
+        order they were added, or newest found first (the table's first order, sorted here
+        rather than again in Python)."""
         columns = ", ".join(SUMMARY_FIELDS)
+        order = "date_found DESC, id DESC" if newest_first else "id"
         with self.connection() as conn:
             cursor = conn.cursor()
             cursor.row_factory = None       # plain tuples: a third of the time of sqlite3.Row
-            rows = cursor.execute(f"SELECT {columns} FROM jobs ORDER BY id").fetchall()
+            rows = cursor.execute(f"SELECT {columns} FROM jobs ORDER BY {order}").fetchall()
         url, remote = SUMMARY_FIELDS.index("url"), SUMMARY_FIELDS.index("remote")
         jobs = []
         for row in rows:

@@ -237,7 +237,7 @@ class MainWindow(QMainWindow):
         self.reminder_banner = ReminderBanner(self.centralWidget())
         self.reminder_banner.show_job.connect(self._show_reminded_job)
         self._column.insertWidget(1, self.reminder_banner)
-        self.notifier = DesktopNotifier(self.windowIcon())
+        self.notifier = DesktopNotifier(self.windowIcon(), self)
         self.reminders = ReminderService(ReminderLog(self.repository.store),
                                          self.pipeline.model.dated_jobs, clock=self._clock,
                                          parent=self)

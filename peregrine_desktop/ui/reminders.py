@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 
 #: How often due dates are looked at while the app runs.
 CHECK_INTERVAL_MS = 60_000
+NOTIFICATIONS = "org.freedesktop.Notifications"
 #: The notifier choice (UserProfile.notify_events) that sends reminders to connected notifiers.
 NOTIFY_CHOICE = "reminder_due"
 _SHOWN_LINES = 3
@@ -36,64 +37,83 @@ def summary_text(reminders: list[Reminder], window: DueWindow) -> tuple[str, str
     return title, "\n".join(lines)
 
 
-class DesktopNotifier:
+def _bus_has_notifications() -> bool:
+    """Whether the session bus offers the freedesktop Notifications service (QtDBus)."""
+    try:
+        from PySide6.QtDBus import QDBusConnection
+    except ImportError:          # a Qt build without D-Bus (Windows, macOS)
+        return False
+    bus = QDBusConnection.sessionBus()
+    if not bus.isConnected() or bus.interface() is None:
+        return False
+    return bool(bus.interface().isServiceRegistered(NOTIFICATIONS).value())
+
+
+def send_desktop_notification(title: str, body: str) -> int:
+    """Notify over the session bus; returns the notification's id (worker pool: it blocks).
+
+    QtDBus from Python cannot type the arguments as the specification requires (a Python int
+    goes out as int32, ``[]`` as an array of variants, and notification daemons refuse
+    ``sisssava{sv}i``), so the call is made with jeepney, which keyring already brings on
+    Linux, with the signature spelled out."""
+    from jeepney import DBusAddress, new_method_call
+    from jeepney.io.blocking import open_dbus_connection
+
+    address = DBusAddress("/org/freedesktop/Notifications", bus_name=NOTIFICATIONS,
+                          interface=NOTIFICATIONS)
+    message = new_method_call(address, "Notify", "susssasa{sv}i",
+                              ("Peregrine", 0, "appointment-soon", title, body, [], {}, -1))
+    with open_dbus_connection(bus="SESSION") as conn:
+        reply = conn.send_and_get_reply(message, timeout=5)
+    if reply.header.message_type.name == "error":
+        raise RuntimeError(" ".join(map(str, reply.body)) or "the service refused it")
+    return int(reply.body[0])
+
+
+class DesktopNotifier(QObject):
     """Shows a notification outside the window: the tray where the desktop has one, else the
     freedesktop Notifications service on the session bus.  ``channel`` names the one used
-    ("tray", "dbus" or "" when neither exists: the window's banner is then all there is)."""
+    ("tray", "dbus" or "" when neither exists: the window's banner is then all there is);
+    ``sent(id)`` / ``failed(reason)`` report how a bus notification went."""
 
-    def __init__(self, icon: QIcon | None = None) -> None:
+    sent = Signal(int)
+    failed = Signal(str)
+
+    def __init__(self, icon: QIcon | None = None, parent: QObject | None = None) -> None:
+        super().__init__(parent)
         self.icon = icon or QIcon()
         self.tray = None
         self.channel = ""
         from PySide6.QtWidgets import QSystemTrayIcon
 
         if QSystemTrayIcon.isSystemTrayAvailable():
-            self.tray = QSystemTrayIcon(self.icon)
+            self.tray = QSystemTrayIcon(self.icon, self)
             self.tray.setToolTip("Peregrine")
             self.tray.show()
             self.channel = "tray"
-        elif self._bus_service() is not None:
+        elif _bus_has_notifications():
+            from peregrine_desktop.workers import TaskRunner
+
+            self.runner = TaskRunner(self)
             self.channel = "dbus"
 
-    @staticmethod
-    def _bus_service():
-        try:
-            from PySide6.QtDBus import QDBusConnection
-        except ImportError:          # a Qt build without D-Bus (Windows, macOS)
-            return None
-        bus = QDBusConnection.sessionBus()
-        if not bus.isConnected():
-            return None
-        names = bus.interface()
-        if names is None or not names.isServiceRegistered(
-                "org.freedesktop.Notifications").value():
-            return None
-        return bus
-
     def notify(self, title: str, body: str) -> bool:
-        """True when the desktop took the notification."""
+        """True when the notification went to the tray or is on its way to the bus."""
         if self.channel == "tray" and self.tray is not None:
             from PySide6.QtWidgets import QSystemTrayIcon
 
             self.tray.showMessage(title, body, QSystemTrayIcon.MessageIcon.Information, 15000)
             return True
         if self.channel == "dbus":
-            from PySide6.QtDBus import QDBusInterface, QDBusMessage
-
-            bus = self._bus_service()
-            if bus is None:
-                return False
-            service = QDBusInterface("org.freedesktop.Notifications",
-                                     "/org/freedesktop/Notifications",
-                                     "org.freedesktop.Notifications", bus)
-            reply = service.call("Notify", "Peregrine", 0, "appointment-soon", title, body,
-                                 [], {}, -1)
-            if reply.type() == QDBusMessage.MessageType.ErrorMessage:
-                log.info("the notification service refused a reminder: %s",
-                         reply.errorMessage())
-                return False
+            self.runner.start(send_desktop_notification, title, body,
+                              key=f"notify-{title}-{body}", timeout_ms=10_000,
+                              on_success=self.sent.emit, on_failure=self._failed)
             return True
         return False
+
+    def _failed(self, error: BaseException) -> None:
+        log.info("the notification service refused a reminder: %s", error)
+        self.failed.emit(str(error))
 
 
 class ReminderBanner(QFrame):

@@ -21,7 +21,7 @@ from peregrine_desktop.jobs.dates import DEADLINE, INTERVIEW, NEXT_ACTION
 from peregrine_desktop.ui.pipeline.model import (JOB_IDS_MIME, OVERDUE_COLOUR, ExcludedRole,
                                                  JobFilterProxy, JobIdRole, JobRole,
                                                  JobTableModel, NextDueRole, TargetRole,
-                                                 interview_text, job_ids_from_mime)
+                                                 job_ids_from_mime, short_interview_text)
 
 CARD_HEIGHT = 78
 #: (job, next due, matches targets, excluded keyword, due window) of a card.
@@ -135,11 +135,11 @@ class CardDelegate(QStyledItemDelegate):
             bottom, overdue = "", False
             if due is not None:
                 kind, day = due
-                bottom = (interview_text(job) if kind == INTERVIEW
+                bottom = (short_interview_text(job) if kind == INTERVIEW
                           else f"{_SHORT_KIND[kind]}: {window.describe(day)}")
                 overdue = day < window.today
             elif job.get("interview_at"):
-                bottom = interview_text(job)
+                bottom = short_interview_text(job)
             elide = Qt.TextElideMode.ElideRight
             found = (self.bold_metrics.elidedText(mark + job["title"], elide, width),
                      self.metrics.elidedText(company, elide, width),
@@ -204,6 +204,9 @@ class StageList(QListView):
         self.setModel(model)
         self.setItemDelegate(CardDelegate(self))
         self.setUniformItemSizes(True)
+        # Thousands of cards are laid out a few hundred per event-loop pass, not in one stall.
+        self.setLayoutMode(QListView.LayoutMode.Batched)
+        self.setBatchSize(300)
         self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.setDragEnabled(True)
         self.setAcceptDrops(True)

@@ -322,7 +322,7 @@ class CsvImportDialog(QDialog):
         plan = self.plan
         assert plan is not None
         if report.added:
-            self.repository.jobs_reset.emit()
+            self.repository.announce_import(report.added_ids)
         skipped = sorted(plan.skipped_with(choices) + report.skipped, key=lambda s: s.row)
         self.progress.hide()
         text = f"Imported {_plural(report.added, 'job')}."

@@ -220,6 +220,7 @@ class DetailPane(QScrollArea):
                             (self.next_action_note, "next_action_note")):
             if not edit.hasFocus() or edit.text().strip() == (job.get(field) or ""):
                 edit.setText(job.get(field) or "")
+                edit.setCursorPosition(0)       # the start of a long address, not its end
         self.status.clear()
         allowed = self.repository.allowed_statuses(job["id"])
         for status in statuses.STATUSES:

@@ -84,6 +84,25 @@ def interview_text(job: dict[str, Any]) -> str:
     return f"{moment:%a %d %b %Y, %H:%M} {place}"
 
 
+def short_interview_text(job: dict[str, Any]) -> str:
+    """"Interview Tue 14 Mar, 15:00" (wall-clock time where it takes place), for cards."""
+    value = job.get("interview_at")
+    if not value:
+        return ""
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    zone = job.get("interview_tz")
+    if zone:
+        try:
+            from zoneinfo import ZoneInfo
+            moment = moment.astimezone(ZoneInfo(zone))
+        except (KeyError, ValueError):
+            pass
+    return f"Interview {moment:%a} {moment.day} {moment:%b, %H:%M}"
+
+
 def found_text(value: str) -> str:
     try:
         return date.fromisoformat(value).strftime("%d %b %Y")
@@ -187,6 +206,7 @@ class JobTableModel(QAbstractTableModel):
         self._hay: list[str | None] = []
         self._hay_from = 0
         self._hay_timer = QTimer(self)
+        self._hay_timer.setInterval(30)     # between frames, after the table is on screen
         self._hay_timer.timeout.connect(lambda: self._fill_haystacks(2000))
         self._dates: list[tuple[tuple[str, str], ...]] = []
         self._target: list[bool] = []
@@ -454,7 +474,10 @@ class JobTableModel(QAbstractTableModel):
     def reload(self) -> None:
         self.beginResetModel()
         self.window = DueWindow.from_clock(self.clock)
-        self._rows = self.repository.summaries()
+        # The default order (newest found first) comes sorted from SQLite.
+        presorted = (self._sort_column == FIELD_COLUMN["date_found"]
+                     and self._sort_order == Qt.SortOrder.DescendingOrder)
+        self._rows = self.repository.summaries(newest_first=presorted)
         self._hay = [None] * len(self._rows)       # built once shown (_fill_haystacks)
         self._hay_from = 0
         self._hay_timer.start()
@@ -466,7 +489,7 @@ class JobTableModel(QAbstractTableModel):
         self._excluded = [targets.excluded_word(job) for job in self._rows] \
             if targets.excludes else [None] * len(self._rows)
         self._row_of = {}
-        if self._sort_column >= 0:
+        if self._sort_column >= 0 and not presorted:
             self._apply_sort()
         else:
             self._reindex()

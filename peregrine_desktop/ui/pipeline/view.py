@@ -41,19 +41,19 @@ if TYPE_CHECKING:  # pragma: no cover
 EMPTY_MESSAGE = "No jobs yet — add one, paste a posting URL, or import a CSV."
 
 #: Room for typical values; the title takes what is left.  "Tue 14 Mar 2026, 15:00 Berlin"
-#: needs the Interview column's 205 px.
+#: needs the Interview column's 220 px (zones with longer names too).
 _COLUMN_WIDTHS = {"company": 140, "location": 120, "salary": 150, "status": 120,
                   "date_found": 95, "applied_on": 95, "deadline": 95, "next_action_on": 150,
-                  "interview_at": 205, "source": 105}
+                  "interview_at": 220, "source": 105}
 #: Columns hidden until the window is wide enough, least needed first; a column the person
 #: hid or showed from the header's menu stays as they chose.
-_FIT_ORDER = ("source", "salary", "date_found", "applied_on", "deadline", "location",
+_FIT_ORDER = ("source", "salary", "applied_on", "deadline", "date_found", "location",
               "next_action_on", "interview_at")
 _TITLE_MIN = 200
 
 _CHIP_STYLE = """
 QToolButton[chip="true"] { border: 1px solid palette(mid); border-radius: 11px;
-                           padding: 2px 10px; }
+                           padding: 2px 8px; }
 QToolButton[chip="true"]:checked { background: palette(highlight);
                                    color: palette(highlighted-text);
                                    border-color: palette(highlight); }
@@ -432,7 +432,10 @@ class PipelineView(QWidget):
         if self.settings.value("pipeline/details", "false") in (True, "true"):
             self.details_action.setChecked(True)
         if self.settings.value("pipeline/view", TABLE) == BOARD:
-            self.set_mode(BOARD)
+            # Built after the first paint (the table page shows until then).
+            self._mode = BOARD
+            self.board_action.setChecked(True)
+            QTimer.singleShot(0, lambda: self.set_mode(BOARD) if self._mode == BOARD else None)
 
     def _save_settings(self) -> None:
         if self.settings is None:
