@@ -41,17 +41,21 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
 
 
 def discover_all_integrations(config_dir) -> list:
-    """Worker: built-ins, entry points and the user's plugins folder, into the registry; then
-    the settings files of every integration checked.  Returns the problems found.
+    """Worker: can the settings folder be written; then built-ins, entry points and the user's
+    plugins folder, into the registry; then the settings files of every integration checked.
+    Returns the problems found.
 
     Reading those files also initialises the keychain backend (D-Bus probing takes ~0.3 s), so
     opening Settings later does not pay for it on the UI thread."""
     from peregrine_desktop.lifecycle.plugins import rediscover_all
-    from peregrine_desktop.settings.config_recovery import integration_problem
+    from peregrine_desktop.settings.config_recovery import folder_problem, integration_problem
     from peregrine_desktop.settings.secrets import keychain_available
 
-    keychain_available()
     problems = []
+    folder = folder_problem(config_dir)      # e.g. no permission: say so, don't crash
+    if folder is not None:
+        problems.append(folder)
+    keychain_available()
     for cls in rediscover_all(config_dir).values():
         try:
             found = integration_problem(cls, config_dir)
@@ -64,55 +68,81 @@ def discover_all_integrations(config_dir) -> list:
 
 
 class Application:
-    """Owns the windows: the setup wizard first (until finished), then the main window."""
+    """Owns the windows: the setup wizard first (until finished), then the main window.
+
+    Start-up rule: only what the first window draws is imported, built or read before it
+    paints; the rest waits for :func:`after_first_paint` or for first use (see
+    docs/architecture.md, "Start-up rules")."""
 
     def __init__(self) -> None:
-        from peregrine_desktop.jobs.repository import JobRepository
         from peregrine_desktop.settings.profile import load_profile
+
+        self.config_dir = paths.config_dir()
+        self.profile, self.profile_problem = load_profile()
+        self.store = self.repository = self.store_problem = None
+        self.hub = None     # after discovery, which runs once the window is on screen
+        self.sync_dialog = None
+        self.wizard = None
+        self._window = None
+        if self.profile.wizard_complete:
+            self._build_main_window()
+        # else the first launch: the wizard comes first; the main window is built once the
+        # wizard has painted (see start), ready for when it finishes.
+
+    @property
+    def window(self):  # noqa: ANN201 - the MainWindow, built (and the database opened) on first use
+        if self._window is None:
+            self._build_main_window()
+        return self._window
+
+    def _build_main_window(self) -> None:
+        from peregrine_desktop.jobs.repository import JobRepository
         from peregrine_desktop.lifecycle.startup import open_job_store
         from peregrine_desktop.ui.main_window import MainWindow
         from peregrine_desktop.workers import TaskRunner
 
-        from peregrine_desktop.settings.config_recovery import folder_problem
-
-        self.config_dir = paths.config_dir()
-        folder = folder_problem(self.config_dir)     # e.g. no permission: say so, don't crash
-        self.profile, self.profile_problem = load_profile()
         self.store, self.store_problem = open_job_store()
         self.repository = JobRepository(self.store)
-        self.hub = None     # after discovery, which runs once the window is on screen
-        self.sync_dialog = None
-        self.window = MainWindow(self.profile, self.config_dir, self.repository)
-        if folder is not None:
-            self.window.add_config_problems([folder])
-        self.window.settings_requested.connect(self.open_settings)
-        self.window.setup_requested.connect(self.run_setup)
-        self.wizard = None
-        self.runner = TaskRunner(self.window)
+        self._window = MainWindow(self.profile, self.config_dir, self.repository)
+        self._window.settings_requested.connect(self.open_settings)
+        self._window.setup_requested.connect(self.run_setup)
+        self.runner = TaskRunner(self._window)
+
+    @property
+    def first_window(self):  # noqa: ANN201 - the main window or the first-launch wizard
+        return self.wizard if self._window is None else self._window
 
     def start(self) -> None:
-        from PySide6.QtWidgets import QMessageBox
-
-        from peregrine_desktop.lifecycle.first_paint import FirstPaintWatcher
+        from peregrine_desktop.lifecycle.first_paint import after_first_paint
 
         if self.profile.wizard_complete:
             self.window.show()
         else:
             self.run_setup(first_launch=True)
         # Plugins load once the first window is on screen, so they never delay it.
-        first = self.window if self.profile.wizard_complete else self.wizard
-        self._paint_watcher = FirstPaintWatcher(first)
-        self._paint_watcher.painted.connect(self.discover_integrations)
+        after_first_paint(self.first_window, self.discover_integrations)
         if self.profile_problem:
-            QMessageBox.warning(self.window, "Your profile could not be read",
-                                self.profile_problem + " Setup starts again with defaults.")
+            self._warn("Your profile could not be read",
+                       self.profile_problem + " Setup starts again with defaults.")
+        if self._window is not None:
+            self._warn_about_store()
+
+    def _warn_about_store(self) -> None:
         if self.store_problem:
-            QMessageBox.warning(self.window, "Your job database needed attention",
-                                self.store_problem)
+            self._warn("Your job database needed attention", self.store_problem)
+
+    def _warn(self, title: str, text: str) -> None:
+        from PySide6.QtWidgets import QMessageBox
+
+        wizard_open = self.wizard is not None and self.wizard.isVisible()
+        QMessageBox.warning(self.wizard if wizard_open else self.window, title, text)
 
     def discover_integrations(self) -> None:
         """Import every plugin (built-in, entry point, plugins folder) on a worker, then start
         the event hub: the window appears without waiting for ~13 modules to load."""
+        if self._window is None:    # first launch: build it now that the wizard is up
+            self._build_main_window()
+            self._warn_about_store()
         if self.runner.is_running("discovery") or self.hub is not None:
             return
         self.runner.start(discover_all_integrations, self.config_dir, key="discovery",
@@ -148,7 +178,8 @@ class Application:
         """Stop background delivery and close the database (queued work stays in the outbox)."""
         if self.hub is not None:
             self.hub.shutdown()
-        self.store.close()
+        if self.store is not None:
+            self.store.close()
 
     def run_setup(self, first_launch: bool = False) -> None:
         from peregrine_desktop.ui.wizard import SetupWizard
@@ -163,8 +194,8 @@ class Application:
     def _setup_closed(self, result: int, first_launch: bool) -> None:
         from PySide6.QtWidgets import QApplication
 
-        self.window.update_status()
         if self.profile.wizard_complete or not first_launch:
+            self.window.update_status()
             self.window.show()
         else:  # closed before finishing: progress is saved, the app resumes there next time
             QApplication.instance().quit()
@@ -210,8 +241,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     from PySide6.QtWidgets import QApplication
 
     from peregrine_desktop.lifecycle.appearance import apply_app_identity, follow_color_scheme
-    from peregrine_desktop.lifecycle.first_paint import (exit_after_first_paint,
-                                               exit_after_first_paint_requested)
+    from peregrine_desktop.lifecycle.first_paint import (after_first_paint,
+                                                         exit_after_first_paint,
+                                                         exit_after_first_paint_requested)
     from peregrine_desktop.lifecycle.single_instance import SingleInstance
 
     QApplication.setOrganizationName(ORG_NAME)
@@ -221,14 +253,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     apply_app_identity(qt_app)
     scheme = follow_color_scheme(qt_app)  # noqa: F841 - lives as long as the app
     instance = SingleInstance(paths.config_dir())
-    if not instance.claim():
+    if not instance.claim(listen=False):
         print(f"{APP_NAME} is already running with {paths.config_dir()}; brought it forward.")
         return 0
     app = Application()
     instance.activation_requested.connect(app.bring_forward)
     app.start()
+    after_first_paint(app.first_window, instance.listen)
     if exit_after_first_paint_requested():  # start-up benchmarks
-        exit_after_first_paint(*[w for w in (app.window, app.wizard) if w is not None])
+        exit_after_first_paint(app.first_window)
     try:
         return qt_app.exec()
     finally:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
-import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -21,7 +20,6 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from peregrine_desktop.jobs import statuses
 
@@ -51,6 +49,8 @@ Migration = str | Callable[[sqlite3.Connection], None]
 
 def new_uid() -> str:
     """A job's global identity: the same in every install and every service it reaches."""
+    import uuid   # here, not at the top: opening the store for the first paint needs none of it
+
     return str(uuid.uuid4())
 
 
@@ -218,6 +218,8 @@ def _as_date(value: Any, key: str = "date_found") -> str:
 
 
 def _as_uid(value: Any) -> str:
+    import uuid
+
     try:
         return str(uuid.UUID(str(value).strip()))
     except ValueError:
@@ -244,6 +246,8 @@ def _as_zone(value: Any) -> str | None:
     if value in (None, ""):
         return None
     name = str(value).strip()
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):

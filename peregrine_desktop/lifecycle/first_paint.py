@@ -1,6 +1,8 @@
 """Noticing a window's first paint: what "started" means to a person looking at the screen.
 
-Used by ``--self-check`` (the main window really drew) and by start-up benchmarks: with
+Start-up work that the first paint does not need waits for it: :func:`after_first_paint`
+(plugin discovery, listening for a second launch, the settings-folder check).  Used by
+``--self-check`` (the main window really drew) and by start-up benchmarks: with
 ``PEREGRINE_EXIT_AFTER_FIRST_PAINT=1`` the app prints :data:`MARKER` when its first window has
 painted and quits, so the installed app and the bundle are timed the same way from outside.
 """
@@ -34,6 +36,13 @@ class FirstPaintWatcher(QObject):
             from PySide6.QtCore import QTimer
             QTimer.singleShot(0, self.painted.emit)
         return False
+
+
+def after_first_paint(widget: QWidget, callback) -> FirstPaintWatcher:  # noqa: ANN001
+    """Call ``callback()`` once, right after ``widget`` has painted for the first time."""
+    watcher = FirstPaintWatcher(widget)
+    watcher.painted.connect(callback)
+    return watcher
 
 
 def exit_after_first_paint_requested() -> bool:
