@@ -12,6 +12,7 @@ run in a child process, as real services would not share the app's interpreter. 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import statistics
 import sys
@@ -31,6 +32,7 @@ from integrations.airtable import AirtableIntegration  # noqa: E402
 from integrations.google_sheets import GoogleSheetsIntegration  # noqa: E402
 from integrations.notion import NotionIntegration  # noqa: E402
 from peregrine_desktop.jobs.store import JobStore  # noqa: E402
+from peregrine_sdk.testkit import pointed_at  # noqa: E402
 from peregrine_desktop.ui.sync_panel import SyncPanel  # noqa: E402
 from tests.fakes.loopback import LoopbackServer  # noqa: E402
 from tests.fakes.tracker_services import (AirtableService, GoogleService, NotionService,  # noqa: E402
@@ -130,7 +132,7 @@ def one_run(app: QApplication, jobs: int) -> dict[str, float]:
     forget_tokens()
     results: dict[str, float] = {}
     context = multiprocessing.get_context("spawn")
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as pointing:
         tmp_path = Path(tmp)
         parent, child = context.Pipe()
         process = context.Process(target=emulators, args=(child, tmp), daemon=True)
@@ -141,15 +143,17 @@ def one_run(app: QApplication, jobs: int) -> dict[str, float]:
         store = JobStore(tmp_path / "jobs.sqlite3")
         add_jobs(store, jobs)
         url, token, database = where["notion"]
+        pointing.enter_context(pointed_at(NotionIntegration, url))
         NotionIntegration.save_config({"token": token, "database_id": database,
-                                       "key_column": "Peregrine ID", "api_url": url}, config_dir)
+                                       "key_column": "Peregrine ID"}, config_dir)
         url, token, base = where["airtable"]
+        pointing.enter_context(pointed_at(AirtableIntegration, url))
         AirtableIntegration.save_config({"token": token, "base_id": base, "table": "Jobs",
-                                         "key_column": "Peregrine ID", "api_url": url},
-                                        config_dir)
+                                         "key_column": "Peregrine ID"}, config_dir)
         url, sheet, key_path = where["google"]
-        GoogleSheetsIntegration.save_config({"key_file": key_path, "spreadsheet_id": sheet,
-                                             "api_url": url}, config_dir)
+        pointing.enter_context(pointed_at(GoogleSheetsIntegration, url))
+        GoogleSheetsIntegration.save_config({"key_file": key_path, "spreadsheet_id": sheet},
+                                            config_dir)
         panel = SyncPanel(store, config_dir, "paid", registry=REGISTRY,
                           load_jobs=lambda: store.list_jobs(with_history=False))
         panel.show()

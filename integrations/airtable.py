@@ -17,6 +17,7 @@ from peregrine_sdk.job_columns import (TrackerSettings, key_field, job_value, ma
                                        parse_number, resolve_mapping)
 from peregrine_sdk.base import IntegrationBase
 from peregrine_sdk.capabilities import JobSync
+from peregrine_sdk.hooks import FieldChoices
 from peregrine_sdk.errors import ErrorKind, IntegrationError
 from peregrine_sdk.http import NO_RETRY, HttpClient, RetryPolicy
 
@@ -42,9 +43,9 @@ def base_and_table_from(text: str) -> tuple[str, str]:
     return text, ""
 
 
-class AirtableIntegration(TrackerSettings, IntegrationBase, JobSync):
-    API_URL = API_URL
+class AirtableIntegration(TrackerSettings, IntegrationBase, JobSync, FieldChoices):
     name = "airtable"
+    endpoints = {"api_url": API_URL}
     label = "Airtable"
     tier = "paid"
     description = ("Keeps your job pipeline as records of an Airtable table, ten per request, "
@@ -74,9 +75,6 @@ class AirtableIntegration(TrackerSettings, IntegrationBase, JobSync):
              "help": "The table's name or ID (tbl…). Empty: taken from the address, else “Jobs”."},
             key_field("table"),
             *mapping_fields(),
-            {"key": "api_url", "label": "API address (advanced)", "type": "url",
-             "placeholder": API_URL, "required": False,
-             "help": "Leave empty to use Airtable. Only for a proxy or a test server."},
         ]
 
     def connect(self, config: dict) -> bool:

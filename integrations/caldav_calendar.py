@@ -12,7 +12,7 @@ import re
 from typing import Any
 
 from peregrine_sdk.calendar_events import as_vcalendar, event_fields
-from peregrine_sdk.base import IntegrationBase
+from peregrine_sdk.base import IntegrationBase, clean_config
 from peregrine_sdk.capabilities import CalendarEvents, InterviewEvent
 from peregrine_sdk.errors import ErrorKind, IntegrationError
 from peregrine_sdk.redaction import mask_text
@@ -54,7 +54,7 @@ class CaldavCalendarIntegration(IntegrationBase, CalendarEvents):
         ]
 
     def connect(self, config: dict) -> bool:
-        self.config = {k: (v.strip() if isinstance(v, str) else v) for k, v in config.items()}
+        self.config = clean_config(config)
         self._client: Any = None
         self._calendar: Any = None
         return self.required_present(self.config)

@@ -5,11 +5,10 @@ reads the webhook object with a GET, which posts nothing.
 """
 from __future__ import annotations
 
-from peregrine_sdk.base import IntegrationBase
-from peregrine_sdk.capabilities import Notifications, shorten
+from peregrine_sdk.capabilities import shorten
 from peregrine_sdk.errors import ErrorKind, IntegrationError
-from peregrine_sdk.http import (NO_RETRY, CodeHints, ErrorHints, HttpClient, RetryPolicy,
-                               require_http_url)
+from peregrine_sdk.http import NO_RETRY, CodeHints, ErrorHints
+from peregrine_sdk.webhooks import WebhookNotifier
 
 NEW_HOOK = ("create one under Server Settings → Integrations → Webhooks → New Webhook and "
             "paste its URL (Copy Webhook URL)")
@@ -55,42 +54,23 @@ def discord_payload(message: str, title: str, url: str | None) -> dict:
     return payload
 
 
-class DiscordIntegration(IntegrationBase, Notifications):
+class DiscordIntegration(WebhookNotifier):
     name = "discord"
     label = "Discord"
     tier = "free"
     description = "Posts job updates to a Discord channel through a channel webhook."
 
-    #: Seconds to wait for Discord's answer.
-    timeout: float = 10.0
-    #: Sending: honour Discord's retry_after up to 30 s; never re-post after a read timeout.
-    send_policy = RetryPolicy(attempts=3, max_wait=30.0, retry_read_timeouts=False)
-
-    def __init__(self) -> None:
-        self.webhook_url = ""
-        self._client: HttpClient | None = None
-
-    def fields(self) -> list[dict]:
-        return [{
-            "key": "webhook_url",
-            "label": "Webhook URL",
-            "type": "password",
-            "placeholder": "https://discord.com/api/webhooks/…/…",
-            "required": True,
-            "help": "In Discord: Server Settings → Integrations → Webhooks → New Webhook, "
-                    "pick the channel, then Copy Webhook URL.",
-        }]
-
-    def connect(self, config: dict) -> bool:
-        self.webhook_url = str(config.get("webhook_url") or "").strip()
-        self._client = None
-        return self.required_present({"webhook_url": self.webhook_url})
+    placeholder = "https://discord.com/api/webhooks/…/…"
+    field_help = ("In Discord: Server Settings → Integrations → Webhooks → New Webhook, "
+                  "pick the channel, then Copy Webhook URL.")
+    url_hint = URL_HINT
+    status_hints = STATUS_HINTS
+    code_hints = CODE_HINTS
+    posted = frozenset({200, 204})   # 204; 200 when asked to wait
 
     def probe(self) -> None:
         """GET the webhook: Discord answers with the webhook object and posts nothing."""
-        response = self._http().request(
-            "GET", require_http_url(self.webhook_url, URL_HINT), ok={200}, policy=NO_RETRY,
-            timeout=self.timeout, hints=STATUS_HINTS, codes=CODE_HINTS)
+        response = self.call("GET", ok={200}, policy=NO_RETRY)
         try:
             hook = response.json()
         except ValueError:
@@ -101,14 +81,5 @@ class DiscordIntegration(IntegrationBase, Notifications):
                 "That address answered, but not as a Discord webhook; copy the webhook URL "
                 "from Discord again.", detail="200 without a webhook object")
 
-    def notify(self, message: str, *, title: str = "Peregrine", url: str | None = None) -> None:
-        """Post one message; Discord answers 204 (200 when asked to wait)."""
-        self._http().request(
-            "POST", require_http_url(self.webhook_url, URL_HINT),
-            json=discord_payload(message, title, url), ok={200, 204}, policy=self.send_policy,
-            timeout=self.timeout, hints=STATUS_HINTS, codes=CODE_HINTS)
-
-    def _http(self) -> HttpClient:
-        if self._client is None:
-            self._client = HttpClient(secrets=[self.webhook_url])
-        return self._client
+    def payload(self, message: str, title: str, url: str | None) -> dict:
+        return discord_payload(message, title, url)

@@ -16,8 +16,9 @@ from peregrine_sdk.documents import (StoredCopy, file_name, posix_path, require_
                                      root_segments, target_folder)
 from peregrine_sdk.sign_in import (AccessToken, BrowserSignIn, SignInPrompt, bearer_request,
                                  refresh_grant)
-from peregrine_sdk.base import IntegrationBase
+from peregrine_sdk.base import IntegrationBase, clean_config
 from peregrine_sdk.capabilities import Document, DocumentUpload
+from peregrine_sdk.hooks import SignIn
 from peregrine_sdk.errors import ErrorKind, IntegrationError
 from peregrine_sdk.http import NO_RETRY, HttpClient, RetryPolicy
 
@@ -38,13 +39,12 @@ def _tag_path(response: Any) -> str:
     return summary.rstrip("./").rstrip("/")
 
 
-class DropboxIntegration(IntegrationBase, DocumentUpload):
+class DropboxIntegration(IntegrationBase, DocumentUpload, SignIn):
     name = "dropbox"
     label = "Dropbox"
     tier = "free"
     description = "Keeps a copy of each job's documents in your Dropbox."
 
-    #: Real hosts; a config key of the same name overrides one (tests, proxies).
     endpoints: ClassVar[dict[str, str]] = {
         "api_url": "https://api.dropboxapi.com",
         "content_url": "https://content.dropboxapi.com",
@@ -73,12 +73,11 @@ class DropboxIntegration(IntegrationBase, DocumentUpload):
         ]
 
     def connect(self, config: dict) -> bool:
-        self.config = {k: (v.strip() if isinstance(v, str) else v) for k, v in config.items()}
+        self.config = clean_config(config)
         self.app_key = str(self.config.get("app_key") or "")
         self.refresh_token = str(self.config.get("refresh_token") or "")
         self.folder = str(self.config.get("folder") or DEFAULT_FOLDER)
-        self.urls = {key: str(self.config.get(key) or default).rstrip("/")
-                     for key, default in self.endpoints.items()}
+        self.urls = {key: self.endpoint(key) for key in self.endpoints}
         self._token: AccessToken | None = None
         self._sign_in: BrowserSignIn | None = None
         return self.required_present(self.config)
@@ -183,8 +182,7 @@ class DropboxIntegration(IntegrationBase, DocumentUpload):
     def probe(self) -> None:
         """Renew the access token and look up the target folder; a missing one is created,
         which proves write access too."""
-        http = self._client(NO_RETRY)
-        try:
+        with self._client(NO_RETRY) as http:
             segments = root_segments(self.folder)
             if not segments:  # the app's root: list it
                 self._call(http, "api_url", "files/list_folder", arg={"path": "", "limit": 1})
@@ -198,8 +196,6 @@ class DropboxIntegration(IntegrationBase, DocumentUpload):
                 raise IntegrationError(ErrorKind.NOT_FOUND,
                                        f"{path} in Dropbox is a file, not a folder; choose "
                                        f"another folder name.")
-        finally:
-            http.close()
 
     # -- documents ------------------------------------------------------------------------------
     def upload_document(self, doc: Document) -> str:
@@ -216,8 +212,7 @@ class DropboxIntegration(IntegrationBase, DocumentUpload):
                                    f"in one upload; attach a smaller file.")
         remote = posix_path(target_folder(self.folder, doc) + [file_name(doc)])
         local_hash = file_hashes(path, "dropbox")["dropbox"]
-        http = self._client(self.upload_policy)
-        try:
+        with self._client(self.upload_policy) as http:
             existing = self._metadata(http, remote)
             if existing and existing.get("content_hash") == local_hash:
                 log.info("dropbox: %s unchanged; not uploaded", remote)
@@ -231,8 +226,6 @@ class DropboxIntegration(IntegrationBase, DocumentUpload):
                                        "Dropbox stored different bytes than were sent; try the "
                                        "upload again.", detail=f"content_hash of {remote}")
             return StoredCopy(self.web_location(stored), uploaded=True)
-        finally:
-            http.close()
 
     @staticmethod
     def web_location(metadata: dict[str, Any]) -> str:

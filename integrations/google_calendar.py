@@ -15,7 +15,7 @@ from urllib.parse import quote
 
 from peregrine_sdk.calendar_events import event_fields
 from peregrine_sdk.google_auth import ServiceAccountToken, key_file_field
-from peregrine_sdk.base import IntegrationBase
+from peregrine_sdk.base import IntegrationBase, clean_config
 from peregrine_sdk.capabilities import CalendarEvents, InterviewEvent
 from peregrine_sdk.errors import ErrorKind, IntegrationError
 from peregrine_sdk.http import NO_RETRY, HttpClient, RetryPolicy
@@ -42,6 +42,7 @@ def _google_reason(response: Any) -> str:
 
 class GoogleCalendarIntegration(IntegrationBase, CalendarEvents):
     name = "google_calendar"
+    endpoints = {"api_url": API_URL}
     label = "Google Calendar"
     tier = "free"
     description = ("Adds each interview to a Google Calendar through a service account. Share "
@@ -63,13 +64,10 @@ class GoogleCalendarIntegration(IntegrationBase, CalendarEvents):
                      "main calendar's ID is your Gmail address). \"primary\" is the service "
                      "account's own calendar, not yours."},
             *event_fields(),
-            {"key": "api_url", "label": "API address (advanced)", "type": "url",
-             "placeholder": API_URL, "required": False,
-             "help": "Leave empty to use Google. Only for a proxy or a test server."},
         ]
 
     def connect(self, config: dict) -> bool:
-        self.config = {k: (v.strip() if isinstance(v, str) else v) for k, v in config.items()}
+        self.config = clean_config(config)
         self._account = ServiceAccountToken(str(self.config.get("key_file") or ""), SCOPES)
         self._client: HttpClient | None = None
         return self.required_present(self.config)
@@ -81,7 +79,7 @@ class GoogleCalendarIntegration(IntegrationBase, CalendarEvents):
 
     @property
     def api_url(self) -> str:
-        return str(self.config.get("api_url") or API_URL).rstrip("/")
+        return self.endpoint("api_url")
 
     def _http(self, policy: RetryPolicy) -> HttpClient:
         if self._client is None:

@@ -21,8 +21,9 @@ from peregrine_sdk.documents import StoredCopy, file_name, require_local_file, s
 from peregrine_sdk.google_auth import ServiceAccountToken
 from peregrine_sdk.sign_in import (AccessToken, BrowserSignIn, SignInPrompt, bearer_request,
                                  refresh_grant)
-from peregrine_sdk.base import IntegrationBase
+from peregrine_sdk.base import IntegrationBase, clean_config
 from peregrine_sdk.capabilities import Document, DocumentUpload
+from peregrine_sdk.hooks import SignIn
 from peregrine_sdk.errors import ErrorKind, IntegrationError
 from peregrine_sdk.http import NO_RETRY, HttpClient, RetryPolicy
 
@@ -69,7 +70,7 @@ def _read_json(path_text: str, what: str) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-class GoogleDriveIntegration(IntegrationBase, DocumentUpload):
+class GoogleDriveIntegration(IntegrationBase, DocumentUpload, SignIn):
     name = "google_drive"
     label = "Google Drive"
     tier = "free"
@@ -106,12 +107,11 @@ class GoogleDriveIntegration(IntegrationBase, DocumentUpload):
         ]
 
     def connect(self, config: dict) -> bool:
-        self.config = {k: (v.strip() if isinstance(v, str) else v) for k, v in config.items()}
+        self.config = clean_config(config)
         self.mode = str(self.config.get("auth_mode") or "")
         self.folder_id = str(self.config.get("folder_id") or "")
         self.refresh_token = str(self.config.get("refresh_token") or "")
-        self.urls = {key: str(self.config.get(key) or default).rstrip("/")
-                     for key, default in self.endpoints.items()}
+        self.urls = {key: self.endpoint(key) for key in self.endpoints}
         self._token: AccessToken | None = None
         self._sign_in: BrowserSignIn | None = None
         self._service_account: ServiceAccountToken | None = None
@@ -271,11 +271,8 @@ class GoogleDriveIntegration(IntegrationBase, DocumentUpload):
     def probe(self) -> None:
         """Get an access token and read the target folder (My Drive without an ID: find or
         create the Peregrine folder), checking that files can be added there."""
-        http = HttpClient(timeout=self.timeout, policy=NO_RETRY)
-        try:
+        with HttpClient(timeout=self.timeout, policy=NO_RETRY) as http:
             self._root_folder(http, check=True)
-        finally:
-            http.close()
 
     # -- documents ---------------------------------------------------------------------------------
     def upload_document(self, doc: Document) -> str:
@@ -287,8 +284,7 @@ class GoogleDriveIntegration(IntegrationBase, DocumentUpload):
         path = require_local_file(doc)
         name = file_name(doc)
         md5 = file_hashes(path, "md5")["md5"]
-        http = HttpClient(timeout=self.timeout, policy=self.upload_policy)
-        try:
+        with HttpClient(timeout=self.timeout, policy=self.upload_policy) as http:
             parent = self._root_folder(http, check=False)
             for segment in doc.folder:
                 if str(segment).strip():
@@ -299,8 +295,6 @@ class GoogleDriveIntegration(IntegrationBase, DocumentUpload):
                 return StoredCopy(self._link(existing), uploaded=False)
             stored = self._send(http, path, name, parent, existing)
             return StoredCopy(self._link(stored), uploaded=True)
-        finally:
-            http.close()
 
     def _send(self, http: HttpClient, path: Path, name: str, parent: str,
               existing: dict | None) -> dict[str, Any]:

@@ -49,6 +49,7 @@ def column_letter(number: int) -> str:
 
 class GoogleSheetsIntegration(IntegrationBase, JobSync):
     name = "google_sheets"
+    endpoints = {"api_url": API_URL}
     label = "Google Sheets"
     tier = "paid"
     description = ("Keeps your job pipeline as rows of a Google Sheet, found again by Peregrine "
@@ -68,9 +69,6 @@ class GoogleSheetsIntegration(IntegrationBase, JobSync):
              "required": False,
              "help": f"The tab the jobs go to; empty means “{DEFAULT_SHEET}”. Peregrine adds "
                      f"its header row if the tab is empty."},
-            {"key": "api_url", "label": "API address (advanced)", "type": "url",
-             "placeholder": API_URL, "required": False,
-             "help": "Leave empty to use Google. Only for a proxy or a test server."},
         ]
 
     def connect(self, config: dict) -> bool:
@@ -85,7 +83,7 @@ class GoogleSheetsIntegration(IntegrationBase, JobSync):
     # -- plumbing -------------------------------------------------------------------------------
     @property
     def api_url(self) -> str:
-        return str(self.config.get("api_url") or API_URL).rstrip("/")
+        return self.endpoint("api_url")
 
     @property
     def request_count(self) -> int:

@@ -6,7 +6,7 @@ HA bans the address after a few, and the user would be locked out of their own s
 """
 from __future__ import annotations
 
-from peregrine_sdk.base import IntegrationBase
+from peregrine_sdk.base import IntegrationBase, clean_config
 from peregrine_sdk.capabilities import Notifications
 from peregrine_sdk.errors import DEFAULT_HINTS, ErrorKind, IntegrationError
 from peregrine_sdk.http import NO_RETRY, ErrorHints, HttpClient, RetryPolicy, require_http_url
@@ -95,12 +95,13 @@ class HomeAssistantIntegration(IntegrationBase, Notifications):
         ]
 
     def connect(self, config: dict) -> bool:
-        base = str(config.get("base_url") or "").strip().rstrip("/")
+        config = clean_config(config)
+        base = str(config.get("base_url") or "").rstrip("/")
         if base.endswith("/api"):  # people paste the API address too
             base = base[:-len("/api")]
-        service = str(config.get("notify_service") or "").strip()
+        service = str(config.get("notify_service") or "")
         self.base_url = base
-        self.token = str(config.get("token") or "").strip()
+        self.token = str(config.get("token") or "")
         self.notify_service = service.removeprefix("notify.")
         self._client = None
         return self.required_present({"base_url": self.base_url, "token": self.token,

@@ -22,7 +22,7 @@ from typing import Any, ClassVar, TypeVar
 
 from peregrine_sdk.documents import (StoredCopy, UploadLedger, file_name, posix_path,
                                      require_local_file, root_segments, target_folder)
-from peregrine_sdk.base import IntegrationBase
+from peregrine_sdk.base import IntegrationBase, clean_config
 from peregrine_sdk.capabilities import Document, DocumentUpload
 from peregrine_sdk.errors import ErrorKind, IntegrationError
 from peregrine_sdk.redaction import register_secret
@@ -76,7 +76,7 @@ class MegaIntegration(IntegrationBase, DocumentUpload):
         ]
 
     def connect(self, config: dict) -> bool:
-        self.config = {k: (v.strip() if isinstance(v, str) else v) for k, v in config.items()}
+        self.config = clean_config(config)
         self.email = str(self.config.get("email") or "")
         self.password = str(self.config.get("password") or "")
         self.folder = str(self.config.get("folder") or DEFAULT_FOLDER)

@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 from peregrine_sdk.documents import (StoredCopy, file_name, posix_path, require_local_file,
                                      root_segments, target_folder)
-from peregrine_sdk.base import IntegrationBase
+from peregrine_sdk.base import IntegrationBase, clean_config
 from peregrine_sdk.capabilities import Document, DocumentUpload
 from peregrine_sdk.errors import ErrorKind, IntegrationError
 from peregrine_sdk.http import NO_RETRY, ErrorHints, HttpClient, RetryPolicy
@@ -90,7 +90,7 @@ class NextcloudIntegration(IntegrationBase, DocumentUpload):
         ]
 
     def connect(self, config: dict) -> bool:
-        self.config = {k: (v.strip() if isinstance(v, str) else v) for k, v in config.items()}
+        self.config = clean_config(config)
         self.server_url = str(self.config.get("server_url") or "").rstrip("/")
         self.username = str(self.config.get("username") or "")
         self.password = str(self.config.get("app_password") or "")
@@ -130,8 +130,7 @@ class NextcloudIntegration(IntegrationBase, DocumentUpload):
     def probe(self) -> None:
         """PROPFIND (Depth 0) on the target folder; a missing folder is created, which proves
         write access too."""
-        http = self._client(NO_RETRY)
-        try:
+        with self._client(NO_RETRY) as http:
             segments = root_segments(self.folder)
             found = self._propfind(http, segments, folder=True)
             if found is None:
@@ -140,8 +139,6 @@ class NextcloudIntegration(IntegrationBase, DocumentUpload):
                 raise IntegrationError(ErrorKind.NOT_FOUND,
                                        f"{posix_path(segments)} in Nextcloud is a file, not a "
                                        f"folder; choose another folder name.")
-        finally:
-            http.close()
 
     def _propfind(self, http: HttpClient, segments: list[str],
                   folder: bool = False) -> dict[str, str | bool] | None:
@@ -178,8 +175,7 @@ class NextcloudIntegration(IntegrationBase, DocumentUpload):
         segments = folder + [name]
         location = self.web_location(folder, name)
         sha256 = doc.sha256 or _sha256(path)
-        http = self._client(self.upload_policy)
-        try:
+        with self._client(self.upload_policy) as http:
             remote = self._propfind(http, segments)
             if remote is not None and _same_content(remote, sha256, path.stat().st_size):
                 log.info("nextcloud: %s unchanged; not uploaded", posix_path(segments))
@@ -194,8 +190,6 @@ class NextcloudIntegration(IntegrationBase, DocumentUpload):
                          hints=self._hints(), data=_set_sha256(sha256).encode(),
                          headers={"Content-Type": "application/xml; charset=utf-8"})
             return StoredCopy(location, uploaded=True)
-        finally:
-            http.close()
 
     def _put(self, http: HttpClient, segments: list[str], path: Path, sha256: str) -> int:
         """PUT the file: 201 new, 204 replaced; 409 when its folder is missing."""

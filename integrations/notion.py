@@ -15,6 +15,7 @@ from peregrine_sdk.job_columns import (TrackerSettings, key_field, job_value, ma
                                        mapping_fields, parse_number, resolve_mapping)
 from peregrine_sdk.base import IntegrationBase
 from peregrine_sdk.capabilities import JobSync
+from peregrine_sdk.hooks import FieldChoices
 from peregrine_sdk.errors import ErrorKind, IntegrationError
 from peregrine_sdk.http import NO_RETRY, HttpClient, RetryPolicy
 
@@ -46,9 +47,9 @@ def database_id_from(text: str) -> str:
     return text
 
 
-class NotionIntegration(TrackerSettings, IntegrationBase, JobSync):
-    API_URL = API_URL
+class NotionIntegration(TrackerSettings, IntegrationBase, JobSync, FieldChoices):
     name = "notion"
+    endpoints = {"api_url": API_URL}
     label = "Notion"
     tier = "paid"
     description = ("Keeps your job pipeline as pages of a Notion database, updated in place on "
@@ -71,9 +72,6 @@ class NotionIntegration(TrackerSettings, IntegrationBase, JobSync):
                      "integration (••• → Connections)."},
             key_field("database"),
             *mapping_fields(),
-            {"key": "api_url", "label": "API address (advanced)", "type": "url",
-             "placeholder": API_URL, "required": False,
-             "help": "Leave empty to use Notion. Only for a proxy or a test server."},
         ]
 
     def connect(self, config: dict) -> bool:

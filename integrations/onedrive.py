@@ -16,8 +16,9 @@ from peregrine_sdk.content_hashes import file_hashes
 from peregrine_sdk.documents import (StoredCopy, file_name, posix_path, require_local_file,
                                      root_segments, target_folder)
 from peregrine_sdk.sign_in import AccessToken, SignInPrompt, bearer_request
-from peregrine_sdk.base import IntegrationBase
+from peregrine_sdk.base import IntegrationBase, clean_config
 from peregrine_sdk.capabilities import Document, DocumentUpload
+from peregrine_sdk.hooks import SignIn, RenewedSettings
 from peregrine_sdk.errors import ErrorKind, IntegrationError
 from peregrine_sdk.http import NO_RETRY, ErrorHints, HttpClient, RetryPolicy
 from peregrine_sdk.redaction import register_secret
@@ -66,14 +67,18 @@ def _msal_failure(result: dict[str, Any] | None) -> IntegrationError:
                             f"{str(result.get('error_description', ''))[:200]}")
 
 
-class OneDriveIntegration(IntegrationBase, DocumentUpload):
+#: Microsoft's sign-in host; MSAL checks any other authority against it unless told not to.
+MICROSOFT_LOGIN = "https://login.microsoftonline.com"
+
+
+class OneDriveIntegration(IntegrationBase, DocumentUpload, SignIn, RenewedSettings):
     name = "onedrive"
     label = "OneDrive"
     tier = "free"
     description = "Keeps a copy of each job's documents in OneDrive (personal or work)."
 
     endpoints: ClassVar[dict[str, str]] = {
-        "authority_url": "https://login.microsoftonline.com",
+        "authority_url": MICROSOFT_LOGIN,
         "graph_url": "https://graph.microsoft.com/v1.0",
     }
     timeout: float | tuple[float, float] = (5.0, 60.0)
@@ -100,13 +105,12 @@ class OneDriveIntegration(IntegrationBase, DocumentUpload):
         ]
 
     def connect(self, config: dict) -> bool:
-        self.config = {k: (v.strip() if isinstance(v, str) else v) for k, v in config.items()}
+        self.config = clean_config(config)
         self.client_id = str(self.config.get("client_id") or "")
         self.account_type = str(self.config.get("account_type") or "")
         self.folder = str(self.config.get("folder") or DEFAULT_FOLDER)
         self.saved_cache = str(self.config.get("token_cache") or "")
-        self.urls = {key: str(self.config.get(key) or default).rstrip("/")
-                     for key, default in self.endpoints.items()}
+        self.urls = {key: self.endpoint(key) for key in self.endpoints}
         self._app: Any = None
         self._cache: Any = None
         self._flow: dict[str, Any] | None = None
@@ -131,7 +135,7 @@ class OneDriveIntegration(IntegrationBase, DocumentUpload):
                 raise IntegrationError(ErrorKind.INVALID_AUTH,
                                        "The saved Microsoft sign-in is damaged; sign in "
                                        "again.") from None
-        custom = self.urls["authority_url"] != self.endpoints["authority_url"]
+        custom = self.urls["authority_url"] != MICROSOFT_LOGIN  # a test server: no discovery
         try:
             self._app = self._guarded(lambda: msal.PublicClientApplication(
                 self.client_id, authority=f"{self.urls['authority_url']}/{self.account_type}",
@@ -256,8 +260,7 @@ class OneDriveIntegration(IntegrationBase, DocumentUpload):
 
     def probe(self) -> None:
         """GET /me/drive, then the target folder (created if missing: proves write access)."""
-        http = self._client(NO_RETRY)
-        try:
+        with self._client(NO_RETRY) as http:
             bearer_request(http, self._access(), "GET", f"{self.urls['graph_url']}/me/drive",
                            ok=(200,), hints=self._hints())
             segments = root_segments(self.folder)
@@ -268,8 +271,6 @@ class OneDriveIntegration(IntegrationBase, DocumentUpload):
                 raise IntegrationError(ErrorKind.NOT_FOUND,
                                        f"{posix_path(segments)} in OneDrive is a file, not a "
                                        f"folder; choose another folder name.")
-        finally:
-            http.close()
 
     # -- documents --------------------------------------------------------------------------------
     def upload_document(self, doc: Document) -> str:
@@ -281,8 +282,7 @@ class OneDriveIntegration(IntegrationBase, DocumentUpload):
         folder = target_folder(self.folder, doc)
         segments = folder + [file_name(doc)]
         size = path.stat().st_size
-        http = self._client(self.upload_policy)
-        try:
+        with self._client(self.upload_policy) as http:
             existing = self._get_item(http, segments)
             if existing and self._same_content(existing, path, size):
                 log.info("onedrive: %s unchanged; not uploaded", posix_path(segments))
@@ -299,8 +299,6 @@ class OneDriveIntegration(IntegrationBase, DocumentUpload):
                 self._ensure_folders(http, folder)  # sessions need the parent to exist
                 item = self._upload_session(http, segments, path, size)
             return StoredCopy(str(item.get("webUrl", "")), uploaded=True)
-        finally:
-            http.close()
 
     @staticmethod
     def _same_content(item: dict[str, Any], path: Path, size: int) -> bool:
@@ -326,8 +324,7 @@ class OneDriveIntegration(IntegrationBase, DocumentUpload):
             json={"item": {"@microsoft.graph.conflictBehavior": "replace"}}).json()
         upload_url = str(session["uploadUrl"])
         register_secret(upload_url)
-        raw = HttpClient(timeout=self.timeout, policy=self.upload_policy, secrets=[upload_url])
-        try:
+        with HttpClient(timeout=self.timeout, policy=self.upload_policy, secrets=[upload_url]) as raw:
             with open(path, "rb") as handle:
                 offset = 0
                 while offset < size:
@@ -339,5 +336,3 @@ class OneDriveIntegration(IntegrationBase, DocumentUpload):
                                  "Content-Length": str(len(chunk))})
                     offset = end + 1
             return response.json()
-        finally:
-            raw.close()

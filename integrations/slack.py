@@ -6,11 +6,10 @@ posting, so the connection test posts an empty payload: a live hook refuses it w
 """
 from __future__ import annotations
 
-from peregrine_sdk.base import IntegrationBase
-from peregrine_sdk.capabilities import Notifications, shorten
+from peregrine_sdk.capabilities import shorten
 from peregrine_sdk.errors import ErrorKind
-from peregrine_sdk.http import (NO_RETRY, CodeHints, ErrorHints, HttpClient, RetryPolicy,
-                               error_code, require_http_url)
+from peregrine_sdk.http import NO_RETRY, CodeHints, ErrorHints, error_code
+from peregrine_sdk.webhooks import WebhookNotifier
 
 NEW_HOOK = "create a new incoming webhook in your Slack app and paste its URL"
 
@@ -73,59 +72,29 @@ def slack_payload(message: str, title: str, url: str | None) -> dict:
     }
 
 
-class SlackIntegration(IntegrationBase, Notifications):
+class SlackIntegration(WebhookNotifier):
     name = "slack"
     label = "Slack"
     tier = "free"
     description = "Posts job updates to a Slack channel of your choice through an incoming webhook."
 
-    #: Seconds to wait for Slack's answer.
-    timeout: float = 10.0
-    #: Sending: honour Retry-After up to 30 s; never re-post after a read timeout (Slack has no
-    #: idempotency key, so the message may already be in the channel).
-    send_policy = RetryPolicy(attempts=3, max_wait=30.0, retry_read_timeouts=False)
+    placeholder = "https://hooks.slack.com/services/T…/B…/…"
+    field_help = ("In Slack: create an app at api.slack.com/apps → Incoming Webhooks → "
+                  "Add New Webhook, pick the channel, then copy the URL.")
+    url_hint = URL_HINT
+    status_hints = STATUS_HINTS
+    code_hints = CODE_HINTS
+    posted = frozenset({200})   # Slack answers 200 "ok"
     #: Slack's documented rate: one message per second per webhook.
     per_second = 1.0
-
-    def __init__(self) -> None:
-        self.webhook_url = ""
-        self._client: HttpClient | None = None
-
-    def fields(self) -> list[dict]:
-        return [{
-            "key": "webhook_url",
-            "label": "Webhook URL",
-            "type": "password",
-            "placeholder": "https://hooks.slack.com/services/T…/B…/…",
-            "required": True,
-            "help": "In Slack: create an app at api.slack.com/apps → Incoming Webhooks → "
-                    "Add New Webhook, pick the channel, then copy the URL.",
-        }]
-
-    def connect(self, config: dict) -> bool:
-        self.webhook_url = str(config.get("webhook_url") or "").strip()
-        self._client = None
-        return self.required_present({"webhook_url": self.webhook_url})
 
     def probe(self) -> None:
         """Post an empty payload: a live hook refuses it (400 no_text) and the channel stays
         untouched."""
-        response = self._http().request(
-            "POST", require_http_url(self.webhook_url, URL_HINT), json={},
-            ok={200, 400}, policy=NO_RETRY, timeout=self.timeout,
-            hints=STATUS_HINTS, codes=CODE_HINTS)
+        response = self.call("POST", json={}, ok={200, 400}, policy=NO_RETRY)
         if response.status_code == 200 or error_code(response.text) in LIVE_HOOK_CODES:
             return
         raise self._http().error_for(response, STATUS_HINTS, CODE_HINTS)
 
-    def notify(self, message: str, *, title: str = "Peregrine", url: str | None = None) -> None:
-        """Post one message; Slack answers 200 ``ok``."""
-        self._http().request(
-            "POST", require_http_url(self.webhook_url, URL_HINT),
-            json=slack_payload(message, title, url), ok={200}, policy=self.send_policy,
-            timeout=self.timeout, hints=STATUS_HINTS, codes=CODE_HINTS)
-
-    def _http(self) -> HttpClient:
-        if self._client is None:  # one client per URL, so pacing spans consecutive messages
-            self._client = HttpClient(per_second=self.per_second, secrets=[self.webhook_url])
-        return self._client
+    def payload(self, message: str, title: str, url: str | None) -> dict:
+        return slack_payload(message, title, url)

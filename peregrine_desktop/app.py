@@ -16,6 +16,7 @@ log = logging.getLogger("peregrine_desktop")
 SUBCOMMANDS = {
     "new-integration": "peregrine_desktop.cli.new_integration",
     "check-integrations": "peregrine_desktop.cli.check_integrations",
+    "import-from-peregrine": "peregrine_desktop.cli.import_from_peregrine",
 }
 
 
@@ -67,6 +68,10 @@ def discover_all_integrations(config_dir) -> list:
     return problems
 
 
+class StartupCancelled(Exception):
+    """The user chose Close on a start-up problem (the message box said what was wrong)."""
+
+
 class Application:
     """Owns the windows: the setup wizard first (until finished), then the main window.
 
@@ -96,12 +101,17 @@ class Application:
         return self._window
 
     def _build_main_window(self) -> None:
+        """Open the database (asking the user when it is in use or newer: StartupCancelled if
+        they choose Close) and build the main window over it."""
         from peregrine_desktop.jobs.repository import JobRepository
-        from peregrine_desktop.lifecycle.startup import open_job_store
+        from peregrine_desktop.lifecycle.startup import open_job_store, until_resolved
         from peregrine_desktop.ui.main_window import MainWindow
         from peregrine_desktop.workers import TaskRunner
 
-        self.store, self.store_problem = open_job_store()
+        opened = until_resolved(open_job_store)   # in use, newer, read-only: ask, Retry
+        if opened is None:
+            raise StartupCancelled()
+        self.store, self.store_problem = opened
         self.repository = JobRepository(self.store)
         self._window = MainWindow(self.profile, self.config_dir, self.repository)
         self._window.settings_requested.connect(self.open_settings)
@@ -132,16 +142,22 @@ class Application:
             self._warn("Your job database needed attention", self.store_problem)
 
     def _warn(self, title: str, text: str) -> None:
-        from PySide6.QtWidgets import QMessageBox
+        from peregrine_desktop.ui.plain_text import warn
 
         wizard_open = self.wizard is not None and self.wizard.isVisible()
-        QMessageBox.warning(self.wizard if wizard_open else self.window, title, text)
+        warn(self.wizard if wizard_open else self.window, title, text)
 
     def discover_integrations(self) -> None:
         """Import every plugin (built-in, entry point, plugins folder) on a worker, then start
         the event hub: the window appears without waiting for ~13 modules to load."""
         if self._window is None:    # first launch: build it now that the wizard is up
-            self._build_main_window()
+            try:
+                self._build_main_window()
+            except StartupCancelled:
+                from PySide6.QtWidgets import QApplication
+
+                QApplication.instance().quit()
+                return
             self._warn_about_store()
         if self.runner.is_running("discovery") or self.hub is not None:
             return
@@ -175,7 +191,11 @@ class Application:
             self.sync_dialog.panel.refresh()
 
     def shutdown(self) -> None:
-        """Stop background delivery and close the database (queued work stays in the outbox)."""
+        """Stop background delivery and close the database (queued work stays in the outbox);
+        web pages still downloading are cancelled so their threads do not hold up the exit."""
+        from peregrine_desktop.jobs import page_fetch
+
+        page_fetch.cancel_all()
         if self.hub is not None:
             self.hub.shutdown()
         if self.store is not None:
@@ -187,9 +207,14 @@ class Application:
         self.wizard = SetupWizard(self.profile, self.config_dir,
                                   None if first_launch else self.window)
         self.wizard.finished.connect(lambda result: self._setup_closed(result, first_launch))
+        self.wizard.imported.connect(self._jobs_imported)
         self.wizard.show()
         if first_launch:
             self.wizard.resume()
+
+    def _jobs_imported(self) -> None:
+        if self.repository is not None:     # else the pipeline reads them when it is built
+            self.repository.jobs_reset.emit()
 
     def _setup_closed(self, result: int, first_launch: bool) -> None:
         from PySide6.QtWidgets import QApplication
@@ -256,7 +281,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not instance.claim(listen=False):
         print(f"{APP_NAME} is already running with {paths.config_dir()}; brought it forward.")
         return 0
-    app = Application()
+    from peregrine_desktop.lifecycle.startup import claim_data_folder, until_resolved
+
+    data_lock = until_resolved(lambda: claim_data_folder(paths.data_dir()))
+    if data_lock is None:
+        instance.release()
+        return 1
+    try:
+        app = Application()
+    except StartupCancelled:
+        data_lock.unlock()
+        instance.release()
+        return 1
     instance.activation_requested.connect(app.bring_forward)
     app.start()
     after_first_paint(app.first_window, instance.listen)
@@ -266,6 +302,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return qt_app.exec()
     finally:
         app.shutdown()
+        data_lock.unlock()
         instance.release()
 
 

@@ -61,19 +61,27 @@ class _Job(QRunnable):
             self.dispatcher.delivered.emit(self.task_id, "ok", result)
 
 
-_pool: QThreadPool | None = None
+_pools: dict[str, QThreadPool] = {}
 _dispatcher: _Dispatcher | None = None
 _ids = itertools.count(1)
 
+#: Lanes of work, each with its own threads: fetching web pages the user pasted waits on servers
+#: we do not control, so it never takes a thread that reading a file or syncing needs.
+LANES = {"default": 8, "network": 4}
 
-def pool() -> QThreadPool:
-    """The app's pool: more threads than cores, so a hung plugin cannot starve the others."""
-    global _pool
-    if _pool is None:
-        _pool = QThreadPool()
-        _pool.setMaxThreadCount(max(8, QThreadPool.globalInstance().maxThreadCount()))
-        _pool.setExpiryTimeout(30_000)
-    return _pool
+
+def pool(lane: str = "default") -> QThreadPool:
+    """The pool for ``lane``: the default one has more threads than cores, so a hung plugin
+    cannot starve the others; the network lane is small and separate."""
+    if lane not in _pools:
+        lane_pool = QThreadPool()
+        size = LANES[lane]
+        if lane == "default":
+            size = max(size, QThreadPool.globalInstance().maxThreadCount())
+        lane_pool.setMaxThreadCount(size)
+        lane_pool.setExpiryTimeout(30_000)
+        _pools[lane] = lane_pool
+    return _pools[lane]
 
 
 def dispatcher() -> _Dispatcher:
@@ -84,16 +92,16 @@ def dispatcher() -> _Dispatcher:
 
 
 def submit(fn: Callable[..., Any], *args: Any, handler: Handler,
-           with_progress: bool = False, **kwargs: Any) -> int:
-    """Run ``fn`` on the pool; ``handler(kind, payload)`` runs on the UI thread with kind "ok",
-    "error" or "progress".  Call from the UI thread."""
+           with_progress: bool = False, lane: str = "default", **kwargs: Any) -> int:
+    """Run ``fn`` on the ``lane``'s pool; ``handler(kind, payload)`` runs on the UI thread with
+    kind "ok", "error" or "progress".  Call from the UI thread."""
     hub = dispatcher()
     task_id = next(_ids)
     hub.handlers[task_id] = handler
     if with_progress:
         kwargs["progress"] = lambda done, total: hub.delivered.emit(task_id, "progress",
                                                                     (done, total))
-    pool().start(_Job(hub, task_id, fn, args, kwargs))
+    pool(lane).start(_Job(hub, task_id, fn, args, kwargs))
     return task_id
 
 
@@ -125,7 +133,7 @@ class TaskRunner(QObject):
               on_failure: Callable[[BaseException], None] | None = None,
               on_timeout: Callable[[], None] | None = None,
               on_progress: Callable[[int, int], None] | None = None,
-              timeout_ms: int | None = None, **kwargs: Any) -> int:
+              timeout_ms: int | None = None, lane: str = "default", **kwargs: Any) -> int:
         token = next(self._tokens)
         self._current[key] = token
         self._running[key] = token
@@ -146,7 +154,8 @@ class TaskRunner(QObject):
             elif kind == "error" and on_failure:
                 on_failure(payload)
 
-        submit(fn, *args, handler=handle, with_progress=on_progress is not None, **kwargs)
+        submit(fn, *args, handler=handle, with_progress=on_progress is not None, lane=lane,
+               **kwargs)
         if timeout_ms:
             def expire() -> None:
                 if current():

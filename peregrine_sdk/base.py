@@ -8,10 +8,12 @@ the guide's boolean and :meth:`check` carries the reason to the card.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
 from peregrine_sdk.errors import CheckResult, ErrorKind, IntegrationError
+from peregrine_sdk.hooks import FieldChoices, has_hook
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +31,10 @@ class IntegrationBase:
     tier: ClassVar[str] = "free"  # "free" | "paid" | "premium"
     #: One sentence under the label on the card (optional).
     description: ClassVar[str] = ""
+    #: The service's base addresses (name → URL), as class data: a card never shows them.
+    #: Tests point a plugin at a loopback server with ``peregrine_sdk.testkit.pointed_at``.
+    #: Self-hosted services (Nextcloud, CalDAV, Home Assistant) ask for theirs in a field instead.
+    endpoints: ClassVar[dict[str, str]] = {}
 
     # -- the guide's interface ------------------------------------------------------------------
     def fields(self) -> list[dict]:
@@ -72,11 +78,6 @@ class IntegrationBase:
             log.exception("%s: test raised", self.name)
             return CheckResult.failure(ErrorKind.UNKNOWN, NO_REASON_HINT)
 
-    def field_choices(self) -> dict[str, list]:
-        """After a passing test: options for ``choice`` fields that depend on the service (e.g.
-        a Notion database's columns).  Runs on a worker thread; default: none."""
-        return {}
-
     # -- config files (inherited, as the guide describes) ----------------------------------------
     @classmethod
     def config_path(cls, config_dir: Path) -> Path:
@@ -103,6 +104,10 @@ class IntegrationBase:
         return host.current().secret_store(Path(config_dir)).load(cls)
 
     # -- helpers for built-ins -------------------------------------------------------------------
+    def endpoint(self, name: str) -> str:
+        """The base address ``name`` from :attr:`endpoints`, without a trailing slash."""
+        return self.endpoints[name].rstrip("/")
+
     def required_present(self, config: dict[str, Any]) -> bool:
         """True when every required field has a non-blank value in ``config``."""
         for spec in self.fields():
@@ -114,10 +119,18 @@ class IntegrationBase:
         return True
 
 
+def clean_config(config: Mapping[str, Any]) -> dict[str, Any]:
+    """``connect()`` values as the card saves them: strings trimmed, anything else unchanged.
+    Built-ins start ``connect()`` with it, so a pasted space never becomes part of a token."""
+    return {key: value.strip() if isinstance(value, str) else value
+            for key, value in config.items()}
+
+
 def check_config(cls: type[IntegrationBase], config: dict
                  ) -> tuple[CheckResult, dict[str, list]]:
     """Build an instance, connect it with ``config``, test it and (on success) read its field
-    choices: the whole Test button, as one call for a worker thread.  Never raises."""
+    choices (when it declares :class:`~peregrine_sdk.hooks.FieldChoices`): the whole Test button,
+    as one call for a worker thread.  Never raises."""
     try:
         instance = cls()
         if not instance.connect(dict(config)):
@@ -129,7 +142,7 @@ def check_config(cls: type[IntegrationBase], config: dict
         return CheckResult.failure(ErrorKind.UNKNOWN, NO_REASON_HINT), {}
     result = instance.check()
     choices: dict[str, list] = {}
-    if result.ok:
+    if result.ok and has_hook(cls, FieldChoices):
         try:
             choices = dict(instance.field_choices() or {})
         except Exception:  # the test passed; missing choices only leave the defaults

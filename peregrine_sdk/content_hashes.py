@@ -8,20 +8,11 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Iterable
 from pathlib import Path
 
 CHUNK = 4 * 1024 * 1024          # Dropbox's block size; also a sensible read size
 QUICKXOR_WIDTH = 160             # bits in a QuickXorHash
 QUICKXOR_SHIFT = 11
-
-
-def dropbox_block_hash(blocks: Iterable[bytes]) -> str:
-    """Dropbox ``content_hash``: SHA-256 over the SHA-256 of each 4 MiB block, hex."""
-    overall = hashlib.sha256()
-    for block in blocks:
-        overall.update(hashlib.sha256(block).digest())
-    return overall.hexdigest()
 
 
 class QuickXorHash:
@@ -75,7 +66,8 @@ class QuickXorHash:
 
 
 def file_hashes(path: Path, *kinds: str) -> dict[str, str]:
-    """Hashes of a file by kind: ``sha256``, ``sha1``, ``md5`` (hex), ``dropbox`` (hex),
+    """Hashes of a file by kind: ``sha256``, ``sha1``, ``md5`` (hex), ``dropbox`` (hex: SHA-256
+    over the SHA-256 of each 4 MiB block),
     ``quickxor`` (base64, as Graph reports it)."""
     unknown = set(kinds) - {"sha256", "sha1", "md5", "dropbox", "quickxor"}
     if unknown:

@@ -1,4 +1,15 @@
-"""The one HTTP layer of all built-in integrations: timeouts, the status table, one retry policy.
+"""The HTTP layer for integrations that make their own requests: timeouts, the status table,
+one retry policy, pacing, secrets masked in every message.
+
+Every built-in that speaks HTTP itself goes through :class:`HttpClient`.  Three talk through a
+library instead, which is then the boundary and its errors are translated into the same
+vocabulary: OneDrive signs in with MSAL (its file calls use this client), CalDAV uses the
+``caldav`` library, MEGA the ``mega`` library (its own encrypted JSON-RPC).
+
+Lifetime: a client belongs to one connected instance and is made on first use, so pacing,
+connection reuse and ``request_count`` span that instance's calls; ``connect()`` drops it.  A
+client made for one piece of work (a sign-in, an upload with its own retry policy) is used as
+``with HttpClient(...) as http:``, which closes its connections at the end.
 
 ``requests`` is imported on first use so that discovering integrations stays cheap.
 """
@@ -154,6 +165,12 @@ class HttpClient:
 
     def close(self) -> None:
         self.session.close()
+
+    def __enter__(self) -> "HttpClient":
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
 
     def request(self, method: str, url: str, *, ok: Iterable[int] = (200, 201, 202, 204),
                 hints: ErrorHints | None = None, policy: RetryPolicy | None = None,

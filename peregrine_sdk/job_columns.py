@@ -23,13 +23,13 @@ STATUS_LABELS: dict[str, str] = {
 class TrackerSettings:
     """Properties Notion and Airtable read from their config the same way."""
 
-    API_URL = ""
+    endpoints: dict[str, str]
     config: dict
     _client: Any
 
     @property
     def api_url(self) -> str:
-        return str(self.config.get("api_url") or self.API_URL).rstrip("/")
+        return self.endpoints["api_url"].rstrip("/")
 
     @property
     def key_column(self) -> str:

@@ -7,6 +7,7 @@ from typing import Any
 
 from peregrine_sdk.base import TIERS, IntegrationBase
 from peregrine_sdk.capabilities import unimplemented
+from peregrine_sdk.hooks import hook_problems
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +75,7 @@ def validate_class(cls: type, module_name: str) -> list[dict]:
         problems.append("neither test() nor probe() is implemented")
     problems += [f"{m}() is declared as a capability but not implemented"
                  for m in unimplemented(cls)]
+    problems += hook_problems(cls)
     fields: list[dict] = []
     if not problems:
         try:

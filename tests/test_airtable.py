@@ -9,6 +9,7 @@ from peregrine_sdk.errors import ErrorKind
 from peregrine_desktop.jobs.store import JobStore
 from peregrine_desktop.sync.engine import SyncEngine
 from peregrine_desktop.sync.state import SyncState
+from peregrine_sdk.testkit import pointed_at
 from tests.fakes.loopback import LoopbackServer, Reply
 from tests.fakes.tracker_services import AirtableService, add_jobs
 
@@ -25,7 +26,7 @@ def waits(monkeypatch):
 
 @pytest.fixture
 def airtable(waits):
-    with LoopbackServer() as server:
+    with LoopbackServer() as server, pointed_at(AirtableIntegration, server.url):
         yield AirtableService(server)
 
 
@@ -39,8 +40,7 @@ def store(tmp_path):
 def client(service: AirtableService, **extra) -> AirtableIntegration:
     integration = AirtableIntegration()
     integration.connect({"token": service.token, "base_id": service.base_id,
-                         "table": service.table, "key_column": "Peregrine ID",
-                         "api_url": service.url, **extra})
+                         "table": service.table, "key_column": "Peregrine ID", **extra})
     return integration
 
 
@@ -134,7 +134,7 @@ def test_the_documented_limits_are_the_defaults():
 
 def test_pacing_keeps_under_five_requests_a_second(store, monkeypatch):
     monkeypatch.setattr(AirtableIntegration, "per_second", 5.0)
-    with LoopbackServer() as server:
+    with LoopbackServer() as server, pointed_at(AirtableIntegration, server.url):
         service = AirtableService(server, max_per_second=5)
         add_jobs(store, 45)
         report = sync(store, service)

@@ -93,9 +93,10 @@ def test_a_damaged_job_database_is_set_aside_not_fatal(qtbot, config_dir, data_d
     from peregrine_desktop.lifecycle.startup import open_job_store
 
     store, problem = open_job_store(data_dir / "jobs.sqlite3")
-    assert "could not be opened" in problem and ".bad-" in problem
+    assert "could not be read at all" in problem and ".damaged-" in problem
     assert store.list_jobs() == []
-    assert list(data_dir.glob("jobs.sqlite3.bad-*"))
+    kept = list(data_dir.glob("jobs.sqlite3.damaged-*"))
+    assert [p.read_bytes() for p in kept] == [b"this is not a database" * 100]
     store.close()
 
 

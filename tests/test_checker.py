@@ -39,6 +39,10 @@ def block(output: str, name: str) -> str:
     ("unknown_tier", "tier 'gold' is not one of free, paid, premium", "#name-label-and-tier"),
     ("capability_missing", "Notifications.notify() is declared as a capability but not "
                            "implemented", "#capabilities"),
+    ("hook_undeclared", "defines field_choices() but does not declare the hook FieldChoices",
+     "#hooks"),
+    ("hook_missing", "finish_sign_in() is required by the declared hook SignIn but not "
+                     "implemented", "#hooks"),
     ("import_failure", "needs the Python package 'peregrine_fixture_missing_sdk', which is not "
                        "installed", "#connecting-and-testing"),
 ])

@@ -10,6 +10,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QMessageBox
 
 from peregrine_sdk.discovery import BUILT_IN, DiscoveryRecord
+from peregrine_sdk.hooks import SignIn
 from peregrine_desktop.ui.connection_card import CardState, ConnectionCard
 from tests.fakes.loopback import LoopbackServer, Reply, refused_url
 from tests.fakes.ping import PingIntegration, ping_service
@@ -235,7 +236,7 @@ def test_a_passing_test_fills_choices_read_from_the_service(qtbot, config_dir, s
     assert card.save_button.isEnabled()         # refreshing the options is not an edit
 
 
-class DeviceCodePing(PingIntegration):
+class DeviceCodePing(PingIntegration, SignIn):
     """Ping, but the token comes from a device-code sign-in (as OneDrive's does)."""
 
     name = "devicecodeping"

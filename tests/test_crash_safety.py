@@ -63,24 +63,26 @@ SYNC_CHILD = textwrap.dedent("""
     from peregrine_desktop.jobs.store import JobStore
     from peregrine_desktop.sync.engine import SyncEngine
     from peregrine_desktop.sync.state import SyncState
+    from peregrine_sdk.testkit import pointed_at
 
     NotionIntegration.per_second = None
     NotionIntegration.policy = RetryPolicy(attempts=3, base_delay=0.01, max_wait=0.5)
     store = JobStore(Path(sys.argv[1]))
     notion = NotionIntegration()
-    notion.connect({"token": "ntn_good", "database_id": sys.argv[3],
-                    "key_column": "Peregrine ID", "api_url": sys.argv[4]})
-    print("ready", flush=True)
-    start = int(sys.argv[5])
-    for job in store.list_jobs()[: 12]:   # edits the sync must carry over (updates, not creates)
-        store.update_job(job["id"], {"notes": f"seen in round {start}"})
-    for i in range(start, start + 4):     # jobs added while syncing: none may be lost
-        job = store.add_job({"title": f"Job {i}", "company": f"Co {i}",
-                             "url": f"https://jobs.example/k{i}", "status": "approved",
-                             "date_found": "2026-11-02"})
-        print("added", job["id"], flush=True)
-    SyncEngine(SyncState(store)).run(notion, store.list_jobs())
-    print("synced", flush=True)
+    with pointed_at(NotionIntegration, sys.argv[4]):
+        notion.connect({"token": "ntn_good", "database_id": sys.argv[3],
+                        "key_column": "Peregrine ID"})
+        print("ready", flush=True)
+        start = int(sys.argv[5])
+        for job in store.list_jobs()[: 12]:   # edits the sync must carry over (not creates)
+            store.update_job(job["id"], {"notes": f"seen in round {start}"})
+        for i in range(start, start + 4):     # jobs added while syncing: none may be lost
+            job = store.add_job({"title": f"Job {i}", "company": f"Co {i}",
+                                 "url": f"https://jobs.example/k{i}", "status": "approved",
+                                 "date_found": "2026-11-02"})
+            print("added", job["id"], flush=True)
+        SyncEngine(SyncState(store)).run(notion, store.list_jobs())
+        print("synced", flush=True)
 """)
 
 
@@ -196,6 +198,7 @@ def sync_round(db: Path, notion, rng: random.Random, start: int) -> KillTally:
     from peregrine_desktop.jobs.store import JobStore
     from peregrine_desktop.sync.engine import SyncEngine
     from peregrine_desktop.sync.state import SyncState
+    from peregrine_sdk.testkit import pointed_at
 
     tally = KillTally(kills=1)
     lines = run_and_kill([SYNC_CHILD, str(db), str(ROOT), notion.database_id, notion.url,
@@ -219,10 +222,11 @@ def sync_round(db: Path, notion, rng: random.Random, start: int) -> KillTally:
         notion_client = NotionIntegration()
         notion_client.per_second = None
         notion_client.policy = RetryPolicy(attempts=3, base_delay=0.01, max_wait=0.5)
-        notion_client.connect({"token": "ntn_good", "database_id": notion.database_id,
-                               "key_column": "Peregrine ID", "api_url": notion.url})
-        state = SyncState(store)
-        report = SyncEngine(state).run(notion_client, jobs)
+        with pointed_at(NotionIntegration, notion.url):
+            notion_client.connect({"token": "ntn_good", "database_id": notion.database_id,
+                                   "key_column": "Peregrine ID"})
+            state = SyncState(store)
+            report = SyncEngine(state).run(notion_client, jobs)
         if report.failed:
             tally.problems.append(f"restart sync failed: {report.failed[:3]}")
         keys = notion.keys()

@@ -54,7 +54,8 @@ def dropbox(config_dir):
         service = DropboxService(rpc, content)
         DropboxIntegration.save_config(
             service.settings(service.issue_refresh_token(), folder="/Jobs"), config_dir)
-        yield service
+        with service.pointed():
+            yield service
 
 
 @pytest.fixture

@@ -19,7 +19,9 @@ from tests.fakes.storage_services import DropboxService, play_browser
 @pytest.fixture
 def dropbox():
     with LoopbackServer() as rpc, LoopbackServer() as content:
-        yield DropboxService(rpc, content)
+        service = DropboxService(rpc, content)
+        with service.pointed():
+            yield service
 
 
 @pytest.fixture
@@ -105,7 +107,8 @@ def test_wrong_app_key_is_invalid_auth(dropbox):
 
 
 def test_unreachable_api_host_cannot_connect(dropbox):
-    result, _ = check_config(DropboxIntegration, dropbox.settings("rt", api_url=refused_url()))
+    with dropbox.pointed(api_url=refused_url()):
+        result, _ = check_config(DropboxIntegration, dropbox.settings("rt"))
     assert result.kind is ErrorKind.CANNOT_CONNECT
 
 

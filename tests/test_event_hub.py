@@ -14,6 +14,7 @@ from peregrine_desktop.jobs.repository import JobRepository
 from peregrine_desktop.jobs.store import JobStore
 from peregrine_desktop.settings.profile import UserProfile
 from tests.fakes.calendar_services import GoogleCalendarService, make_service_account_key
+from peregrine_sdk.testkit import pointed_at
 from tests.fakes.loopback import LoopbackServer, refused_url
 from tests.fakes.notifier_services import slack_service
 
@@ -47,13 +48,14 @@ def google(server, tmp_path, config_dir):
     service = GoogleCalendarService(server, key.public_key)
     service.share(CALENDAR)
     service.key = key
-    return service
+    with pointed_at(GoogleCalendarIntegration, service.api_url):
+        yield service
 
 
 def connect_google(config_dir, google, **extra) -> None:
     GoogleCalendarIntegration.save_config(
         {"key_file": str(google.key.path), "calendar_id": CALENDAR, "duration_minutes": 45,
-         "reminder_minutes": 10, "keep_events": False, "api_url": google.api_url, **extra},
+         "reminder_minutes": 10, "keep_events": False, **extra},
         config_dir)
 
 

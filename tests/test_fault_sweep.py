@@ -4,8 +4,8 @@ timeout; and planted secrets never appear in logs, error texts or saved YAML.
 
 Generic on purpose: adding an integration adds its rows.  Each integration is pointed at the
 server through what it declares — ``url`` fields, URL-valued ``password`` fields (webhooks, shaped
-like their placeholder), the ``endpoints`` class attribute (a config key of the same name
-overrides a host), or a service-account key file whose ``token_uri`` is the server.  Its
+like their placeholder), the ``endpoints`` class attribute (through ``pointed_at``), or a
+service-account key file whose ``token_uri`` is the server.  Its
 ``timeout`` class attribute is shortened.  Name resolution is limited to loopback for the whole
 sweep, so nothing can reach the real network; an integration that cannot be pointed at HTTP is
 skipped with the reason.
@@ -32,6 +32,7 @@ import integrations
 from peregrine_sdk.base import check_config
 from peregrine_sdk.errors import CheckResult, ErrorKind
 from peregrine_sdk.redaction import install_log_masking
+from peregrine_sdk.testkit import pointed_at
 from tests.fakes.loopback import LoopbackServer, Reply, refused_url
 
 #: Seconds: the shortened client timeout, the slow server's delay, the card-like deadline.
@@ -137,15 +138,16 @@ def onedrive_signed_in(folder: Path, monkeypatch: pytest.MonkeyPatch) -> Iterato
     with login:
         identity = MicrosoftIdentity(login, base)
         store = OneDriveIntegration()
-        store.connect({"client_id": identity.client_id, "account_type": "consumers",
-                       "folder": "Peregrine", "authority_url": base})
-        prompt = store.begin_sign_in()
-        identity.approve_on_poll(prompt.user_code, polls=1)
-        cache = store.finish_sign_in()["token_cache"]
+        with pointed_at(OneDriveIntegration, authority_url=base):
+            store.connect({"client_id": identity.client_id, "account_type": "consumers",
+                           "folder": "Peregrine"})
+            prompt = store.begin_sign_in()
+            identity.approve_on_poll(prompt.user_code, polls=1)
+            cache = store.finish_sign_in()["token_cache"]
         tokens = [t["secret"] for section in ("RefreshToken", "AccessToken")
                   for t in json.loads(cache).get(section, {}).values()]
-        yield {"client_id": identity.client_id, "authority_url": base, "token_cache": cache,
-               "_secrets": tokens}
+        yield {"client_id": identity.client_id, "token_cache": cache, "_secrets": tokens,
+               "_endpoints": {"authority_url": base}}
 
 
 #: Integrations whose test needs a sign-in before any request: how to get one for real.
@@ -186,8 +188,8 @@ def plan_for(cls: type, base: str, folder: Path) -> Plan | str:
             config[key] = "sweep@example.test"
         else:
             config[key] = f"sweep-{key}"
-    for key in getattr(cls, "endpoints", {}) or {}:
-        config[key], pointed = base, True
+    if cls.endpoints:
+        pointed = True
     if not pointed:
         return (f"{cls.label} declares no url field, URL-valued secret, endpoints mapping or key "
                 f"file to point it at a test server.")
@@ -251,6 +253,11 @@ def shorten_timeouts(cls: type, monkeypatch: pytest.MonkeyPatch) -> None:
             monkeypatch.setattr(cls, attr, (CLIENT_TIMEOUT, CLIENT_TIMEOUT))
 
 
+def endpoints_at(cls: type, url: str, kept: dict[str, str]) -> contextlib.AbstractContextManager:
+    """Every endpoint of ``cls`` at ``url`` except those in ``kept`` (a sign-in host)."""
+    return pointed_at(cls, url, **kept) if cls.endpoints else contextlib.nullcontext()
+
+
 def sweep_case(cls: type, fault: Fault, folder: Path, monkeypatch: pytest.MonkeyPatch
                ) -> tuple[Outcome, Plan, list[str]] | str:
     """Run one (integration, fault) case; the outcome, the plan and the log lines."""
@@ -268,7 +275,9 @@ def sweep_case(cls: type, fault: Fault, folder: Path, monkeypatch: pytest.Monkey
                 LoopbackServer() as server:
             extra = dict(extra)
             planted_extra = extra.pop("_secrets", [])
-            plan = plan_for(cls, server.url if fault.reply else refused_url(), folder)
+            kept = extra.pop("_endpoints", {})
+            target = server.url if fault.reply else refused_url()
+            plan = plan_for(cls, target, folder)
             if isinstance(plan, str):
                 return plan
             plan.config.update(extra)
@@ -277,10 +286,12 @@ def sweep_case(cls: type, fault: Fault, folder: Path, monkeypatch: pytest.Monkey
                 probe = plan_for(cls, server.url, folder)
                 probe.config.update(extra)
                 server.inject(Reply(500, "probe"), times=1000)
-                run_check(cls, probe.config)
+                with endpoints_at(cls, server.url, kept):
+                    run_check(cls, probe.config)
             else:
                 server.inject(fault.reply, times=1000)
-            outcome = run_check(cls, plan.config)
+            with endpoints_at(cls, target, kept):
+                outcome = run_check(cls, plan.config)
             if not server.requests:
                 return (f"{cls.label}'s test made no request with planted settings (it "
                         f"needs a sign-in first), so faults cannot reach it.")

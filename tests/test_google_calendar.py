@@ -14,6 +14,7 @@ from peregrine_sdk.errors import ErrorKind, IntegrationError
 from integrations.google_calendar import GoogleCalendarIntegration, google_event_id
 from peregrine_sdk.http import RetryPolicy
 from tests.fakes.calendar_services import (GoogleCalendarService, make_service_account_key)
+from peregrine_sdk.testkit import pointed_at
 from tests.fakes.loopback import LoopbackServer, Reply, refused_url
 
 CALENDAR = "me@example.com"
@@ -43,14 +44,15 @@ def key(tmp_path, server):
 def google(server, key) -> GoogleCalendarService:
     service = GoogleCalendarService(server, key.public_key)
     service.share(CALENDAR)
-    return service
+    with pointed_at(GoogleCalendarIntegration, service.api_url):
+        yield service
 
 
 def calendar_for(google: GoogleCalendarService, key, **extra) -> GoogleCalendarIntegration:
     integration = GoogleCalendarIntegration()
     assert integration.connect({"key_file": str(key.path), "calendar_id": CALENDAR,
                                 "duration_minutes": 60, "reminder_minutes": 30,
-                                "keep_events": False, "api_url": google.api_url, **extra})
+                                "keep_events": False, **extra})
     integration.timeout = (1.0, 1.0)
     integration.delivery_policy = RetryPolicy(attempts=2, base_delay=0.01, max_wait=0.05)
     return integration
@@ -118,10 +120,10 @@ def test_unreachable_google_is_cannot_connect(tmp_path):
     down = refused_url()
     key = make_service_account_key(tmp_path, f"{down}/token")
     integration = GoogleCalendarIntegration()
-    integration.connect({"key_file": str(key.path), "calendar_id": CALENDAR,
-                         "api_url": f"{down}/calendar/v3"})
-    integration.timeout = (1.0, 1.0)
-    assert integration.check().kind is ErrorKind.CANNOT_CONNECT
+    with pointed_at(GoogleCalendarIntegration, f"{down}/calendar/v3"):
+        integration.connect({"key_file": str(key.path), "calendar_id": CALENDAR})
+        integration.timeout = (1.0, 1.0)
+        assert integration.check().kind is ErrorKind.CANNOT_CONNECT
 
 
 def test_upsert_creates_one_event_with_real_time_zone_reminder_and_link(google, key):

@@ -19,6 +19,7 @@ from peregrine_sdk.capabilities import Document
 from peregrine_sdk.errors import ErrorKind, IntegrationError
 from integrations.google_drive import GoogleDriveIntegration
 from tests.fakes.calendar_services import make_service_account_key
+from peregrine_sdk.testkit import pointed_at
 from tests.fakes.loopback import LoopbackServer, Reply, refused_url
 from tests.fakes.storage_services import GoogleDriveService, play_browser
 
@@ -28,7 +29,7 @@ CLIENT_EMAIL = "peregrine-docs@peregrine-tests.iam.gserviceaccount.com"
 @pytest.fixture
 def google(tmp_path):
     forget_tokens()
-    with LoopbackServer() as server:
+    with LoopbackServer() as server, pointed_at(GoogleDriveIntegration, server.url):
         key = make_service_account_key(tmp_path, f"{server.url}/token",
                                        client_email=CLIENT_EMAIL)
         service = GoogleDriveService(server, key.public_key, CLIENT_EMAIL)
@@ -46,8 +47,7 @@ def shared(google):
 
 def sa_settings(google, folder_id: str, **changes) -> dict:
     config = {"auth_mode": "shared_drive", "folder_id": folder_id,
-              "key_file": str(google.key_path), "oauth_client_file": "", "refresh_token": "",
-              "api_url": google.server.url}
+              "key_file": str(google.key_path), "oauth_client_file": "", "refresh_token": ""}
     config.update(changes)
     return config
 
@@ -55,7 +55,7 @@ def sa_settings(google, folder_id: str, **changes) -> dict:
 def user_settings(google, tmp_path, refresh_token: str, **changes) -> dict:
     config = {"auth_mode": "my_drive", "folder_id": "",
               "oauth_client_file": str(google.client_file(tmp_path)),
-              "refresh_token": refresh_token, "api_url": google.server.url}
+              "refresh_token": refresh_token}
     config.update(changes)
     return config
 
@@ -170,8 +170,8 @@ def test_server_errors_are_retried(google, shared, resume, monkeypatch):
 
 
 def test_unreachable_google_cannot_connect(google, shared):
-    result, _ = check_config(GoogleDriveIntegration,
-                             sa_settings(google, shared.id, api_url=refused_url()))
+    with pointed_at(GoogleDriveIntegration, refused_url()):
+        result, _ = check_config(GoogleDriveIntegration, sa_settings(google, shared.id))
     assert result.kind is ErrorKind.CANNOT_CONNECT
 
 

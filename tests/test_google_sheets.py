@@ -14,6 +14,7 @@ from peregrine_sdk.http import RetryPolicy
 from peregrine_desktop.jobs.store import JobStore
 from peregrine_desktop.sync.engine import SyncEngine
 from peregrine_desktop.sync.state import SyncState
+from peregrine_sdk.testkit import pointed_at
 from tests.fakes.loopback import LoopbackServer
 from tests.fakes.tracker_services import GoogleService, add_jobs, make_service_account_key
 
@@ -29,7 +30,7 @@ def waits(monkeypatch):
 @pytest.fixture
 def google(tmp_path, waits):
     forget_tokens()
-    with LoopbackServer() as server:
+    with LoopbackServer() as server, pointed_at(GoogleSheetsIntegration, server.url):
         key_path, private_key = make_service_account_key(tmp_path, f"{server.url}/token")
         service = GoogleService(server, private_key.public_key())
         service.key_path = key_path
@@ -47,8 +48,7 @@ def store(tmp_path):
 def client(service: GoogleService, **extra) -> GoogleSheetsIntegration:
     integration = GoogleSheetsIntegration()
     integration.connect({"key_file": str(service.key_path),
-                         "spreadsheet_id": service.spreadsheet_id, "api_url": service.url,
-                         **extra})
+                         "spreadsheet_id": service.spreadsheet_id, **extra})
     return integration
 
 

@@ -10,6 +10,7 @@ from integrations.notion import NOTION_VERSION, NotionIntegration, database_id_f
 from peregrine_desktop.jobs.store import JobStore
 from peregrine_desktop.sync.engine import SyncEngine
 from peregrine_desktop.sync.state import SyncState
+from peregrine_sdk.testkit import pointed_at
 from tests.fakes.loopback import LoopbackServer, Reply, refused_url
 from tests.fakes.tracker_services import NotionService, add_jobs, notion_job_columns
 
@@ -26,7 +27,7 @@ def waits(monkeypatch):
 
 @pytest.fixture
 def notion(waits):
-    with LoopbackServer() as server:
+    with LoopbackServer() as server, pointed_at(NotionIntegration, server.url):
         yield NotionService(server)
 
 
@@ -40,7 +41,7 @@ def store(tmp_path):
 def client(service: NotionService, **extra) -> NotionIntegration:
     integration = NotionIntegration()
     integration.connect({"token": service.token, "database_id": service.database_id,
-                         "key_column": "Peregrine ID", "api_url": service.url, **extra})
+                         "key_column": "Peregrine ID", **extra})
     return integration
 
 
@@ -66,7 +67,7 @@ def test_the_connection_test_passes_and_every_call_names_the_api_version(notion)
 def test_a_wrong_secret_is_invalid_auth(notion):
     integration = NotionIntegration()
     integration.connect({"token": "ntn_wrong", "database_id": notion.database_id,
-                         "key_column": "Peregrine ID", "api_url": notion.url})
+                         "key_column": "Peregrine ID"})
     result = integration.check()
     assert result.kind is ErrorKind.INVALID_AUTH
     assert "notion.so/my-integrations" in result.hint
@@ -81,8 +82,9 @@ def test_a_database_not_shared_explains_how_to_share_it(notion):
 
 def test_an_unreachable_server_is_cannot_connect():
     integration = NotionIntegration()
-    integration.connect({"token": "x", "database_id": "y", "api_url": refused_url()})
-    assert integration.check().kind is ErrorKind.CANNOT_CONNECT
+    with pointed_at(NotionIntegration, refused_url()):
+        integration.connect({"token": "x", "database_id": "y"})
+        assert integration.check().kind is ErrorKind.CANNOT_CONNECT
 
 
 def test_setup_offers_the_databases_real_columns(notion):

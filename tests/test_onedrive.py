@@ -15,6 +15,7 @@ from peregrine_sdk.base import check_config
 from peregrine_sdk.capabilities import Document
 from peregrine_sdk.errors import ErrorKind, IntegrationError
 from integrations.onedrive import OneDriveIntegration
+from peregrine_sdk.testkit import pointed_at
 from tests.fakes.loopback import LoopbackServer, Reply, refused_url
 from tests.fakes.storage_services import (GraphDrive, MicrosoftIdentity, self_signed_certificate,
                                           serve_tls)
@@ -33,14 +34,16 @@ def microsoft(certificate, monkeypatch):
     base = serve_tls(login, cert, key)
     with login, LoopbackServer() as graph_server:
         identity = MicrosoftIdentity(login, base)
-        yield identity, GraphDrive(graph_server, identity)
+        drive = GraphDrive(graph_server, identity)
+        with pointed_at(OneDriveIntegration, authority_url=identity.base_url,
+                        graph_url=drive.graph_url):
+            yield identity, drive
 
 
 def settings(microsoft, token_cache: str = "", **changes) -> dict:
-    identity, drive = microsoft
+    identity, _drive = microsoft
     config = {"client_id": identity.client_id, "account_type": "consumers",
-              "folder": "Peregrine", "token_cache": token_cache,
-              "authority_url": identity.base_url, "graph_url": drive.graph_url}
+              "folder": "Peregrine", "token_cache": token_cache}
     config.update(changes)
     return config
 
@@ -144,7 +147,8 @@ def test_damaged_token_cache_is_invalid_auth_without_network(microsoft):
 
 
 def test_graph_unreachable_cannot_connect(microsoft, signed_in):
-    result = connected(microsoft, signed_in, graph_url=refused_url()).check()
+    with pointed_at(OneDriveIntegration, graph_url=refused_url()):
+        result = connected(microsoft, signed_in).check()
     assert result.kind is ErrorKind.CANNOT_CONNECT
 
 

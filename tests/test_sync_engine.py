@@ -14,6 +14,7 @@ from integrations.notion import NotionIntegration
 from peregrine_desktop.jobs.store import JobStore
 from peregrine_desktop.sync.engine import SyncEngine
 from peregrine_desktop.sync.state import SyncState
+from peregrine_sdk.testkit import pointed_at
 from tests.fakes.loopback import LoopbackServer, Reply
 from tests.fakes.tracker_services import AirtableService, NotionService, add_jobs
 
@@ -30,7 +31,7 @@ def notion(monkeypatch):
     monkeypatch.setattr(NotionIntegration, "per_second", None)
     monkeypatch.setattr(NotionIntegration, "policy", RetryPolicy(attempts=4, base_delay=0.01,
                                                                  max_wait=1.0))
-    with LoopbackServer() as server:
+    with LoopbackServer() as server, pointed_at(NotionIntegration, server.url):
         yield NotionService(server)
 
 
@@ -39,22 +40,21 @@ def airtable(monkeypatch):
     monkeypatch.setattr(AirtableIntegration, "per_second", None)
     monkeypatch.setattr(AirtableIntegration, "rate_limit_wait", 0.0)
     monkeypatch.setattr(AirtableIntegration, "retry_delay", 0.01)
-    with LoopbackServer() as server:
+    with LoopbackServer() as server, pointed_at(AirtableIntegration, server.url):
         yield AirtableService(server)
 
 
 def notion_client(service: NotionService) -> NotionIntegration:
     integration = NotionIntegration()
     assert integration.connect({"token": service.token, "database_id": service.database_id,
-                                "key_column": "Peregrine ID", "api_url": service.url})
+                                "key_column": "Peregrine ID"})
     return integration
 
 
 def airtable_client(service: AirtableService) -> AirtableIntegration:
     integration = AirtableIntegration()
     assert integration.connect({"token": service.token, "base_id": service.base_id,
-                                "table": service.table, "key_column": "Peregrine ID",
-                                "api_url": service.url})
+                                "table": service.table, "key_column": "Peregrine ID"})
     return integration
 
 

@@ -10,6 +10,7 @@ from integrations.notion import NotionIntegration
 from peregrine_desktop.jobs.repository import JobRepository
 from peregrine_desktop.jobs.store import JobStore
 from peregrine_desktop.ui.sync_panel import SyncPanel
+from peregrine_sdk.testkit import pointed_at
 from tests.fakes.loopback import LoopbackServer, Reply
 from tests.fakes.tracker_services import AirtableService, NotionService, add_jobs
 from tests.ui_helpers import click, visible_text
@@ -29,11 +30,11 @@ def airtable(config_dir, monkeypatch):
     monkeypatch.setattr(AirtableIntegration, "per_second", None)
     monkeypatch.setattr(AirtableIntegration, "rate_limit_wait", 0.0)
     monkeypatch.setattr(AirtableIntegration, "retry_delay", 0.01)
-    with LoopbackServer() as server:
+    with LoopbackServer() as server, pointed_at(AirtableIntegration, server.url):
         service = AirtableService(server)
         AirtableIntegration.save_config({"token": service.token, "base_id": service.base_id,
-                                         "table": "Jobs", "key_column": "Peregrine ID",
-                                         "api_url": service.url}, config_dir)
+                                         "table": "Jobs", "key_column": "Peregrine ID"},
+                                        config_dir)
         yield service
 
 
@@ -172,11 +173,10 @@ def test_free_plan_shows_the_tracker_locked(qtbot, store, config_dir, airtable):
 def test_two_trackers_sync_one_after_the_other(qtbot, store, config_dir, airtable, monkeypatch):
     monkeypatch.setattr(NotionIntegration, "per_second", None)
     add_jobs(store, 5)
-    with LoopbackServer() as server:
+    with LoopbackServer() as server, pointed_at(NotionIntegration, server.url):
         notion = NotionService(server)
         NotionIntegration.save_config({"token": notion.token, "database_id": notion.database_id,
-                                       "key_column": "Peregrine ID", "api_url": notion.url},
-                                      config_dir)
+                                       "key_column": "Peregrine ID"}, config_dir)
         panel = make_panel(qtbot, store, config_dir)
         sync_and_wait(qtbot, panel)
         assert panel.summary_lines()[0].startswith("Airtable: 5 created")

@@ -212,3 +212,143 @@ def test_a_known_posting_is_not_fetched_twice(qtbot, repository, site):
     click(qtbot, dialog.fetch_button)
     assert dialog.status_label.text() == "You already have this job: “Already here” at Acme."
     assert site.requests == []
+
+
+# -- a hostile or slow network --------------------------------------------------------------------
+from peregrine_desktop import workers  # noqa: E402
+from peregrine_desktop.jobs import page_fetch  # noqa: E402
+from peregrine_desktop.jobs.page_fetch import PageFetch, address_class  # noqa: E402
+from peregrine_desktop.ui.pipeline.csv_dialogs import CsvImportDialog  # noqa: E402
+
+DRIBBLE = Reply(200, page(title="Slow") * 20, {"Content-Type": "text/html"}, dribble=0.2)
+
+
+def test_a_server_dribbling_bytes_is_cut_off_at_the_overall_deadline(site):
+    # A byte every 0.2 s never trips the 1 s read timeout; the whole answer would take minutes.
+    site.inject(DRIBBLE, path="/slow")
+    with pytest.raises(PostingFetchError, match="took too long to answer"):
+        fetch_posting(site.url + "/slow", timeout=(1.0, 1.0), deadline=1.0)
+    assert site.client_left.wait(5)            # the connection was closed, not abandoned
+
+
+def _dribbling_dialog(qtbot, repository, site) -> UrlImportDialog:
+    site.inject(DRIBBLE, path="/slow")
+    seen = len(site.matching(path="/slow"))
+    dialog = open_dialog(qtbot, repository)
+    dialog.fetch_deadline = 600.0              # only Cancel can end this fetch early
+    type_into(qtbot, dialog.url_edit, site.url + "/slow")
+    click(qtbot, dialog.fetch_button)
+    qtbot.waitUntil(lambda: len(site.matching(path="/slow")) == seen + 1)
+    return dialog
+
+
+def test_cancel_closes_the_connection_and_frees_the_thread(qtbot, repository, site):
+    dialog = _dribbling_dialog(qtbot, repository, site)
+    click(qtbot, dialog.buttons.button(dialog.buttons.StandardButton.Cancel))
+    assert not dialog.isVisible()
+    assert site.client_left.wait(5)
+    qtbot.waitUntil(lambda: workers.pool("network").activeThreadCount() == 0, timeout=5000)
+
+
+def test_eight_cancelled_imports_do_not_hold_up_a_csv_preview(qtbot, repository, site, tmp_path):
+    for _ in range(8):
+        dialog = _dribbling_dialog(qtbot, repository, site)
+        dialog.reject()
+        assert site.client_left.wait(5)
+        site.client_left.clear()
+    csv_file = tmp_path / "jobs.csv"
+    csv_file.write_text("Title,Company\nAnalyst,Acme\n", encoding="utf-8")
+    preview = CsvImportDialog(repository, csv_file)
+    qtbot.addWidget(preview)
+    preview.show()
+    qtbot.waitUntil(lambda: preview.import_button.isEnabled(), timeout=5000)
+    assert preview.import_button.text() == "&Import 1 job"
+
+
+def test_quitting_cancels_a_stuck_fetch(qtbot, site):
+    site.inject(DRIBBLE, path="/slow")
+    fetch = PageFetch(deadline=600.0, read_timeout=600.0)
+    outcome: list = []
+    workers.submit(fetch_posting, site.url + "/slow", fetch=fetch, lane="network",
+                   handler=lambda kind, payload: outcome.append(kind))
+    qtbot.waitUntil(lambda: len(site.matching(path="/slow")) == 1)
+    page_fetch.cancel_all()                    # what Application.shutdown does
+    assert workers.pool("network").waitForDone(2000)
+    qtbot.waitUntil(lambda: outcome == ["error"])
+
+
+class Network:
+    """Name resolution and connections as a test wants them: some names resolve to chosen
+    addresses, an address can stand for the loopback server, every connection is recorded."""
+
+    def __init__(self, names: dict[str, str], stands_in: dict[str, int] | None = None) -> None:
+        self.names, self.stands_in = names, stands_in or {}
+        self.connected: list[str] = []
+
+    def resolve(self, host: str, port: int) -> list[str]:
+        return [self.names[host]] if host in self.names else page_fetch.system_resolve(host, port)
+
+    def open(self, ip: str, port: int, timeout: float):
+        import socket
+        self.connected.append(ip)
+        if ip in self.stands_in:
+            return socket.create_connection(("127.0.0.1", self.stands_in[ip]), timeout)
+        return page_fetch.system_open(ip, port, timeout)
+
+    def fetch(self) -> PageFetch:
+        return PageFetch(deadline=10, resolve=self.resolve, open_socket=self.open)
+
+
+def _redirect(site, path: str, location: str) -> None:
+    site.route("GET", path)(lambda r, m: Reply(302, b"", {"Location": location}))
+
+
+def test_a_redirect_to_the_metadata_address_is_refused_before_connecting(site):
+    _redirect(site, "/jump", "http://metadata.internal/latest/meta-data/")
+    _redirect(site, "/jump-literal", "http://169.254.169.254/latest/meta-data/")
+    network = Network({"metadata.internal": "169.254.169.254"})
+    for path in ("/jump", "/jump-literal"):
+        with pytest.raises(PostingFetchError, match=r"link-local address .*169\.254\.169\.254.* "
+                                                    "it was not opened"):
+            fetch_posting(site.url + path, fetch=network.fetch())
+    assert network.connected == ["127.0.0.1", "127.0.0.1"]      # nothing went to 169.254.*
+
+
+def test_a_public_page_may_not_redirect_into_the_private_network(site):
+    public = "93.184.215.14"
+    network = Network({"jobs.example": public}, stands_in={public: site.port})
+    site.route("GET", "/posting")(lambda r, m: Reply(302, b"", {
+        "Location": f"http://127.0.0.1:{site.port}/admin"}))
+    site.route("GET", "/router")(lambda r, m: Reply(302, b"", {"Location": "http://10.0.0.1/"}))
+    with pytest.raises(PostingFetchError, match="redirected to this computer"):
+        fetch_posting("http://jobs.example/posting", fetch=network.fetch())
+    with pytest.raises(PostingFetchError, match=r"private network address \(10\.0\.0\.1\)"):
+        fetch_posting("http://jobs.example/router", fetch=network.fetch())
+    assert network.connected == [public, public]
+    assert site.matching(path="/admin") == []
+
+
+def test_a_page_on_this_computer_may_redirect_within_it(site):
+    _redirect(site, "/moved", "/graph")
+    assert fetch_posting(site.url + "/moved").values["title"] == "Senior Backend Engineer"
+
+
+@pytest.mark.parametrize("ip, kind", [
+    ("8.8.8.8", "public"), ("10.1.2.3", "private"), ("192.168.0.1", "private"),
+    ("100.64.0.1", "private"), ("127.0.0.1", "loopback"), ("::1", "loopback"),
+    ("169.254.169.254", "link-local"), ("::ffff:169.254.169.254", "link-local"),
+    ("fe80::1", "link-local"), ("fd00::1", "private"), ("0.0.0.0", "private")])
+def test_address_classes(ip, kind):
+    assert address_class(ip) == kind
+
+
+@pytest.mark.parametrize("json_ld", ["[" * 100_000 + "]" * 100_000,
+                                     '{"a":' * 500 + "1" + "}" * 500,
+                                     '{"@type": "JobPosting", "title": "' + "x" * 2_000_000 + '"}'])
+def test_nested_or_oversized_json_ld_is_explained_not_a_crash(json_ld):
+    markup = (f'<title>Analyst at Acme</title><script type="application/ld+json">{json_ld}'
+              '</script>')
+    draft = parse_posting(markup, "https://acme.test/jobs/1")
+    assert draft.found_in == FOUND_IN_TITLE
+    assert draft.values["title"] == "Analyst" and draft.values["company"] == "Acme"
+    assert draft.message.startswith("The page's job data is too large or too deeply nested")

@@ -62,6 +62,10 @@ FIXES: tuple[tuple[re.Pattern, str], ...] = tuple((re.compile(p), f) for p, f in
     (r"declared as a capability but not implemented",
      "Implement the method, or remove that capability from the class's bases. "
      + _see("capabilities")),
+    (r"does not declare the hook", "Add the hook to the class's bases (the problem names "
+                                   "it) so the app calls the method. " + _see("hooks")),
+    (r"required by the declared hook", "Implement the method, or remove that hook from the "
+                                       "class's bases. " + _see("hooks")),
     (r"neither test\(\) nor probe\(\)", "Implement probe() (raise IntegrationError when the "
                                         "call fails) or the guide's test(). "
                                         + _see("connecting-and-testing")),

@@ -17,6 +17,7 @@ import integrations
 from peregrine_sdk.base import IntegrationBase
 from peregrine_sdk.capabilities import Document
 from peregrine_sdk.errors import ErrorKind, IntegrationError
+from peregrine_sdk.hooks import RenewedSettings, has_hook
 from peregrine_desktop.events.outbox import NEEDS_USER, UNREACHABLE, Attempt, Outbox
 from peregrine_desktop.events.pipeline import event_from_payload
 from peregrine_desktop.workers import TaskRunner
@@ -110,11 +111,10 @@ def deliver_due(outbox: Outbox, name: str, config_dir: Path,
 def _keep_renewed_settings(cls: type[IntegrationBase], instance: Any, config_dir: Path) -> None:
     """Save what the service renewed while working (OneDrive's rotated refresh token), so the
     next run does not sign in with a token that no longer works."""
-    renewed = getattr(instance, "updated_settings", None)
-    if not callable(renewed):
+    if not has_hook(instance, RenewedSettings):
         return
     try:
-        changes = renewed()
+        changes = instance.updated_settings()
         if changes:
             cls.save_config({**cls.load_config(config_dir), **changes}, config_dir)
     except Exception:  # noqa: BLE001 - the deliveries are done; a failed save is only logged

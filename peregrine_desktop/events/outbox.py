@@ -150,7 +150,10 @@ class Outbox:
 
     def _recover_interrupted(self) -> None:
         """Rows left 'sending' by a crash: idempotent ones go back to waiting; a message may or
-        may not have left, and sending it again could duplicate it, so it is marked unsure."""
+        may not have left, and sending it again could duplicate it, so it is marked unsure.
+
+        Only one app runs per data folder (``lifecycle.startup.claim_data_folder``), so a row
+        left 'sending' is a crashed app's, never one another running app is sending now."""
         stamp = utc_now()
         with self.store.transaction() as conn:
             rows = conn.execute("SELECT id, integration, job_id, action, summary FROM outbox "

@@ -11,6 +11,7 @@ Each thread gets its own connection (WAL lets the UI read while a worker imports
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -26,6 +27,10 @@ from peregrine_desktop.jobs import statuses
 log = logging.getLogger(__name__)
 
 DB_FILENAME = "jobs.sqlite3"
+#: SQLite's companions of a database file; they belong with it wherever it goes.
+COMPANION_SUFFIXES: tuple[str, ...] = ("-wal", "-shm", "-journal")
+#: How long a connection waits for another one's write transaction before "database is locked".
+BUSY_TIMEOUT = 10.0
 
 #: The job dict contract, in display/export order.
 JOB_FIELDS: tuple[str, ...] = (
@@ -120,8 +125,41 @@ class StoreError(Exception):
     """A problem with the job database a person can act on (the message says how)."""
 
 
+DISK_FULL = ("The disk holding your job database is full, so nothing was saved. Free some "
+             "space, then try again.")
+
+
+def _is_disk_full(error: sqlite3.OperationalError) -> bool:
+    return getattr(error, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL or \
+        "disk is full" in str(error)
+
+
 class SchemaTooNewError(StoreError):
     pass
+
+
+def header_user_version(path: Path) -> int | None:
+    """``PRAGMA user_version`` read from the file header (bytes 60-63), touching nothing: a
+    database from a newer app must be refused before SQLite is allowed to change a byte."""
+    try:
+        with open(path, "rb") as handle:
+            header = handle.read(100)
+    except OSError:
+        return None
+    if len(header) < 64 or not header.startswith(b"SQLite format 3\x00"):
+        return None
+    return int.from_bytes(header[60:64], "big", signed=True)
+
+
+def make_private(path: Path) -> None:
+    """The database and its companions readable by this user only (0600): notes, outbox and
+    activity are nobody else's business.  SQLite gives -wal/-shm the database's mode."""
+    for file in (path, *(path.with_name(path.name + s) for s in COMPANION_SUFFIXES)):
+        try:
+            if file.stat().st_mode & 0o077:
+                os.chmod(file, 0o600)
+        except OSError:
+            pass
 
 
 class JobValidationError(StoreError, ValueError):
@@ -341,16 +379,32 @@ def _like(word: str) -> str:
 class JobStore:
     """The job database.  Safe to use from several threads (one connection each)."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, open_timeout: float = BUSY_TIMEOUT) -> None:
+        """``open_timeout``: how long opening waits for another program's write transaction
+        (start-up waits less than later work, then tells the user)."""
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if not self.path.parent.is_dir():
+            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if not self.path.exists():
+            os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600))
+        make_private(self.path)
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._guard = threading.Lock()
         self._closed = False
-        self._migrate()
-        for component, migrations in list(_registered.items()):
-            self.ensure_schema(component, migrations)
+        self._timeout = open_timeout
+        try:
+            self._migrate()
+            for component, migrations in list(_registered.items()):
+                self.ensure_schema(component, migrations)
+        except BaseException:
+            self.close()
+            raise
+        if open_timeout != BUSY_TIMEOUT:
+            self._timeout = BUSY_TIMEOUT
+            with self._guard:
+                for conn in self._connections:
+                    conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT * 1000)}")
 
     @classmethod
     def open_default(cls) -> "JobStore":
@@ -363,7 +417,7 @@ class JobStore:
     def _connect(self) -> sqlite3.Connection:
         if self._closed:
             raise StoreError("The job database was closed.")
-        conn = sqlite3.connect(self.path, timeout=10.0, isolation_level=None,
+        conn = sqlite3.connect(self.path, timeout=self._timeout, isolation_level=None,
                                check_same_thread=False)
         conn.row_factory = sqlite3.Row
         conn.execute("PRAGMA journal_mode=WAL")
@@ -397,11 +451,13 @@ class JobStore:
             self._local.depth = 1
             try:
                 yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            else:
                 conn.execute("COMMIT")
+            except BaseException as exc:
+                if conn.in_transaction:   # SQLite already rolled back after "disk full"
+                    conn.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.OperationalError) and _is_disk_full(exc):
+                    raise StoreError(DISK_FULL) from exc
+                raise
             finally:
                 self._local.depth = 0
 
@@ -419,6 +475,10 @@ class JobStore:
             return conn.execute("PRAGMA user_version").fetchone()[0]
 
     def _migrate(self) -> None:
+        if (header_user_version(self.path) or 0) > len(MIGRATIONS):
+            raise SchemaTooNewError(
+                f"The job database at {self.path} was written by a newer version of "
+                "Peregrine; update the app to open it.")
         with self.transaction() as conn:
             version = conn.execute("PRAGMA user_version").fetchone()[0]
             if version > len(MIGRATIONS):

@@ -16,12 +16,16 @@ from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import urlsplit
 
-from peregrine_sdk.errors import ErrorKind, IntegrationError
-from peregrine_sdk.http import NO_RETRY, HttpClient
+from peregrine_desktop.jobs.page_fetch import FetchProblem, FetchTimedOut, PageFetch
+from peregrine_sdk.errors import ErrorKind
 
 log = logging.getLogger(__name__)
 
 MAX_PAGE_BYTES = 4 * 1024 * 1024   # postings are small; a huge answer is not a posting
+MAX_JSON_LD_CHARS = 1024 * 1024    # one posting's data is a few KB
+MAX_JSON_LD_DEPTH = 64             # schema.org nests a handful of levels; deeper is not a posting
+UNREADABLE_JSON_LD = ("The page's job data is too large or too deeply nested to read, so it "
+                      "was skipped.")
 
 FOUND_IN_JSON_LD = "json-ld"
 FOUND_IN_OPENGRAPH = "opengraph"
@@ -59,10 +63,13 @@ class PostingDraft:
 
     values: dict[str, Any] = field(default_factory=dict)
     found_in: str = FOUND_NOTHING
+    #: A sentence about something on the page that could not be read, or "".
+    note: str = ""
 
     @property
     def message(self) -> str:
-        return FOUND_MESSAGES[self.found_in]
+        return f"{self.note} {FOUND_MESSAGES[self.found_in]}" if self.note else \
+            FOUND_MESSAGES[self.found_in]
 
 
 # -- fetching ---------------------------------------------------------------------------------------
@@ -80,45 +87,39 @@ def status_sentence(status: int) -> str:
     return f"The site answered with an error (HTTP {status}). Check the address."
 
 
-def fetch_posting(url: str, timeout: float | tuple[float, float] = (5.0, 15.0)) -> PostingDraft:
-    """Download ``url`` and read a draft job from it.  Raises :class:`PostingFetchError`."""
+def fetch_posting(url: str, timeout: float | tuple[float, float] = (5.0, 15.0),
+                  deadline: float = 30.0, fetch: PageFetch | None = None) -> PostingDraft:
+    """Download ``url`` and read a draft job from it.  Raises :class:`PostingFetchError`.
+
+    ``fetch`` (made here when not given) is what another thread cancels; ``deadline`` bounds
+    the whole download, ``timeout`` each connect and read."""
     url = url.strip()
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise PostingFetchError("Paste a web address starting with https://.")
-    client = HttpClient(timeout=timeout, policy=NO_RETRY, headers={
-        "Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5",
-        "Accept-Language": "en;q=0.9, *;q=0.5"})
+    connect_timeout, read_timeout = timeout if isinstance(timeout, tuple) else (timeout, timeout)
+    fetch = fetch or PageFetch(deadline=deadline, connect_timeout=connect_timeout,
+                               read_timeout=read_timeout, max_bytes=MAX_PAGE_BYTES)
     try:
-        response = client.request("GET", url, ok=range(100, 600), stream=True)
-        try:
-            if response.status_code >= 400:
-                raise PostingFetchError(status_sentence(response.status_code))
-            content_type = response.headers.get("Content-Type", "")
-            mime = content_type.split(";")[0].strip().lower()
-            if mime and not (mime.startswith("text/") or "html" in mime or "xml" in mime):
-                raise PostingFetchError(
-                    f"That address leads to a file ({mime}), not a web page. Paste the address "
-                    "of the posting's page.")
-            body = bytearray()
-            for chunk in response.iter_content(65536):
-                body += chunk
-                if len(body) > MAX_PAGE_BYTES:
-                    raise PostingFetchError("That page is far too large to be a job posting.")
-            text = decode_page(bytes(body), content_type)
-        finally:
-            response.close()
-    except IntegrationError as exc:
-        log.info("fetching a posting failed: %s", exc.detail)
-        raise PostingFetchError(_KIND_SENTENCES.get(exc.kind, exc.hint)) from None
-    except OSError as exc:  # requests' errors while streaming the body (reset, read timeout)
-        log.info("reading a posting failed: %r", exc)
-        kind = ErrorKind.TIMEOUT if "timeout" in type(exc).__name__.lower() \
-            else ErrorKind.CANNOT_CONNECT
-        raise PostingFetchError(_KIND_SENTENCES[kind]) from None
-    finally:
-        client.close()
-    return parse_posting(text, url)
+        page = fetch.get(url, {
+            "User-Agent": "PeregrineDesktop/0.1",
+            "Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5",
+            "Accept-Language": "en;q=0.9, *;q=0.5"})
+    except FetchTimedOut:
+        raise PostingFetchError(_KIND_SENTENCES[ErrorKind.TIMEOUT]) from None
+    except FetchProblem as exc:
+        sentence = str(exc)
+        if sentence.startswith("Could not reach the site"):
+            sentence = _KIND_SENTENCES[ErrorKind.CANNOT_CONNECT]
+        raise PostingFetchError(sentence) from None
+    if page.status >= 400:
+        raise PostingFetchError(status_sentence(page.status))
+    mime = page.content_type.split(";")[0].strip().lower()
+    if mime and not (mime.startswith("text/") or "html" in mime or "xml" in mime):
+        raise PostingFetchError(
+            f"That address leads to a file ({mime}), not a web page. Paste the address "
+            "of the posting's page.")
+    return parse_posting(decode_page(page.body, page.content_type), url)
 
 
 def decode_page(body: bytes, content_type: str = "") -> str:
@@ -218,15 +219,49 @@ def html_to_text(markup: str) -> str:
     return text.strip()
 
 
+class _TooDeep(Exception):
+    pass
+
+
 def _load_json_ld(block: str) -> Any:
+    """The block's data; None when it is not JSON; raises :class:`_TooDeep` when it is too
+    large or nested too deeply to be a posting (``json`` would raise RecursionError)."""
+    if len(block) > MAX_JSON_LD_CHARS:
+        raise _TooDeep
     block = block.strip()
     block = re.sub(r"^\s*(<!--|<!\[CDATA\[)", "", block)
     block = re.sub(r"(-->|\]\]>)\s*$", "", block)
+    if _nesting(block) > MAX_JSON_LD_DEPTH:
+        raise _TooDeep
     try:
         return json.loads(block, strict=False)
     except ValueError:
         log.debug("unreadable JSON-LD block skipped")
         return None
+    except RecursionError:
+        raise _TooDeep from None
+
+
+def _nesting(block: str) -> int:
+    """The deepest bracket nesting, ignoring brackets inside strings (linear, no recursion)."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for char in block:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth -= 1
+    return deepest
 
 
 def _is_job_posting(node: dict) -> bool:
@@ -398,7 +433,14 @@ def parse_posting(page: str, url: str = "") -> PostingDraft:
     scanner.close()
     host = (urlsplit(url).hostname or "").removeprefix("www.")
     base: dict[str, Any] = {"url": url, "source": host, "date_found": date.today().isoformat()}
-    postings, index = find_job_postings([_load_json_ld(b) for b in scanner.json_ld])
+    blocks, note = [], ""
+    for block in scanner.json_ld:
+        try:
+            blocks.append(_load_json_ld(block))
+        except _TooDeep:
+            log.info("a JSON-LD block of %d characters was too large or deep to read", len(block))
+            note = UNREADABLE_JSON_LD
+    postings, index = find_job_postings(blocks)
     postings = [p for p in postings if p.get("title") or p.get("name")]
     if postings:
         return PostingDraft({**base, **_from_job_posting(postings[0], index)}, FOUND_IN_JSON_LD)
@@ -408,9 +450,9 @@ def parse_posting(page: str, url: str = "") -> PostingDraft:
     if meta.get("og:title"):
         title, company = _from_page_title(_text(meta["og:title"]), site_name)
         return PostingDraft({**base, "title": title, "company": company or site_name,
-                             "description": description}, FOUND_IN_OPENGRAPH)
+                             "description": description}, FOUND_IN_OPENGRAPH, note)
     if scanner.title:
         title, company = _from_page_title(scanner.title, site_name)
         return PostingDraft({**base, "title": title, "company": company or site_name,
-                             "description": description}, FOUND_IN_TITLE)
-    return PostingDraft(base, FOUND_NOTHING)
+                             "description": description}, FOUND_IN_TITLE, note)
+    return PostingDraft(base, FOUND_NOTHING, note)

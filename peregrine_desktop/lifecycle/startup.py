@@ -1,51 +1,234 @@
-"""Opening what the app needs at start-up, turning every failure into a sentence for the user."""
+"""Opening what the app needs at start-up, turning every failure into a sentence for the user.
+
+"In use" is not "damaged": a database another program is writing to, one from a newer Peregrine
+and a folder that cannot be written are left exactly as they are, and the user is told what to
+do (:class:`StartupBlocked`, with Retry where retrying can help).  Only a file SQLite reports as
+corrupt is salvaged (:mod:`peregrine_desktop.jobs.salvage`), its original kept beside the new one.
+"""
 from __future__ import annotations
 
 import logging
-import shutil
+import os
 import sqlite3
-from datetime import datetime
+import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
 
-from peregrine_desktop.jobs.store import JobStore
+from peregrine_desktop.jobs.store import DB_FILENAME, JobStore, SchemaTooNewError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from PySide6.QtCore import QLockFile
+    from PySide6.QtWidgets import QWidget
 
 log = logging.getLogger(__name__)
 
+#: How long start-up waits for another program's write transaction before asking the user.
+START_BUSY_TIMEOUT = 3.0
+#: The lock that keeps a second app (other settings, same data) out of the data folder.
+DATA_LOCK_NAME = ".peregrine.lock"
 
-def _set_aside(path: Path, move: bool) -> Path:
-    """Copy (or move) the database and its WAL/SHM companions to ``<name>.bad-<time>``."""
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    target = path.with_name(f"{path.name}.bad-{stamp}")
-    for suffix in ("", "-wal", "-shm"):
-        source = path.with_name(path.name + suffix)
-        if source.exists():
-            (shutil.move if move else shutil.copy2)(source, target.with_name(target.name + suffix))
-    return target
+_IN_USE = {"SQLITE_BUSY", "SQLITE_LOCKED"}
+_CANNOT_WRITE = {"SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_PERM", "SQLITE_AUTH"}
+_DAMAGED = {"SQLITE_CORRUPT", "SQLITE_NOTADB"}
+
+T = TypeVar("T")
 
 
-def open_job_store(path: Path | None = None) -> tuple[JobStore, str | None]:
+class StartupBlocked(Exception):
+    """Start-up cannot go on until the user acts; ``message`` says what, nothing was changed."""
+
+    def __init__(self, title: str, message: str, can_retry: bool = True) -> None:
+        super().__init__(message)
+        self.title, self.message, self.can_retry = title, message, can_retry
+
+
+def _error_kind(exc: sqlite3.DatabaseError) -> str:
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    base = "_".join(name.split("_")[:2])  # SQLITE_BUSY_RECOVERY → SQLITE_BUSY
+    text = str(exc).lower()
+    if base in _IN_USE or "locked" in text or "busy" in text:
+        return "in use"
+    if base in _CANNOT_WRITE or "readonly" in text or "unable to open" in text:
+        return "cannot write"
+    if base in _DAMAGED or "malformed" in text or "not a database" in text:
+        return "damaged"
+    return "other"
+
+
+def programs_holding(path: Path) -> list[str]:
+    """Other processes with the database (or its -wal/-shm) open, as "name (process N)".
+
+    Linux only (``/proc``); elsewhere, or when nothing can be seen, an empty list."""
+    if not sys.platform.startswith("linux"):
+        return []
+    resolved = Path(path).resolve()
+    targets = {str(resolved), str(resolved) + "-wal", str(resolved) + "-shm",
+               str(resolved) + "-journal"}
+    found = []
+    own = os.getpid()
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit() or int(pid) == own:
+            continue
+        try:
+            fds = os.listdir(f"/proc/{pid}/fd")
+            if any(os.readlink(f"/proc/{pid}/fd/{fd}") in targets for fd in fds):
+                comm = Path(f"/proc/{pid}/comm").read_text(encoding="utf-8").strip()
+                found.append(f"{comm} (process {pid})")
+        except OSError:
+            continue
+    return found
+
+
+def in_use_message(path: Path, waited: float) -> str:
+    holders = programs_holding(path)
+    who = (f"Another program is changing your job database right now: {', '.join(holders)}."
+           if holders else "Another program (for example a database browser with unsaved "
+           "changes) is changing your job database right now.")
+    return (f"{who} Peregrine waited {waited:g} seconds for it to finish. Save or undo the "
+            f"changes in that program, or close it, then press Retry. Nothing was moved or "
+            f"changed; the database is {path}.")
+
+
+def cannot_write_message(folder: Path, detail: str = "") -> str:
+    because = f" ({detail})" if detail else ""
+    return (f"Peregrine cannot write to its data folder {folder}{because}. Make the folder and "
+            f"the files in it writable for your user (or start Peregrine with --data-dir "
+            f"pointing at a folder you can write), then press Retry. Nothing was changed.")
+
+
+def _writable(path: Path) -> bool:
+    return os.access(path, os.W_OK) if path.exists() else os.access(path.parent, os.W_OK)
+
+
+def prepare_data_folder(folder: Path) -> None:
+    """Create the data folder owner-only (0700), or tighten an existing one; a folder that
+    cannot be made or written raises :class:`StartupBlocked`."""
+    try:
+        if not folder.is_dir():
+            folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if folder.stat().st_mode & 0o077:
+            os.chmod(folder, 0o700)
+    except OSError as exc:
+        raise StartupBlocked("Peregrine cannot use its data folder",
+                             cannot_write_message(folder, exc.strerror or str(exc))) from None
+    if not _writable(folder):
+        raise StartupBlocked("Peregrine cannot use its data folder", cannot_write_message(folder))
+
+
+def open_job_store(path: Path | None = None, busy_timeout: float = START_BUSY_TIMEOUT
+                   ) -> tuple[JobStore, str | None]:
     """The job store, checked for integrity; plus a message when something had to be done.
 
-    A file SQLite cannot open is moved aside and a new database started; a file that opens but
-    fails the integrity check is kept in use and a copy is saved first, so nothing is lost
-    whichever way the user goes on.
+    Raises :class:`StartupBlocked` when the database is in use, from a newer Peregrine, or in a
+    folder that cannot be written — the file untouched in each case.  A damaged file is
+    salvaged: the readable rows go into a new database, the original is kept beside it.
     """
     if path is None:
         from peregrine_desktop.settings import paths
-        path = paths.data_dir() / "jobs.sqlite3"
+        path = paths.data_dir() / DB_FILENAME
+    path = Path(path)
+    prepare_data_folder(path.parent)
+    notice = None
+    if any(path.parent.glob(f"*{path.name}.salvage*")) or any(
+            path.parent.glob(path.name + ".recovered*")):
+        from peregrine_desktop.jobs import salvage
+        report = salvage.finish_interrupted(path)
+        if report is not None:
+            notice = report.message()
+            salvage.forget_report(path)
+    for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if file.exists() and not _writable(file):
+            raise StartupBlocked("Peregrine cannot use its data folder",
+                                 cannot_write_message(path.parent, f"{file.name} is read-only"))
     try:
-        store = JobStore(path)
+        store = JobStore(path, open_timeout=busy_timeout)
         problems = store.integrity_check()
+    except SchemaTooNewError:
+        raise StartupBlocked(
+            "Your job database is from a newer Peregrine",
+            f"The job database {path} was last used by a newer version of Peregrine, which "
+            f"changed its layout. Install that version (or a later one) to open it; this "
+            f"version has not changed the file.", can_retry=False) from None
+    except PermissionError as exc:
+        raise StartupBlocked("Peregrine cannot use its data folder",
+                             cannot_write_message(path.parent, exc.strerror or "")) from None
     except sqlite3.DatabaseError as exc:
-        log.error("job database %s cannot be opened: %s", path, exc)
-        aside = _set_aside(path, move=True)
-        return JobStore(path), (f"The job database could not be opened ({exc}). It was moved "
-                                f"to {aside} and a new, empty one was started. Keep that file: "
-                                f"it may be recoverable with SQLite's .recover command.")
+        kind = _error_kind(exc)
+        log.error("job database %s cannot be opened (%s): %s", path, kind, exc)
+        if kind == "in use":
+            raise StartupBlocked("Your job database is in use",
+                                 in_use_message(path, busy_timeout)) from None
+        if kind == "cannot write":
+            raise StartupBlocked("Peregrine cannot use its data folder",
+                                 cannot_write_message(path.parent, str(exc))) from None
+        if kind != "damaged":
+            raise StartupBlocked(
+                "Your job database could not be opened",
+                f"The job database {path} could not be opened ({exc}). Nothing was changed. "
+                f"Check that the disk has space and is working, then press Retry.") from None
+        return _salvaged(path)
     if problems:
         log.error("job database %s failed its integrity check: %s", path, problems[:5])
-        backup = _set_aside(path, move=False)
-        return store, (f"The job database failed its integrity check ({problems[0]}). A copy was "
-                       f"saved as {backup}. Export your jobs to CSV (File → Export CSV…) to be "
-                       f"safe.")
-    return store, None
+        store.close()
+        return _salvaged(path)
+    return store, notice
+
+
+def _salvaged(path: Path) -> tuple[JobStore, str]:
+    from peregrine_desktop.jobs import salvage
+
+    try:
+        report = salvage.salvage(path)
+    except OSError as exc:
+        raise StartupBlocked("Peregrine cannot use its data folder",
+                             cannot_write_message(path.parent, exc.strerror or str(exc))) from None
+    store = JobStore(path)
+    salvage.forget_report(path)
+    return store, report.message()
+
+
+def claim_data_folder(folder: Path) -> "QLockFile":
+    """One running app per data folder (two installs with their own settings could share one):
+    the lock, held until :meth:`QLockFile.unlock`; :class:`StartupBlocked` when another has it."""
+    from PySide6.QtCore import QLockFile
+
+    prepare_data_folder(folder)
+    lock = QLockFile(str(folder / DATA_LOCK_NAME))
+    lock.setStaleLockTime(0)  # stale only when its process is gone, never by age
+    if lock.tryLock(100):
+        return lock
+    if lock.error() == QLockFile.LockError.LockFailedError:
+        info = lock.getLockInfo()  # (pid, host name, app name) in PySide6
+        pid, host = (info[-3], info[-2]) if isinstance(info, tuple) and len(info) >= 3 else ("?", "")
+        where = f"process {pid}" + (f" on {host}" if host else "")
+        raise StartupBlocked(
+            "Peregrine is already running",
+            f"Another Peregrine ({where}) is already using the data folder {folder}, probably "
+            f"started with other settings. Two copies would overwrite each other's jobs and "
+            f"notifications. Close the other one, then press Retry.")
+    raise StartupBlocked("Peregrine cannot use its data folder", cannot_write_message(folder))
+
+
+def until_resolved(attempt: Callable[[], T], parent: "QWidget | None" = None) -> T | None:
+    """Run ``attempt``; while it raises :class:`StartupBlocked`, show its message with Retry
+    (when retrying can help) and Quit.  None when the user quits."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QMessageBox
+
+    while True:
+        try:
+            return attempt()
+        except StartupBlocked as blocked:
+            log.warning("start-up blocked: %s", blocked.message)
+            box = QMessageBox(QMessageBox.Icon.Warning, blocked.title, blocked.message,
+                              parent=parent)
+            box.setTextFormat(Qt.TextFormat.PlainText)  # paths are data, not markup
+            buttons = QMessageBox.StandardButton.Close
+            if blocked.can_retry:
+                buttons |= QMessageBox.StandardButton.Retry
+            box.setStandardButtons(buttons)
+            box.setDefaultButton(QMessageBox.StandardButton.Retry if blocked.can_retry
+                                 else QMessageBox.StandardButton.Close)
+            if box.exec() != QMessageBox.StandardButton.Retry:
+                return None

@@ -25,15 +25,6 @@ def max_length() -> int:
     return MAX_LENGTH
 
 
-def clean_value(value: Any) -> Any:
-    """A value as it will be saved: strings trimmed, anything else unchanged."""
-    return value.strip() if isinstance(value, str) else value
-
-
-def clean_config(config: Mapping[str, Any]) -> dict[str, Any]:
-    return {key: clean_value(value) for key, value in config.items()}
-
-
 def _label(spec: Mapping[str, Any]) -> str:
     label = spec.get("label") if isinstance(spec, Mapping) else None
     key = spec.get("key") if isinstance(spec, Mapping) else None

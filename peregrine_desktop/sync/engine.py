@@ -25,7 +25,7 @@ from peregrine_sdk.capabilities import JobSync
 from peregrine_sdk.errors import ErrorKind, IntegrationError
 from peregrine_desktop.sync.report import SyncReport, job_title
 from peregrine_desktop.sync.settings import DEFAULT_STATUSES
-from peregrine_desktop.sync.state import SyncedRecord, SyncState
+from peregrine_desktop.sync.state import ADOPTED, SyncedRecord, SyncState
 
 log = logging.getLogger(__name__)
 
@@ -134,6 +134,8 @@ class SyncEngine:
             breathe()
             previous: SyncedRecord | None = pushed.get(job_id)
             remote_id = found.get(job_id) if lookup else None
+            if remote_id is None and previous is not None and previous.pushed_hash == ADOPTED:
+                remote_id = previous.remote_id   # an imported link: its record has no key yet
             if remote_id is None:
                 writes.append(JobSync.Write(by_id[job_id], record, None))
             elif previous is not None and previous.pushed_hash == hashes[job_id]:

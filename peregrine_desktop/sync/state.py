@@ -41,6 +41,11 @@ MIGRATIONS: list[str] = [
 register_schema(COMPONENT, MIGRATIONS)
 
 
+#: ``pushed_hash`` of a record linked elsewhere (an import from Peregrine) and never pushed from
+#: here: its remote record has no Peregrine ID yet, so the first sync updates it at this id.
+ADOPTED = "adopted"
+
+
 @dataclass(frozen=True)
 class SyncedRecord:
     remote_id: str
@@ -93,6 +98,18 @@ class SyncState:
                 "synced_at = excluded.synced_at",
                 [(integration, job_id, remote_id, pushed_hash, now)
                  for job_id, remote_id, pushed_hash in entries])
+
+    def adopt_many(self, integration: str, entries: Iterable[tuple[int, str]]) -> int:
+        """Link jobs to remote records that already exist (job id, remote id), unless a job is
+        linked already; returns how many were linked.  See :data:`ADOPTED`."""
+        now = datetime.now().isoformat(timespec="seconds")
+        with self.store.transaction() as conn:
+            before = conn.total_changes
+            conn.executemany(
+                "INSERT INTO sync_records(integration, job_id, remote_id, pushed_hash, synced_at) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT(integration, job_id) DO NOTHING",
+                [(integration, job_id, remote_id, ADOPTED, now) for job_id, remote_id in entries])
+            return conn.total_changes - before
 
     def forget_job(self, job_id: int) -> None:
         """A job deleted in Peregrine: drop its entries (its remote records stay as they are)."""

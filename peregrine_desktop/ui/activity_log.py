@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QHeaderView, QLabel, Q
 
 import integrations
 from peregrine_desktop.events.hub import EventHub
+from peregrine_desktop.ui.plain_text import plain_label, tooltip
 
 OUTCOME_COLOURS = {"failed": "#c62828", "waiting": "#a15c00"}
 OUTCOME_WORDS = {"delivered": "Done", "waiting": "Waiting", "failed": "Failed"}
@@ -54,7 +55,7 @@ class ActivityLogDialog(QDialog):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
         header.setStretchLastSection(True)
         layout.addWidget(self.entries, 1)
-        self.details = QLabel(self)       # the selected entry in full: long reasons wrap here
+        self.details = plain_label(parent=self)  # the selected entry in full: reasons wrap
         self.details.setObjectName("activityDetails")
         self.details.setWordWrap(True)
         self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -96,7 +97,7 @@ class ActivityLogDialog(QDialog):
             item = QTreeWidgetItem([local_time(row["at"]), service_label(row["integration"]),
                                     OUTCOME_WORDS.get(row["outcome"], row["outcome"]),
                                     row["message"]])
-            item.setToolTip(3, row["message"])
+            item.setToolTip(3, tooltip(row["message"]))
             colour = OUTCOME_COLOURS.get(row["outcome"])
             if colour:
                 item.setForeground(2, QBrush(QColor(colour)))

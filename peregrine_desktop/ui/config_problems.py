@@ -9,6 +9,7 @@ from PySide6.QtWidgets import (QHBoxLayout, QMessageBox, QPushButton, QVBoxLayou
 
 from peregrine_desktop.settings.config_recovery import ConfigProblem, reset, write_failure_message
 from peregrine_desktop.ui.notices import InfoBanner
+from peregrine_desktop.ui.plain_text import ask
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +47,7 @@ class ConfigProblemRow(QWidget):
         return self.banner.text()
 
     def ask_reset(self) -> None:
-        answer = QMessageBox.question(
+        answer = ask(
             self, f"Reset {self.problem.path.name}?",
             f"{self.problem.title} will be reset; nothing else changes."
             + (f"\n\nThe current file stays available as {self.problem.backup.name}."

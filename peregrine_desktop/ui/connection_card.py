@@ -23,6 +23,7 @@ from peregrine_desktop.settings.configfiles import ConfigFileError
 from peregrine_desktop.settings.integration_state import IntegrationState
 from peregrine_desktop.settings.tiers import TIER_LABELS, locked_reason, tier_allows, upgrade_hint
 from peregrine_desktop.ui.fields import ChoiceEditor, FieldForm, PasswordEditor
+from peregrine_desktop.ui.plain_text import ask, bold_heading
 from peregrine_desktop.workers import TaskRunner
 
 log = logging.getLogger(__name__)
@@ -102,7 +103,7 @@ class ConnectionCard(QFrame):
 
         head = QHBoxLayout()
         head.setSpacing(8)
-        self.title = QLabel(f"<b>{self.record.label}</b>", self)
+        self.title = QLabel(bold_heading(self.record.label), self)
         self.title.setTextFormat(Qt.TextFormat.RichText)
         head.addWidget(self.title)
         if self.cls is not None:
@@ -525,7 +526,7 @@ class ConnectionCard(QFrame):
 
     def disconnect_service(self) -> None:
         path = self.cls.config_path(self.config_dir)
-        answer = QMessageBox.question(
+        answer = ask(
             self, f"Disconnect {self.record.label}?",
             f"Peregrine will delete the {self.record.label} settings saved in {path}, and its "
             f"secrets in the system keychain.\n\n"

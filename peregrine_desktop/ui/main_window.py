@@ -1,6 +1,7 @@
 """The main window: menus, status bar, remembered geometry, and the pipeline in the middle."""
 from __future__ import annotations
 
+import html
 import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -14,6 +15,7 @@ from peregrine_desktop import APP_NAME, __version__
 from peregrine_desktop.settings import paths
 from peregrine_desktop.settings.profile import UserProfile
 from peregrine_desktop.ui.config_problems import ConfigProblemsPanel
+from peregrine_desktop.ui.plain_text import warn
 
 if TYPE_CHECKING:  # pragma: no cover
     from peregrine_desktop.events.hub import EventHub
@@ -97,6 +99,12 @@ class MainWindow(QMainWindow):
             self.export_ics_action.triggered.connect(self.export_interviews)
             file_menu.addAction(self.export_ics_action)
             file_menu.addSeparator()
+            self.import_peregrine_action = QAction("Import from &Peregrine…", self)
+            self.import_peregrine_action.setStatusTip(
+                "Bring your profile, services and jobs over from Peregrine in your browser")
+            self.import_peregrine_action.triggered.connect(self.import_from_peregrine)
+            file_menu.addAction(self.import_peregrine_action)
+            file_menu.addSeparator()
         quit_action = QAction("&Quit", self)
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
@@ -148,12 +156,25 @@ class MainWindow(QMainWindow):
         try:
             count = export_interviews(Path(path), self.repository.store.list_jobs())
         except OSError as exc:
-            QMessageBox.warning(self, "Export failed",
-                                f"The file could not be written ({exc.strerror or exc}). "
-                                f"Choose another folder and try again.")
+            warn(self, "Export failed", f"The file could not be written ({exc.strerror or exc}). "
+                                        "Choose another folder and try again.")
             return
         self.statusBar().showMessage(
             f"Exported {count} interview{'s' if count != 1 else ''} to {path}", 8000)
+
+    def import_from_peregrine(self) -> None:
+        """Import a web-Peregrine install; the pipeline re-reads its jobs afterwards."""
+        from peregrine_desktop.ui.import_dialog import ImportDialog
+
+        dialog = ImportDialog(self.config_dir, self.repository.store, self.profile, self)
+        dialog.imported.connect(self._imported_from_peregrine)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.import_dialog = dialog
+        dialog.open()
+
+    def _imported_from_peregrine(self, _summary: object) -> None:
+        self.repository.jobs_reset.emit()
+        self.update_status()
 
     def set_hub(self, hub: "EventHub") -> None:
         """The event hub arrives after discovery (which runs once the window is shown)."""
@@ -202,8 +223,8 @@ class MainWindow(QMainWindow):
     def about_text(self) -> str:
         return (f"<h3>{APP_NAME} {__version__}</h3>"
                 "<p>A job-search companion whose integrations actually work.</p>"
-                f"<p>Settings: <code>{self.config_dir}</code><br>"
-                f"Jobs and documents: <code>{paths.data_dir()}</code></p>"
+                f"<p>Settings: <code>{html.escape(str(self.config_dir))}</code><br>"
+                f"Jobs and documents: <code>{html.escape(str(paths.data_dir()))}</code></p>"
                 "<p>Released under the MIT licence.</p>")
 
     def show_about(self) -> None:

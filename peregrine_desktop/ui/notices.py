@@ -5,6 +5,8 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QWidget
 
+from peregrine_desktop.ui.plain_text import plain_label
+
 
 class InfoBanner(QFrame):
     LEVELS = {"info": ("ℹ", "#1565c0"), "warning": ("⚠", "#b26a00"), "error": ("✖", "#c62828")}
@@ -20,8 +22,7 @@ class InfoBanner(QFrame):
         mark = QLabel(icon, self)
         mark.setObjectName("bannerIcon")
         mark.setAlignment(Qt.AlignmentFlag.AlignTop)
-        self.label = QLabel(text, self)
-        self.label.setWordWrap(True)
+        self.label = plain_label(text, self, word_wrap=True)
         self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         row.addWidget(mark)
         row.addWidget(self.label, 1)

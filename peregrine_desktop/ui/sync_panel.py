@@ -32,6 +32,7 @@ from peregrine_desktop.sync.settings import SyncSettings
 from peregrine_desktop.sync.state import LastRun, SyncState
 from peregrine_desktop.settings.tiers import can_use, locked_reason, tier_allows
 from peregrine_desktop.workers import TaskRunner
+from peregrine_desktop.ui.plain_text import bold_heading, tooltip
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +94,7 @@ class TrackerRow(QFrame):
         grid.setContentsMargins(12, 8, 12, 8)
         grid.setHorizontalSpacing(10)
         grid.setVerticalSpacing(4)
-        self.title = QLabel(f"<b>{cls.label}</b>", self)
+        self.title = QLabel(bold_heading(cls.label), self)
         grid.addWidget(self.title, 0, 0)
         self.status = QLabel(locked or "Never synced", self)
         self.status.setObjectName("lastSynced")
@@ -511,7 +512,7 @@ class SyncPanel(QWidget):
             child = QTreeWidgetItem([title, result])
             if failed:
                 child.setForeground(1, Qt.GlobalColor.darkRed)
-                child.setToolTip(1, result)
+                child.setToolTip(1, tooltip(result))
             children.append(child)
         group.addChildren(children)
 

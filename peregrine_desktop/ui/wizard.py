@@ -8,8 +8,9 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget, QWizard, QWizardPage
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (QLabel, QPushButton, QVBoxLayout, QWidget, QWizard,
+                               QWizardPage)
 
 from peregrine_desktop.settings import paths
 from peregrine_desktop.settings.profile import UserProfile
@@ -67,8 +68,13 @@ class WelcomePage(QWizardPage):
             "<p>This setup takes a few minutes. You can close it at any time and continue "
             "where you left off, and change every answer later in Settings.</p>")
         text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.import_button = QPushButton("&Import from Peregrine…", self)
+        self.import_button.setToolTip("Bring your profile, services and jobs over from "
+                                      "Peregrine in your browser (its folder or a backup zip)")
+        self.import_button.clicked.connect(wizard.open_import)
         layout = QVBoxLayout(self)
         layout.addWidget(text)
+        layout.addWidget(self.import_button, 0, Qt.AlignmentFlag.AlignLeft)
         layout.addStretch(1)
 
     def validatePage(self) -> bool:  # noqa: N802 - Qt override
@@ -99,7 +105,11 @@ class IntegrationsPage(QWizardPage):
 
 
 class SetupWizard(QWizard):
-    """Shown while ``wizard_complete`` is false, and from "Run setup again"."""
+    """Shown while ``wizard_complete`` is false, and from "Run setup again".
+
+    ``imported`` is emitted after an import from Peregrine wrote jobs (listeners re-read them)."""
+
+    imported = Signal()
 
     def __init__(self, profile: UserProfile, config_dir: Path | None = None,
                  parent: QWidget | None = None) -> None:
@@ -119,6 +129,16 @@ class SetupWizard(QWizard):
         self.setPage(TARGETS, SectionPage(self, TargetsSection(), TARGETS))
         self.setPage(NOTIFICATIONS, SectionPage(self, NotificationsSection(), NOTIFICATIONS))
         self.setPage(INTEGRATIONS, IntegrationsPage(self))
+
+    def open_import(self) -> None:
+        """Import from Peregrine: its answers fill the following pages."""
+        from peregrine_desktop.ui.import_dialog import ImportDialog
+
+        dialog = ImportDialog(self.config_dir, profile=self.profile, parent=self)
+        dialog.imported.connect(lambda _summary: self.imported.emit())
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.import_dialog = dialog
+        dialog.open()
 
     def save_progress(self, step: int) -> bool:
         """Save the profile with the furthest step reached; a failed save keeps the user here."""

@@ -44,6 +44,7 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0          # seconds to wait before answering (slow server)
     reset: bool = False         # close the connection without answering
+    dribble: float = 0.0        # send the body one byte every ``dribble`` seconds
 
     def encoded(self) -> tuple[bytes, dict[str, str]]:
         headers = dict(self.headers)
@@ -70,6 +71,8 @@ class LoopbackServer:
         self._in_flight = 0
         #: The most requests being handled at once: proof that a client worked concurrently.
         self.max_in_flight = 0
+        #: Set when a client closed its connection while a dribbled answer was being sent.
+        self.client_left = threading.Event()
         server = self
 
         class _Handler(BaseHTTPRequestHandler):
@@ -112,9 +115,17 @@ class LoopbackServer:
                 self.end_headers()
                 if self.command != "HEAD":
                     try:
-                        self.wfile.write(payload)
+                        if reply.dribble:
+                            self.wfile.flush()
+                            for index in range(len(payload)):
+                                time.sleep(reply.dribble)
+                                self.wfile.write(payload[index:index + 1])
+                                self.wfile.flush()
+                        else:
+                            self.wfile.write(payload)
                     except (BrokenPipeError, ConnectionResetError):  # the client timed out
                         self.close_connection = True
+                        server.client_left.set()
 
             do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _handle
             do_PROPFIND = do_MKCOL = do_OPTIONS = do_REPORT = _handle

@@ -5,13 +5,14 @@ not_found; anything else by the shared status table.
 """
 from __future__ import annotations
 
-from peregrine_sdk.base import IntegrationBase
+from peregrine_sdk.base import IntegrationBase, clean_config
 from peregrine_sdk.capabilities import Notifications
+from peregrine_sdk.hooks import FieldChoices
 from peregrine_sdk.errors import ErrorKind
 from peregrine_sdk.http import NO_RETRY, HttpClient
 
 
-class PingIntegration(IntegrationBase, Notifications):
+class PingIntegration(IntegrationBase, Notifications, FieldChoices):
     name = "ping"
     label = "Ping Service"
     tier = "free"
@@ -34,7 +35,7 @@ class PingIntegration(IntegrationBase, Notifications):
         ]
 
     def connect(self, config: dict) -> bool:
-        self.config = {k: (v.strip() if isinstance(v, str) else v) for k, v in config.items()}
+        self.config = clean_config(config)
         return self.required_present(self.config)
 
     def _client(self) -> HttpClient:

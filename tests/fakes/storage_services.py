@@ -26,6 +26,8 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import parse_qs, quote, unquote
 
+from peregrine_sdk.testkit import pointed_at
+
 from tests.fakes.loopback import LoopbackServer, Reply, Request
 
 
@@ -210,11 +212,17 @@ class DropboxService:
 
     def settings(self, refresh_token: str, **changes: Any) -> dict[str, Any]:
         config = {"app_key": self.app_key, "refresh_token": refresh_token,
-                  "folder": "/Peregrine", "api_url": self.rpc.url,
-                  "content_url": self.content.url,
-                  "authorize_url": f"{self.rpc.url}/oauth2/authorize", "redirect_port": 0}
+                  "folder": "/Peregrine", "redirect_port": 0}
         config.update(changes)
         return config
+
+    def pointed(self, **changes: str):
+        """Dropbox's three hosts pointed at this emulator (``changes`` replace some)."""
+        from integrations.dropbox import DropboxIntegration
+
+        return pointed_at(DropboxIntegration, **{
+            "api_url": self.rpc.url, "content_url": self.content.url,
+            "authorize_url": f"{self.rpc.url}/oauth2/authorize", **changes})
 
     # -- emulation --------------------------------------------------------------------------------
     def _token(self, request: Request, _match: re.Match) -> Reply:

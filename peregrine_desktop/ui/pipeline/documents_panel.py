@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (QFileDialog, QFrame, QHBoxLayout, QLabel, QLineEd
                                QPushButton, QScrollArea, QSizePolicy, QVBoxLayout, QWidget)
 
 from peregrine_desktop.events.documents import CopyStatus, DocumentStatus, DocumentUploads
+from peregrine_desktop.ui.plain_text import ask
 
 INTRO = ("Résumés, cover letters or any file for this job. Each is copied to every connected "
          "store, into <folder>/<Company>/<Job title>/; a file is sent again only when its "
@@ -228,11 +229,9 @@ class DocumentsPanel(QWidget):
         self.uploads.start_upload_again(document_id)
 
     def remove(self, document_id: int, name: str) -> None:
-        answer = QMessageBox.question(
+        answer = ask(
             self, "Remove document",
-            f"Remove {name} from this job? The copies already in your stores are kept.",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-            QMessageBox.StandardButton.No)
+            f"Remove {name} from this job? The copies already in your stores are kept.")
         if answer == QMessageBox.StandardButton.Yes:
             self.uploads.remove(document_id)
 

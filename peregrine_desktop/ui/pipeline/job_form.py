@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QCompleter, QDateEdit, QDat
 
 from peregrine_desktop.jobs import statuses
 from peregrine_desktop.ui.fields import url_problem
+from peregrine_desktop.ui.plain_text import plain_label
 
 _zones: list[str] = []
 
@@ -85,7 +86,7 @@ class JobForm(QWidget):
         self.notes = QPlainTextEdit(self)
         self.notes.setPlaceholderText("Contacts, follow-ups, impressions…")
         self.notes.setMaximumHeight(80)
-        self.problem_label = QLabel(self)
+        self.problem_label = plain_label(parent=self)
         self.problem_label.setStyleSheet("color: #c62828;")
         self.problem_label.setWordWrap(True)
         self.problem_label.hide()

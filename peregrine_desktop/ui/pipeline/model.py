@@ -18,6 +18,7 @@ from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
 
 from peregrine_desktop.jobs import statuses
 from peregrine_desktop.jobs.repository import JobRepository
+from peregrine_desktop.ui.plain_text import tooltip
 
 #: (job field, header) per column.
 COLUMNS: tuple[tuple[str, str], ...] = (
@@ -148,12 +149,12 @@ class JobTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DecorationRole and column == "status":
             return status_icon(job["status"])
         if role == Qt.ItemDataRole.ToolTipRole and column == "interview_at" and job["interview_tz"]:
-            return f"{interview_text(job)} ({job['interview_tz']})"
+            return tooltip(f"{interview_text(job)} ({job['interview_tz']})")
         if role == Qt.ItemDataRole.ToolTipRole and column == "title":
             parts = [job["title"], job.get("company") or "", job.get("url") or ""]
             if job.get("notes"):
                 parts.append(job["notes"][:300])
-            return "\n".join(p for p in parts if p)
+            return tooltip("\n".join(p for p in parts if p))
         if role == JobIdRole:
             return job["id"]
         if role == StatusRole:

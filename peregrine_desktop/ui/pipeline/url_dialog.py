@@ -5,22 +5,27 @@ from __future__ import annotations
 from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QHBoxLayout, QLabel, QLineEdit,
                                QPushButton, QVBoxLayout, QWidget)
 
+from peregrine_desktop.jobs.page_fetch import PageFetch
 from peregrine_desktop.jobs.repository import JobRepository
 from peregrine_desktop.jobs.store import StoreError
 from peregrine_desktop.jobs.url_import import PostingDraft, PostingFetchError, fetch_posting
 from peregrine_desktop.ui.fields import url_problem
 from peregrine_desktop.ui.pipeline.job_form import JobForm
+from peregrine_desktop.ui.plain_text import plain_label
 from peregrine_desktop.workers import TaskRunner
 
 
 class UrlImportDialog(QDialog):
     def __init__(self, repository: JobRepository, url: str = "",
                  fetch_timeout: float | tuple[float, float] = (5.0, 15.0),
-                 parent: QWidget | None = None) -> None:
+                 fetch_deadline: float = 30.0, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Import a job from its posting")
         self.repository = repository
         self.fetch_timeout = fetch_timeout
+        self.fetch_deadline = fetch_deadline
+        #: The download in flight; cancelled (its socket shut) by Cancel, a new fetch or closing.
+        self.page_fetch: PageFetch | None = None
         self.saved_job: dict | None = None
         self.runner = TaskRunner(self)
 
@@ -32,7 +37,7 @@ class UrlImportDialog(QDialog):
         url_row = QHBoxLayout()
         url_row.addWidget(self.url_edit, 1)
         url_row.addWidget(self.fetch_button)
-        self.status_label = QLabel(
+        self.status_label = plain_label(
             "The page is read on this computer; the details fill in below for you to check.",
             self)
         self.status_label.setWordWrap(True)
@@ -73,10 +78,27 @@ class UrlImportDialog(QDialog):
         self.form.setEnabled(False)
         self.save_button.setEnabled(False)
         self._say("Reading the page…")
-        self.runner.start(fetch_posting, url, timeout=self.fetch_timeout, key="fetch",
+        self.stop_fetch()
+        connect, read = self.fetch_timeout if isinstance(self.fetch_timeout, tuple) else \
+            (self.fetch_timeout, self.fetch_timeout)
+        self.page_fetch = PageFetch(deadline=self.fetch_deadline, connect_timeout=connect,
+                                    read_timeout=read)
+        self.runner.start(fetch_posting, url, fetch=self.page_fetch, key="fetch", lane="network",
                           on_success=self._fetched, on_failure=self._failed)
 
+    def stop_fetch(self) -> None:
+        """Close the connection of a fetch in flight and drop its result."""
+        if self.page_fetch is not None:
+            self.page_fetch.cancel()
+            self.page_fetch = None
+        self.runner.invalidate("fetch")
+
+    def done(self, result: int) -> None:  # Cancel, Escape, closing, Save: nothing left running
+        self.stop_fetch()
+        super().done(result)
+
     def _fetched(self, draft: PostingDraft) -> None:
+        self.page_fetch = None
         self.fetch_button.setEnabled(True)
         self.form.set_values(draft.values)
         self.form.setEnabled(True)
@@ -85,6 +107,7 @@ class UrlImportDialog(QDialog):
         self.form.title.setFocus()
 
     def _failed(self, error: BaseException) -> None:
+        self.page_fetch = None
         self.fetch_button.setEnabled(True)
         message = str(error) if isinstance(error, PostingFetchError) else \
             "The page could not be read. Fill in the details by hand, or try again."

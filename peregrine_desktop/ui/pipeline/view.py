@@ -20,6 +20,7 @@ from peregrine_desktop.jobs.store import StoreError
 from peregrine_desktop.ui.fields import url_problem
 from peregrine_desktop.ui.pipeline.model import (COLUMNS, FIELD_COLUMN, JobFilterProxy, JobIdRole,
                                                  JobTableModel)
+from peregrine_desktop.ui.plain_text import message_box, plain_label, tooltip
 
 if TYPE_CHECKING:  # pragma: no cover
     from peregrine_desktop.ui.pipeline.url_dialog import UrlImportDialog
@@ -190,7 +191,7 @@ class PipelineView(QWidget):
 
         footer = QHBoxLayout()
         self.count_label = QLabel(self)
-        self.message_label = QLabel(self)
+        self.message_label = plain_label(parent=self)
         self.message_label.setAlignment(Qt.AlignmentFlag.AlignRight
                                         | Qt.AlignmentFlag.AlignVCenter)
         self.message_label.setSizePolicy(QSizePolicy.Policy.Ignored,
@@ -371,7 +372,7 @@ class PipelineView(QWidget):
 
     def _say(self, text: str) -> None:
         self.message_label.setText(text)
-        self.message_label.setToolTip(text)
+        self.message_label.setToolTip(tooltip(text))
         self.message.emit(text)
 
     # -- commands -----------------------------------------------------------------------------------
@@ -436,13 +437,12 @@ class PipelineView(QWidget):
             question = f"Delete “{job['title']}”{at}?"
         else:
             question = f"Delete {_plural(len(ids), 'job')}?"
-        box = QMessageBox(QMessageBox.Icon.Question, "Delete jobs", question,
+        box = message_box(self, QMessageBox.Icon.Question, "Delete jobs", question,
+                          "Their notes and status history are deleted too. This cannot be "
+                          "undone; export a CSV first if you want a copy.",
                           QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
-                          self)
-        box.setInformativeText("Their notes and status history are deleted too. This cannot be "
-                               "undone; export a CSV first if you want a copy.")
+                          QMessageBox.StandardButton.Cancel)
         box.button(QMessageBox.StandardButton.Yes).setText("Delete")
-        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
         box.exec()
         if box.standardButton(box.clickedButton()) != QMessageBox.StandardButton.Yes:
             return
