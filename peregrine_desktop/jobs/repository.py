@@ -36,8 +36,8 @@ class JobRepository(QObject):
                   with_history: bool = True) -> list[dict[str, Any]]:
         return self.store.list_jobs(status, text, with_history)
 
-    def summaries(self) -> list[dict[str, Any]]:
-        return self.store.summaries()
+    def summaries(self, newest_first: bool = False) -> list[dict[str, Any]]:
+        return self.store.summaries(newest_first)
 
     def counts_by_status(self) -> dict[str, int]:
         return self.store.counts_by_status()

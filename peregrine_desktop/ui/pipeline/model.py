@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 from datetime import date, datetime
+from operator import itemgetter
 from typing import Any
 
 from PySide6.QtCore import (QAbstractTableModel, QModelIndex, QPersistentModelIndex,
@@ -105,14 +106,16 @@ def status_icon(status: str) -> QIcon:
 class JobTableModel(QAbstractTableModel):
     """All jobs (summaries) from the repository, kept current from its signals."""
 
-    def __init__(self, repository: JobRepository, parent=None) -> None:
+    def __init__(self, repository: JobRepository, parent=None,
+                 sort_by: tuple[int, Qt.SortOrder] | None = None) -> None:
+        """``sort_by``: (column, order) the rows are loaded in (one sort, before any view)."""
         super().__init__(parent)
         self.repository = repository
         self._rows: list[dict[str, Any]] = []
-        self._hay: list[str] = []
-        self._row_of: dict[int, int] = {}
-        self._sort_column = -1
-        self._sort_order = Qt.SortOrder.AscendingOrder
+        #: Filter haystacks per row, built on the first text filter (not for the first paint).
+        self._hay: list[str] | None = None
+        self._ids: dict[int, int] | None = None     # see _row_of
+        self._sort_column, self._sort_order = sort_by or (-1, Qt.SortOrder.AscendingOrder)
         repository.job_added.connect(self._on_added)
         repository.job_changed.connect(self._on_changed)
         repository.job_removed.connect(self._on_removed)
@@ -168,11 +171,15 @@ class JobTableModel(QAbstractTableModel):
         return self._row_of.get(job_id)
 
     def status_counts(self) -> Counter:
-        return Counter(job["status"] for job in self._rows)
+        return Counter(map(itemgetter("status"), self._rows))
 
     def matches(self, row: int, status: str | None, words: list[str]) -> bool:
         if status is not None and self._rows[row]["status"] != status:
             return False
+        if not words:
+            return True
+        if self._hay is None:
+            self._hay = [haystack(job) for job in self._rows]
         hay = self._hay[row]
         return all(word in hay for word in words)
 
@@ -194,15 +201,32 @@ class JobTableModel(QAbstractTableModel):
 
     def _apply_sort(self) -> None:
         key = _sort_key(COLUMNS[self._sort_column][0])
-        pairs = sorted(zip(self._rows, self._hay), key=lambda pair: key(pair[0]),
-                       reverse=self._sort_order == Qt.SortOrder.DescendingOrder)
-        self._rows = [p[0] for p in pairs]
-        self._hay = [p[1] for p in pairs]
+        descending = self._sort_order == Qt.SortOrder.DescendingOrder
+        if self._hay is None:
+            self._rows.sort(key=key, reverse=descending)
+        else:
+            pairs = sorted(zip(self._rows, self._hay), key=lambda pair: key(pair[0]),
+                           reverse=descending)
+            self._rows = [p[0] for p in pairs]
+            self._hay = [p[1] for p in pairs]
         self._reindex()
 
+    @property
+    def _row_of(self) -> dict[int, int]:
+        """The row of each job id: built when first needed (a change arriving), not before the
+        first paint."""
+        if self._ids is None:
+            self._ids = {job["id"]: row for row, job in enumerate(self._rows)}
+        return self._ids
+
     def _reindex(self, start: int = 0) -> None:
+        if self._ids is None:
+            return      # built whole on first use
+        if start == 0:
+            self._ids = None
+            return
         for row in range(start, len(self._rows)):
-            self._row_of[self._rows[row]["id"]] = row
+            self._ids[self._rows[row]["id"]] = row
 
     def _position_for(self, job: dict[str, Any]) -> int:
         """Where ``job`` belongs under the current sort (the end when unsorted)."""
@@ -220,13 +244,14 @@ class JobTableModel(QAbstractTableModel):
     # -- keeping current ----------------------------------------------------------------------------
     def reload(self) -> None:
         self.beginResetModel()
-        self._rows = self.repository.summaries()
-        self._hay = [haystack(job) for job in self._rows]
-        self._row_of = {}
-        if self._sort_column >= 0:
+        # The opening order (Found, newest first) comes sorted from SQLite: no Python sort.
+        presorted = (self._sort_column == FIELD_COLUMN["date_found"]
+                     and self._sort_order == Qt.SortOrder.DescendingOrder)
+        self._rows = self.repository.summaries(newest_first=presorted)
+        self._hay = None
+        self._ids = None
+        if self._sort_column >= 0 and not presorted:
             self._apply_sort()
-        else:
-            self._reindex()
         self.endResetModel()
 
     @staticmethod
@@ -240,7 +265,8 @@ class JobTableModel(QAbstractTableModel):
         row = self._position_for(summary)
         self.beginInsertRows(QModelIndex(), row, row)
         self._rows.insert(row, summary)
-        self._hay.insert(row, haystack(summary))
+        if self._hay is not None:
+            self._hay.insert(row, haystack(summary))
         self._reindex(row)
         self.endInsertRows()
 
@@ -251,7 +277,8 @@ class JobTableModel(QAbstractTableModel):
             return
         summary = self._summary(new)
         self._rows[row] = summary
-        self._hay[row] = haystack(summary)
+        if self._hay is not None:
+            self._hay[row] = haystack(summary)
         # The row stays where it is until the next sort: a job jumping away from under the
         # cursor after a status change is disorienting, and bulk changes stay O(rows changed).
         self.dataChanged.emit(self.index(row, 0), self.index(row, len(COLUMNS) - 1))
@@ -262,7 +289,8 @@ class JobTableModel(QAbstractTableModel):
             return
         self.beginRemoveRows(QModelIndex(), row, row)
         del self._rows[row]
-        del self._hay[row]
+        if self._hay is not None:
+            del self._hay[row]
         self._reindex(row)
         self.endRemoveRows()
 
@@ -301,6 +329,8 @@ class JobFilterProxy(QSortFilterProxyModel):
 
     def filterAcceptsRow(self, source_row: int,
                          source_parent: QModelIndex | QPersistentModelIndex) -> bool:
+        if self._status is None and not self._words:   # called per row: keep it short
+            return True
         return self.sourceModel().matches(source_row, self._status, self._words)
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:

@@ -57,7 +57,9 @@ class PipelineView(QWidget):
     def __init__(self, repository: JobRepository, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.repository = repository
-        self.model = JobTableModel(repository, self)
+        # Newest first, sorted as the rows load: nothing is re-sorted or re-filtered later.
+        self.model = JobTableModel(repository, self, sort_by=(FIELD_COLUMN["date_found"],
+                                                              Qt.SortOrder.DescendingOrder))
         self.proxy = JobFilterProxy(self)
         self.proxy.setSourceModel(self.model)
         self.active_dialog = None
@@ -253,8 +255,6 @@ class PipelineView(QWidget):
         for column, (name, _title) in enumerate(COLUMNS):
             if name in _COLUMN_WIDTHS:
                 table.setColumnWidth(column, _COLUMN_WIDTHS[name])
-        # Newest first; sorting the model before the view sees it saves re-filtering 10,000 rows.
-        self.model.sort(FIELD_COLUMN["date_found"], Qt.SortOrder.DescendingOrder)
         header.setSortIndicator(FIELD_COLUMN["date_found"], Qt.SortOrder.DescendingOrder)
         table.setSortingEnabled(True)
         table.selectionModel().selectionChanged.connect(lambda *_: self._update_actions())
