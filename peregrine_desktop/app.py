@@ -263,6 +263,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         from peregrine_desktop.lifecycle import self_check
         return self_check.main(args.config_dir, args.data_dir)
 
+    from peregrine_desktop.lifecycle.qt_import import import_qt
+
+    import_qt()
     from PySide6.QtWidgets import QApplication
 
     from peregrine_desktop.lifecycle.appearance import apply_app_identity, follow_color_scheme

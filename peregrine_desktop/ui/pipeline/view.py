@@ -8,21 +8,24 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QModelIndex, QPoint, Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QAction, QDesktopServices, QGuiApplication, QKeySequence
+from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QAbstractItemView, QButtonGroup, QHBoxLayout, QHeaderView, QLabel,
-                               QLineEdit, QMenu, QMessageBox, QPushButton, QSizePolicy,
-                               QStackedWidget, QTableView, QToolButton, QVBoxLayout, QWidget)
+                               QLineEdit, QPushButton, QSizePolicy, QStackedWidget, QTableView,
+                               QToolButton, QVBoxLayout, QWidget)
 
 from peregrine_desktop.jobs import statuses
 from peregrine_desktop.jobs.repository import JobRepository
 from peregrine_desktop.jobs.store import StoreError
-from peregrine_desktop.ui.fields import url_problem
 from peregrine_desktop.ui.pipeline.model import (COLUMNS, FIELD_COLUMN, JobFilterProxy, JobIdRole,
                                                  JobTableModel)
 from peregrine_desktop.ui.plain_text import message_box, plain_label, tooltip
 
-if TYPE_CHECKING:  # pragma: no cover
+if TYPE_CHECKING:  # pragma: no cover - Qt classes the first paint does not use: imported
+    # where used (each costs start-up time when first touched)
+    from PySide6.QtCore import QPoint
+    from PySide6.QtWidgets import QMenu
+
     from peregrine_desktop.ui.pipeline.url_dialog import UrlImportDialog
 
 EMPTY_MESSAGE = "No jobs yet — add one, paste a posting URL, or import a CSV."
@@ -358,6 +361,8 @@ class PipelineView(QWidget):
 
     def build_context_menu(self) -> QMenu:
         """The row menu (edit, open, move to a status, delete) for the current selection."""
+        from PySide6.QtWidgets import QMenu
+
         self._update_actions()
         menu = QMenu(self)
         menu.addAction(self.edit_action)
@@ -437,6 +442,8 @@ class PipelineView(QWidget):
             question = f"Delete “{job['title']}”{at}?"
         else:
             question = f"Delete {_plural(len(ids), 'job')}?"
+        from PySide6.QtWidgets import QMessageBox
+
         box = message_box(self, QMessageBox.Icon.Question, "Delete jobs", question,
                           "Their notes and status history are deleted too. This cannot be "
                           "undone; export a CSV first if you want a copy.",
@@ -458,10 +465,17 @@ class PipelineView(QWidget):
         if len(ids) == 1:
             url = self.model.job_at(self.model.row_of(ids[0])).get("url")
             if url:
+                from PySide6.QtCore import QUrl
+                from PySide6.QtGui import QDesktopServices
+
                 QDesktopServices.openUrl(QUrl(url))
 
     def import_from_url(self, url: str | None = None) -> None:
         if url is None:
+            from PySide6.QtGui import QGuiApplication
+
+            from peregrine_desktop.ui.fields import url_problem
+
             clipboard = QGuiApplication.clipboard().text().strip()
             url = clipboard if clipboard and not url_problem(clipboard) else ""
         from peregrine_desktop.ui.pipeline.url_dialog import UrlImportDialog  # on demand
