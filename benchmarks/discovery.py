@@ -2,8 +2,9 @@
 """Discovery time with many plugins in the user's plugins folder, beside built-ins only.
 
 Each run is a fresh process that times (1) ``import integrations`` — discovering the built-ins —
-and then (2) ``peregrine_sdk.external.rediscover_all`` with N scaffolder-generated plugins in
-``<config dir>/plugins`` (entry points included).  The first run also compiles the plugin files
+and then (2) ``peregrine_desktop.lifecycle.plugins.rediscover_all`` with N scaffolder-generated
+plugins in ``<config dir>/plugins``, all allowed (entry points included; each file is read once,
+fingerprinted and checked against the allow-list before it runs).  The first run also compiles the plugin files
 and is reported on its own; medians are over the runs after it.  Target: (2) under 1 s for 200.
 
     python benchmarks/discovery.py [--plugins 200] [--runs 7]
@@ -27,7 +28,7 @@ import json, sys, time
 start = time.perf_counter()
 import integrations
 built_ins = time.perf_counter() - start
-from peregrine_sdk.external import rediscover_all
+from peregrine_desktop.lifecycle.plugins import rediscover_all
 start = time.perf_counter()
 rediscover_all(sys.argv[1])
 with_plugins = time.perf_counter() - start
@@ -57,6 +58,14 @@ def write_plugins(folder: Path, count: int) -> None:
         plan.layout.example.write_text(scaffold.render_example(plan, plan.layout.example.name))
 
 
+def allow_all(config_dir: Path) -> None:
+    """Allow every generated file, as a user would in Settings → Plugins (or the scaffolder)."""
+    from peregrine_desktop.settings.plugin_permissions import allow_file
+
+    for path in sorted((config_dir / "plugins").glob("*.py")):
+        allow_file(config_dir, path)
+
+
 def run_once(config_dir: Path) -> dict:
     env = dict(os.environ, PYTHONPATH=str(ROOT), QT_QPA_PLATFORM="offscreen")
     out = subprocess.run([sys.executable, "-c", MEASURE, str(config_dir)], env=env,
@@ -72,6 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="peregrine-discovery-") as tmp:
         config_dir = Path(tmp) / "config"
         write_plugins(config_dir / "plugins", args.plugins)
+        allow_all(config_dir)
         first = run_once(config_dir)
         runs = [run_once(config_dir) for _ in range(args.runs)]
     built_ins = statistics.median(r["built_ins"] for r in runs)

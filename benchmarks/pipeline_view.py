@@ -2,9 +2,11 @@
 
 Prints, as medians over ``--runs`` runs in this one process: the time to load and show the view,
 and the longest stall of the UI event loop (the largest gap between two ticks of a 0 ms heartbeat
-timer) while scrolling, typing a text filter, switching status filters and sorting.  The baseline
-is a QTableView over a trivial QAbstractTableModel holding the same rows (read from the same
-SQLite file), filtered and sorted by a stock QSortFilterProxyModel.
+timer) while scrolling, typing a text filter, switching status filters, sorting, switching to the
+board, scrolling its biggest column and typing a filter with the board shown.  The baseline is a
+QTableView over a trivial QAbstractTableModel holding the same rows (read from the same SQLite
+file), filtered and sorted by a stock QSortFilterProxyModel, and for the board a QListView per
+stage over a stock proxy filtering that one on the status.
 
     QT_QPA_PLATFORM=offscreen python benchmarks/pipeline_view.py [--jobs 10000] [--runs 5]
 """
@@ -165,6 +167,11 @@ def measure_view(app, store_path: Path) -> dict[str, float]:
     results["sort stall (ms)"] = meter.run(
         [lambda c=c: view.table.sortByColumn(c, Qt.SortOrder.AscendingOrder) for c in columns],
         100)
+    results["switch to board stall (ms)"] = meter.run([lambda: view.set_mode("board")], 100)
+    results["board scroll stall (ms)"] = meter.run(
+        _scroll_steps(view.board.columns["pending"].list), 25)
+    results["board text filter stall (ms)"] = meter.run(
+        [lambda t=t: view.search.setText(t) for t in _TEXTS], 200)
     view.close()
     view.deleteLater()
     repository.deleteLater()
@@ -238,7 +245,8 @@ def open_baseline(store_path: Path):
 
 
 def measure_baseline(app, store_path: Path) -> dict[str, float]:
-    from PySide6.QtCore import Qt
+    from PySide6.QtCore import QSortFilterProxyModel, Qt
+    from PySide6.QtWidgets import QHBoxLayout, QListView, QWidget
 
     from peregrine_desktop.jobs import statuses
 
@@ -262,6 +270,32 @@ def measure_baseline(app, store_path: Path) -> dict[str, float]:
     results["sort stall (ms)"] = meter.run(
         [lambda c=c: table.sortByColumn(c, Qt.SortOrder.AscendingOrder)
          for c in range(len(columns))], 100)
+
+    # The plain way to a board: a list view per stage, each over a stock proxy on the status.
+    board = QWidget()
+    row = QHBoxLayout(board)
+    lists = []
+    for status in statuses.STATUSES:
+        stage = QSortFilterProxyModel(board)
+        stage.setSourceModel(proxy)
+        stage.setFilterKeyColumn(columns.index("status"))
+        stage.setFilterRegularExpression(f"^{status}$")
+        view = QListView(board)
+        view.setModel(stage)
+        view.setUniformItemSizes(True)
+        row.addWidget(view)
+        lists.append(view)
+    board.resize(1280, 760)
+
+    def switch() -> None:
+        table.hide()
+        board.show()
+    results["switch to board stall (ms)"] = meter.run([switch], 100)
+    results["board scroll stall (ms)"] = meter.run(_scroll_steps(lists[0]), 25)
+    results["board text filter stall (ms)"] = meter.run(
+        [lambda t=t: proxy.setFilterFixedString(t) for t in _TEXTS], 200)
+    board.close()
+    board.deleteLater()
     table.close()
     table.deleteLater()
     _pump(app)

@@ -1,11 +1,14 @@
 """Soak: the figures issue 5 asks for, from the same code the tests run.
 
-    python benchmarks/soak.py [--config-kills 120] [--sync-kills 100] [--fuzz-examples 1700]
+    python benchmarks/soak.py [--config-kills 120] [--sync-kills 100] [--salvage-kills 40]
+                              [--fuzz-examples 1700]
 
-Prints: kills survived with corruption / loss / duplicates counted (≥ 200 kills), fuzzed inputs
-tried with the crashes found (≥ 10,000), the category each fault produced per integration, and the
-longest UI-loop stall while a hung plugin test was pending.  Writes benchmarks/out/soak.json too.
-Exit status 1 when anything was corrupted, lost, duplicated, crashed or miscategorised.
+Prints: kills survived with corruption / loss / duplicates counted (≥ 200 kills), kills while the
+app salvages a damaged database (the original never lost, a rerun always completes with every
+readable row), fuzzed inputs tried with the crashes found (≥ 10,000), the category each fault
+produced per integration, and the longest UI-loop stall while a hung plugin test was pending.
+Writes benchmarks/out/soak.json too.  Exit status 1 when anything was corrupted, lost,
+duplicated, crashed or miscategorised.
 """
 from __future__ import annotations
 
@@ -54,6 +57,88 @@ def kills(config_kills: int, sync_kills: int, seed: int) -> dict:
             "duplicates": total.duplicates, "config_kills": config_tally.kills,
             "sync_kills": sync_tally.kills, "sync_kills_mid_sync": sync_tally.mid_work,
             "remote_pages_after": remote_pages, "problems": total.problems[:20]}
+
+
+SALVAGE_CHILD = """
+import sys
+sys.path.insert(0, sys.argv[1])
+from pathlib import Path
+from peregrine_desktop.lifecycle.startup import open_job_store
+print("ready", flush=True)
+sys.stdin.readline()
+store, notice = open_job_store(Path(sys.argv[2]))
+print(store.count(), flush=True)
+"""
+
+
+def salvage_kills(rounds: int, seed: int) -> dict:
+    """Kill the app at a random moment while it salvages a damaged 5,000-job database."""
+    import hashlib
+    import shutil
+    import signal
+    import subprocess
+
+    from tests.test_database_startup import corrupt_middle, make_store
+
+    def digest(path: Path) -> str:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+
+    def start(db: Path) -> subprocess.Popen:
+        child = subprocess.Popen([sys.executable, "-c", SALVAGE_CHILD, str(ROOT), str(db)],
+                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, text=True)
+        assert child.stdout.readline().strip() == "ready"
+        return child
+
+    rng = random.Random(seed)
+    tally = {"rounds": rounds, "killed_mid_salvage": 0, "finished_before_kill": 0,
+             "original_lost": 0, "rerun_failed": 0, "wrong_count": 0, "leftovers": 0,
+             "problems": []}
+    with tempfile.TemporaryDirectory() as folder:
+        source = make_store(Path(folder), 5000)
+        corrupt_middle(source, at=0.3)   # on pages of the jobs table: rows are lost
+        damaged = digest(source)
+        reference = Path(folder) / "reference"
+        reference.mkdir()
+        shutil.copyfile(source, reference / source.name)
+        child = start(reference / source.name)
+        began = time.monotonic()
+        out, _ = child.communicate("go\n", timeout=120)
+        salvage_seconds = time.monotonic() - began
+        expected = int(out.split()[0])
+        tally.update(recovered=expected, salvage_ms=round(salvage_seconds * 1000, 1))
+        for number in range(rounds):
+            work = Path(folder) / f"round-{number}"
+            work.mkdir()
+            db = work / source.name
+            shutil.copyfile(source, db)
+            child = start(db)
+            child.stdin.write("go\n")
+            child.stdin.flush()
+            time.sleep(rng.uniform(0, salvage_seconds * 1.3))
+            child.send_signal(signal.SIGKILL)
+            child.wait(30)
+            finished = bool(child.stdout.read().strip())
+            child.stderr.read()
+            tally["finished_before_kill" if finished else "killed_mid_salvage"] += 1
+            if not any(digest(p) == damaged for p in work.iterdir() if p.is_file()):
+                tally["original_lost"] += 1
+                tally["problems"].append(f"round {number}: the damaged original is gone")
+            rerun = start(db)
+            out, err = rerun.communicate("go\n", timeout=120)
+            if rerun.returncode != 0:
+                tally["rerun_failed"] += 1
+                tally["problems"].append(f"round {number}: rerun failed: {err[-300:]}")
+            elif int(out.split()[0]) != expected:
+                tally["wrong_count"] += 1
+                tally["problems"].append(f"round {number}: {out.split()[0]} jobs, not {expected}")
+            left = [p.name for p in work.iterdir()
+                    if ".salvage" in p.name or p.name.endswith(".recovered")]
+            if left:
+                tally["leftovers"] += 1
+                tally["problems"].append(f"round {number}: left {left}")
+            shutil.rmtree(work)
+    return tally
 
 
 def fuzz(examples: int) -> dict:
@@ -143,6 +228,7 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--config-kills", type=int, default=120)
     parser.add_argument("--sync-kills", type=int, default=100)
+    parser.add_argument("--salvage-kills", type=int, default=40)
     parser.add_argument("--fuzz-examples", type=int, default=1700,
                         help="examples per hypothesis property (6 properties)")
     parser.add_argument("--seed", type=int, default=int(time.time()) % 100_000)
@@ -159,6 +245,16 @@ def main(argv: list[str]) -> int:
           f"corrupt {k['corrupt']}, lost {k['lost']}, duplicates {k['duplicates']} "
           f"[seed {k['seed']}]", flush=True)
     for problem in k["problems"]:
+        print("   ", problem)
+
+    report["salvage"] = salvage_kills(args.salvage_kills, args.seed)
+    v = report["salvage"]
+    print(f"kills while salvaging a damaged database ({v['recovered']:,} of 5,000 jobs readable, "
+          f"salvage {v['salvage_ms']} ms): {v['rounds']} kills, {v['killed_mid_salvage']} "
+          f"mid-salvage — original lost {v['original_lost']}, rerun failed "
+          f"{v['rerun_failed']}, wrong count {v['wrong_count']}, leftovers {v['leftovers']}",
+          flush=True)
+    for problem in v["problems"]:
         print("   ", problem)
 
     report["fuzz"] = fuzz(args.fuzz_examples)
@@ -193,7 +289,8 @@ def main(argv: list[str]) -> int:
     out = ROOT / "benchmarks" / "out"
     out.mkdir(parents=True, exist_ok=True)
     (out / "soak.json").write_text(json.dumps(report, indent=2, default=str))
-    bad = (k["corrupt"] or k["lost"] or k["duplicates"] or f["crashes"] or t["wrong"])
+    bad = (k["corrupt"] or k["lost"] or k["duplicates"] or f["crashes"] or t["wrong"]
+           or v["original_lost"] or v["rerun_failed"] or v["wrong_count"] or v["leftovers"])
     return 1 if bad else 0
 
 

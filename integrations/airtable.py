@@ -1,7 +1,10 @@
 """Airtable: the job pipeline as records of one table, written ten at a time with performUpsert.
 
-Each record carries the job's Peregrine ID; every write is an upsert merged on that field, so a
-repeated or interrupted sync updates instead of duplicating — no lookup is needed before creating.
+Each record carries the job's global identity (its uid) in the Peregrine ID field; every create is
+an upsert merged on that field, so a repeated or interrupted sync updates instead of duplicating —
+no lookup is needed before creating.  Known records are updated by record id, so a record deleted
+in Airtable is reported, not silently recreated.  A pull asks only for the records modified since
+the last one (``filterByFormula`` on ``LAST_MODIFIED_TIME()``).
 Requests are paced to Airtable's 5 per second per base, and a 429 waits Airtable's documented
 30 seconds (no Retry-After header is sent).
 """
@@ -10,16 +13,18 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from peregrine_sdk.job_columns import (TrackerSettings, key_field, job_value, mapping_choices, mapping_fields,
-                                       parse_number, resolve_mapping)
-from peregrine_sdk.base import IntegrationBase
+from peregrine_sdk.base import clean_config
 from peregrine_sdk.capabilities import JobSync
-from peregrine_sdk.hooks import FieldChoices
 from peregrine_sdk.errors import ErrorKind, IntegrationError
+from peregrine_sdk.hooks import FieldChoices
 from peregrine_sdk.http import NO_RETRY, HttpClient, RetryPolicy
+from peregrine_sdk.job_columns import key_field, mapping_choices, mapping_fields, parse_number
+from peregrine_sdk.tracker import Listing, RecordGone, RemoteRecord, TrackerBase, form
 
 API_URL = "https://api.airtable.com"
 BATCH = 10                  # Airtable's limit of records per write request
@@ -28,6 +33,13 @@ COMPUTED = frozenset({"formula", "rollup", "lookup", "multipleLookupValues", "co
                       "autoNumber", "createdTime", "lastModifiedTime", "createdBy",
                       "lastModifiedBy", "button", "aiText"})
 KEY_TYPES = frozenset({"singleLineText", "multilineText", "number", "email", "url", "richText"})
+#: Field type → the kind of form its values take (see peregrine_sdk.tracker.form).
+KINDS = {"number": "number", "currency": "number", "percent": "number", "checkbox": "checkbox",
+         "date": "date", "dateTime": "date", "singleSelect": "choice",
+         "multipleSelects": "choice"}
+LONG_TEXT_LIMIT = 100_000   # characters of a long text field
+#: A pull looks back this far from its cursor (the server's clock at the last listing).
+LOOK_BACK = timedelta(minutes=1)
 ACCESS_HINT = ("Airtable cannot find this base or table, or the token may not use it: check the "
                "base ID and the table name, and add this base to the token's access.")
 
@@ -43,13 +55,13 @@ def base_and_table_from(text: str) -> tuple[str, str]:
     return text, ""
 
 
-class AirtableIntegration(TrackerSettings, IntegrationBase, JobSync, FieldChoices):
+class AirtableIntegration(TrackerBase, FieldChoices):
     name = "airtable"
     endpoints = {"api_url": API_URL}
     label = "Airtable"
     tier = "paid"
     description = ("Keeps your job pipeline as records of an Airtable table, ten per request, "
-                   "updated in place on every sync.")
+                   "both ways: edits made in Airtable come back to Peregrine.")
     upserts_by_key = True
     #: Airtable's documented rate per base; tests raise it.
     per_second: float | None = 5.0
@@ -78,7 +90,8 @@ class AirtableIntegration(TrackerSettings, IntegrationBase, JobSync, FieldChoice
         ]
 
     def connect(self, config: dict) -> bool:
-        self.config = {k: (v.strip() if isinstance(v, str) else v) for k, v in config.items()}
+        self.config = clean_config(config)
+        self._server_time: datetime | None = None
         self.base_id, table_from_url = base_and_table_from(str(self.config.get("base_id") or ""))
         self.table = str(self.config.get("table") or table_from_url or "Jobs")
         self._client: HttpClient | None = None
@@ -113,6 +126,11 @@ class AirtableIntegration(TrackerSettings, IntegrationBase, JobSync, FieldChoice
               **kwargs: Any) -> Any:
         response = self._http().request(method, f"{self.api_url}/v0{path}", ok=(200, 422),
                                         hints=self._HINTS, policy=policy, **kwargs)
+        if self._server_time is None and response.headers.get("Date"):
+            try:
+                self._server_time = parsedate_to_datetime(response.headers["Date"])
+            except (TypeError, ValueError):
+                pass
         body = response.json() if response.content else {}
         if response.status_code == 422:
             error = body.get("error") if isinstance(body, dict) else None
@@ -168,76 +186,115 @@ class AirtableIntegration(TrackerSettings, IntegrationBase, JobSync, FieldChoice
         finally:
             self._client.policy = saved
 
+    def known_columns(self) -> dict[str, Any] | None:
+        schema = self._schema()
+        return None if schema is None else {n: k for n, k in schema.items() if k not in COMPUTED}
+
+    def column_kind(self, column: str) -> tuple[str, int | None]:
+        kind = (self._schema() or {}).get(column, "")
+        return KINDS.get(kind, "text"), LONG_TEXT_LIMIT if kind in ("multilineText",
+                                                                    "richText") else None
+
     # -- JobSync --------------------------------------------------------------------------------------
-    def sync(self, jobs: list[dict]) -> int:
-        """The guide's interface: upsert every job by its Peregrine ID."""
-        return self.upsert_all(jobs)
-
-    def record_for(self, job: dict) -> dict:
-        record: dict[str, Any] = {self.key_column: str(job["id"])}
-        for field, column in resolve_mapping(self.config, None).items():
-            record[column] = job_value(job, field)
-        return record
-
-    def find_jobs(self, job_ids: list[int]) -> dict[int, str]:
-        """Every record's Peregrine ID, 100 per request, matched to the jobs asked about."""
-        params: dict[str, Any] = {"pageSize": 100, "fields[]": self.key_column,
-                                  "filterByFormula": f"NOT({{{self._formula_name()}}} = '')"}
-        keys: dict[str, str] = {}
+    def list_records(self, since: str | None = None) -> Listing:
+        """Every record (``since`` None) or those modified since the cursor, 100 per request,
+        with only the mapped fields and the key."""
+        mapping = self.mapping()
+        self._server_time = None
+        params: dict[str, Any] = {"pageSize": 100,
+                                  "fields[]": [self.key_column, *mapping.values()]}
+        if since:
+            params["filterByFormula"] = f"IS_AFTER(LAST_MODIFIED_TIME(), '{since}')"
+        records: list[RemoteRecord] = []
         while True:
             answer = self._call("GET", self._table_path, params=params)
             for record in answer.get("records") or []:
-                key = str((record.get("fields") or {}).get(self.key_column) or "").strip()
+                fields = record.get("fields") or {}
+                key = str(fields.get(self.key_column) or "").strip()
                 if key.endswith(".0"):
                     key = key[:-2]
-                if key and key not in keys:
-                    keys[key] = str(record["id"])
+                forms = {}
+                for field_name, column in mapping.items():
+                    kind, limit = self.column_kind(column)
+                    forms[field_name] = form(field_name, kind, fields.get(column), limit)
+                records.append(RemoteRecord(str(record["id"]), key, forms))
             if not answer.get("offset"):
                 break
             params["offset"] = answer["offset"]
-        wanted = {str(i): i for i in job_ids}
-        return {wanted[k]: rec for k, rec in keys.items() if k in wanted}
-
-    def _formula_name(self) -> str:
-        return self.key_column.replace("}", "\\}")
+        started = (self._server_time or datetime.now(timezone.utc)).astimezone(timezone.utc)
+        return Listing(records, complete=not since,
+                       cursor=(started - LOOK_BACK).strftime("%Y-%m-%dT%H:%M:%S.000Z"))
 
     def push_jobs(self, writes: list[JobSync.Write]) -> Iterator[JobSync.Outcome]:
-        """Upserts of ten records per request; a batch Airtable refuses is retried one record at
-        a time, so only the job with the bad value fails."""
+        """Ten records per request: known records updated by id, new ones upserted on the
+        Peregrine ID.  A batch Airtable refuses is retried one record at a time, so only the job
+        with the bad value fails (and only a deleted record is reported gone)."""
         schema = self._schema()
         if schema is not None and self.key_column not in schema:
             raise IntegrationError(ErrorKind.NOT_FOUND,
                                    f"The table has no “{self.key_column}” field. Add a "
                                    "single-line text field with that name (Peregrine writes "
-                                   "each job's ID there to recognise it), or choose another "
-                                   "Peregrine ID column.")
-        for start in range(0, len(writes), BATCH):
-            batch = writes[start:start + BATCH]
-            try:
-                yield from self._upsert(batch)
-            except IntegrationError as exc:
-                if exc.kind is ErrorKind.INVALID_AUTH or exc.hint == ACCESS_HINT:
-                    raise
-                if exc.kind is ErrorKind.UNKNOWN and len(batch) > 1:
-                    for write in batch:
-                        try:
-                            yield from self._upsert([write])
-                        except IntegrationError as single:
-                            if single.kind is ErrorKind.INVALID_AUTH:
-                                raise
-                            yield JobSync.Outcome(int(write.job["id"]), error=single)
-                else:
-                    for write in batch:
-                        yield JobSync.Outcome(int(write.job["id"]), error=exc)
+                                   "each job's identity there to recognise it), or choose "
+                                   "another Peregrine ID column.")
+        updates = [w for w in writes if w.remote_id]
+        creates = [w for w in writes if not w.remote_id]
+        for group in (updates, creates):
+            for start in range(0, len(group), BATCH):
+                yield from self._write_batch(group[start:start + BATCH])
+
+    def _write_batch(self, batch: list[JobSync.Write]) -> Iterator[JobSync.Outcome]:
+        try:
+            yield from self._upsert(batch)
+        except IntegrationError as exc:
+            if exc.kind is ErrorKind.INVALID_AUTH or (exc.hint == ACCESS_HINT
+                                                      and not batch[0].remote_id):
+                raise
+            if len(batch) > 1 and (exc.kind is ErrorKind.UNKNOWN or batch[0].remote_id):
+                for write in batch:
+                    try:
+                        yield from self._upsert([write])
+                    except IntegrationError as single:
+                        if single.kind is ErrorKind.INVALID_AUTH:
+                            raise
+                        yield JobSync.Outcome(int(write.job["id"]), error=self._gone(single,
+                                                                                     write))
+            else:
+                for write in batch:
+                    yield JobSync.Outcome(int(write.job["id"]), error=self._gone(exc, write))
+
+    @staticmethod
+    def _gone(exc: IntegrationError, write: JobSync.Write) -> IntegrationError:
+        """A single update by id that Airtable cannot find: the record was deleted there."""
+        missing = exc.kind is ErrorKind.NOT_FOUND or "does not exist" in exc.detail.lower()
+        return RecordGone("Airtable") if write.remote_id and missing else exc
 
     def _upsert(self, batch: list[JobSync.Write]) -> Iterator[JobSync.Outcome]:
-        body = {"performUpsert": {"fieldsToMergeOn": [self.key_column]}, "typecast": True,
-                "records": [{"fields": self._fields(w.record)} for w in batch]}
+        if batch[0].remote_id:
+            body: dict[str, Any] = {"typecast": True, "records": [
+                {"id": w.remote_id, "fields": self._fields(w.record)} for w in batch]}
+        else:
+            body = {"performUpsert": {"fieldsToMergeOn": [self.key_column]}, "typecast": True,
+                    "records": [{"fields": self._fields(w.record)} for w in batch]}
         answer = self._call("PATCH", self._table_path, json=body)
         created = set(answer.get("createdRecords") or [])
         records = answer.get("records") or []
         for write, record in zip(batch, records):
             yield JobSync.Outcome(int(write.job["id"]), str(record["id"]), record["id"] in created)
+
+    def delete_records(self, remote_ids: list[str]) -> Iterator[tuple[str, Exception | None]]:
+        """Ten records per DELETE request."""
+        for start in range(0, len(remote_ids), BATCH):
+            chunk = remote_ids[start:start + BATCH]
+            try:
+                self._call("DELETE", self._table_path, params={"records[]": chunk})
+            except IntegrationError as exc:
+                if exc.kind is ErrorKind.INVALID_AUTH:
+                    raise
+                for remote_id in chunk:
+                    yield remote_id, exc
+            else:
+                for remote_id in chunk:
+                    yield remote_id, None
 
     def _fields(self, record: dict) -> dict[str, Any]:
         """Plain values → Airtable cell values by field type; computed fields are skipped."""

@@ -162,23 +162,57 @@ class CaldavCalendarIntegration(IntegrationBase, CalendarEvents):
 
     # -- the capability ---------------------------------------------------------------------------
     def upsert_event(self, event: InterviewEvent) -> str:
-        """PUT ``<calendar>/<uid>.ics``: created the first time, overwritten after that."""
+        """PUT ``<calendar>/<uid>.ics``: created the first time, overwritten after that.  When
+        the calendar already holds an event with this UID under another name (the user imported
+        our .ics export), the server refuses with no-uid-conflict: that event is found by its
+        UID and updated where it is."""
         calendar = self.calendar()
         data = as_vcalendar([event]).decode("utf-8")
-        saved = self._guarded(lambda: calendar.add_event(data))
-        return str(saved.url)
+        try:
+            return str(calendar.add_event(data).url)
+        except Exception as exc:  # noqa: BLE001 - translated below unless it is a UID clash
+            if not _is_uid_conflict(exc):
+                raise self._translated(exc) from None
+            log.info("an event with this UID exists under another name; updating it there")
+        existing = self._event_by_uid(calendar, event.uid)
+        if existing is None:     # the clash named an event we cannot find: say so, do not loop
+            raise IntegrationError(
+                ErrorKind.UNKNOWN, "The calendar already holds this interview under another "
+                "name but would not show it; remove the duplicate in your calendar app.",
+                detail="no-uid-conflict, and a calendar-query for the UID found nothing")
+        existing.data = data
+        self._guarded(existing.save)
+        return str(existing.url)
+
+    def _event_by_uid(self, calendar: Any, uid: str) -> Any:
+        """The event holding ``uid`` wherever it is stored (a calendar-query REPORT on UID), or
+        None."""
+        from caldav.lib import error
+
+        find = getattr(calendar, "get_event_by_uid", None) or calendar.event_by_uid
+        try:
+            return find(uid)
+        except error.NotFoundError:
+            return None
+        except Exception as exc:  # noqa: BLE001
+            raise self._translated(exc) from None
 
     def delete_event(self, uid: str) -> None:
-        """DELETE the job's resource; one that is already gone counts as deleted."""
-        import caldav
-
+        """DELETE the event with this UID where it is stored (normally ``<uid>.ics``, but an
+        imported copy may sit under another name); one that is already gone counts as deleted."""
         calendar = self.calendar()
-        try:
-            from caldav.calendarobjectresource import _quote_uid
-            name = _quote_uid(uid, self._dav().features)
-        except (ImportError, TypeError):  # an older or newer caldav: its plain quoting
-            from urllib.parse import quote
-            name = quote(uid, safe="/@")
-        url = calendar.url.join(name + ".ics")
-        self._guarded(lambda: caldav.Event(client=self._dav(), url=url, parent=calendar)
-                      .delete())
+        found = self._event_by_uid(calendar, uid)
+        if found is not None:
+            self._guarded(found.delete)
+
+
+def _is_uid_conflict(exc: Exception) -> bool:
+    """The server's answer when another resource in the calendar has this UID (RFC 4791
+    5.3.2.1): 409 or 412 with a no-uid-conflict precondition."""
+    from caldav.lib import error
+
+    conflict_class = getattr(error, "UidConflictError", None)
+    if conflict_class is not None and isinstance(exc, conflict_class):
+        return True
+    return isinstance(exc, error.DAVError) and getattr(exc, "status", None) in (409, 412) \
+        and "uid-conflict" in str(exc)

@@ -67,6 +67,9 @@ class DiscordIntegration(WebhookNotifier):
     status_hints = STATUS_HINTS
     code_hints = CODE_HINTS
     posted = frozenset({200, 204})   # 204; 200 when asked to wait
+    #: A GET on a live webhook returns the webhook object; any other 200 body means the address
+    #: is not a Discord webhook.
+    fault_outcomes = {"garbage": frozenset({ErrorKind.NOT_FOUND})}
 
     def probe(self) -> None:
         """GET the webhook: Discord answers with the webhook object and posts nothing."""

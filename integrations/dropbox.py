@@ -12,8 +12,8 @@ from typing import Any, ClassVar
 from urllib.parse import quote
 
 from peregrine_sdk.content_hashes import file_hashes
-from peregrine_sdk.documents import (StoredCopy, file_name, posix_path, require_local_file,
-                                     root_segments, target_folder)
+from peregrine_sdk.documents import (DROPBOX, StoredCopy, file_name, posix_path,
+                                     require_local_file, root_segments, target_folder)
 from peregrine_sdk.sign_in import (AccessToken, BrowserSignIn, SignInPrompt, bearer_request,
                                  refresh_grant)
 from peregrine_sdk.base import IntegrationBase, clean_config
@@ -210,7 +210,7 @@ class DropboxIntegration(IntegrationBase, DocumentUpload, SignIn):
             raise IntegrationError(ErrorKind.UNKNOWN,
                                    f"{path.name} is larger than 150 MB, more than Dropbox takes "
                                    f"in one upload; attach a smaller file.")
-        remote = posix_path(target_folder(self.folder, doc) + [file_name(doc)])
+        remote = posix_path(target_folder(self.folder, doc, DROPBOX) + [file_name(doc, DROPBOX)])
         local_hash = file_hashes(path, "dropbox")["dropbox"]
         with self._client(self.upload_policy) as http:
             existing = self._metadata(http, remote)

@@ -17,7 +17,8 @@ from typing import Any, ClassVar
 from urllib.parse import quote
 
 from peregrine_sdk.content_hashes import file_hashes
-from peregrine_sdk.documents import StoredCopy, file_name, require_local_file, safe_segment
+from peregrine_sdk.documents import (GOOGLE_DRIVE, StoredCopy, file_name, require_local_file,
+                                     safe_segment)
 from peregrine_sdk.google_auth import ServiceAccountToken
 from peregrine_sdk.sign_in import (AccessToken, BrowserSignIn, SignInPrompt, bearer_request,
                                  refresh_grant)
@@ -282,13 +283,14 @@ class GoogleDriveIntegration(IntegrationBase, DocumentUpload, SignIn):
         """Find or make <folder>/<Company>/<Job title>, then create or update the file unless
         its md5Checksum already matches."""
         path = require_local_file(doc)
-        name = file_name(doc)
+        name = file_name(doc, GOOGLE_DRIVE)
         md5 = file_hashes(path, "md5")["md5"]
         with HttpClient(timeout=self.timeout, policy=self.upload_policy) as http:
             parent = self._root_folder(http, check=False)
             for segment in doc.folder:
                 if str(segment).strip():
-                    parent = self._child_folder(http, parent, safe_segment(str(segment)))
+                    folder_name = safe_segment(str(segment), GOOGLE_DRIVE.name_bytes)
+                    parent = self._child_folder(http, parent, folder_name)
             existing = self._find(http, parent, name, folder=False)
             if existing and existing.get("md5Checksum") == md5:
                 log.info("google_drive: %s unchanged; not uploaded", name)

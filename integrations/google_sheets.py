@@ -1,9 +1,12 @@
 """Google Sheets: the job pipeline as rows of a sheet, in a constant number of requests per sync.
 
-One read of the sheet finds every job's row by its Peregrine ID; changed rows are rewritten
-together in one ``values:batchUpdate`` and new ones added in one ``values:append`` (the header row
-is created or extended on the way).  Columns the user added are kept as they are.  Access goes
-through a service-account key: the user shares the sheet with the account's e-mail.
+One read of the tab finds every job's row by its Peregrine ID (the job's global uid) and shows
+what was edited there since the last sync; changed cells are written together in one
+``values:batchUpdate`` and new rows added in one ``values:append`` (the header row is created or
+extended on the way).  Only the cells of Peregrine's own columns are written — the requests leave
+every other cell out (a null value is skipped), so a user's columns, numbers and formulas stay as
+they are.  Access goes through a service-account key: the user shares the sheet with the
+account's e-mail.
 """
 from __future__ import annotations
 
@@ -12,12 +15,14 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from peregrine_sdk.google_auth import ServiceAccountToken, key_file_field
-from peregrine_sdk.job_columns import job_value
-from peregrine_sdk.base import IntegrationBase
+from peregrine_sdk.base import clean_config
 from peregrine_sdk.capabilities import JobSync
 from peregrine_sdk.errors import ErrorKind, IntegrationError
+from peregrine_sdk.google_auth import ServiceAccountToken, key_file_field
 from peregrine_sdk.http import NO_RETRY, HttpClient, RetryPolicy
+from peregrine_sdk.job_columns import job_value
+from peregrine_sdk.tracker import (Listing, RecordGone, RemoteRecord, TrackerBase, cut_utf16,
+                                   digest, form)
 
 API_URL = "https://sheets.googleapis.com"
 SCOPES = ("https://www.googleapis.com/auth/spreadsheets",)
@@ -25,6 +30,22 @@ DEFAULT_SHEET = "Jobs"
 #: The header row Peregrine writes: the key first, then the job's columns.
 HEADER: tuple[str, ...] = (JobSync.KEY_COLUMN, *JobSync.JOB_COLUMNS.values())
 _COLUMN_OF = dict(zip(JobSync.JOB_COLUMNS.values(), JobSync.JOB_COLUMNS))
+CELL_LIMIT = 50_000         # characters in one cell
+#: The header an older version wrote (the eleven fields before the job's global identity).
+LEGACY_HEADER: tuple[str, ...] = HEADER[:12]
+#: Google's 403 reasons that are not "the sheet is not shared with the service account".
+_REASONS = {
+    "SERVICE_DISABLED": (ErrorKind.INVALID_AUTH, "The Google Sheets API is not enabled in the "
+                         "key's project: open console.cloud.google.com → APIs & Services → "
+                         "enable “Google Sheets API”, then test again."),
+    "ACCESS_TOKEN_SCOPE_INSUFFICIENT": (ErrorKind.INVALID_AUTH, "Google did not grant access "
+                                        "to spreadsheets for this key; create a new key and "
+                                        "test again."),
+    "RATE_LIMIT_EXCEEDED": (ErrorKind.RATE_LIMITED, "Google's per-minute quota is used up; "
+                            "sync again in a minute."),
+    "RESOURCE_EXHAUSTED": (ErrorKind.RATE_LIMITED, "Google's per-minute quota is used up; "
+                           "sync again in a minute."),
+}
 _SHEET_URL = re.compile(r"/spreadsheets/d/([A-Za-z0-9_-]+)")
 
 
@@ -47,13 +68,14 @@ def column_letter(number: int) -> str:
     return letters
 
 
-class GoogleSheetsIntegration(IntegrationBase, JobSync):
+class GoogleSheetsIntegration(TrackerBase):
     name = "google_sheets"
     endpoints = {"api_url": API_URL}
     label = "Google Sheets"
     tier = "paid"
-    description = ("Keeps your job pipeline as rows of a Google Sheet, found again by Peregrine "
-                   "ID: at most three requests per sync, however many jobs.")
+    description = ("Keeps your job pipeline as rows of a Google Sheet, both ways: edits made in "
+                   "the sheet come back to Peregrine, in a few requests however many jobs.")
+    TEXT_LIMIT = CELL_LIMIT
     timeout: tuple[float, float] = (5.0, 60.0)
     policy = RetryPolicy(attempts=6, base_delay=1.0, max_wait=60.0)
 
@@ -72,7 +94,7 @@ class GoogleSheetsIntegration(IntegrationBase, JobSync):
         ]
 
     def connect(self, config: dict) -> bool:
-        self.config = {k: (v.strip() if isinstance(v, str) else v) for k, v in config.items()}
+        self.config = clean_config(config)
         self.spreadsheet_id = spreadsheet_id_from(str(self.config.get("spreadsheet_id") or ""))
         self.sheet = str(self.config.get("sheet_name") or DEFAULT_SHEET)
         self.auth = ServiceAccountToken(str(self.config.get("key_file") or ""), SCOPES)
@@ -81,14 +103,6 @@ class GoogleSheetsIntegration(IntegrationBase, JobSync):
         return self.required_present(self.config)
 
     # -- plumbing -------------------------------------------------------------------------------
-    @property
-    def api_url(self) -> str:
-        return self.endpoint("api_url")
-
-    @property
-    def request_count(self) -> int:
-        return self._client.request_count if self._client else 0
-
     def _http(self) -> HttpClient:
         if self._client is None:
             self._client = HttpClient(timeout=self.timeout, policy=self.policy)
@@ -98,22 +112,30 @@ class GoogleSheetsIntegration(IntegrationBase, JobSync):
         return {
             401: (ErrorKind.INVALID_AUTH, "Google did not accept the access token; test again, "
                   "or create a new key."),
-            403: (ErrorKind.INVALID_AUTH, f"Google denied access: share the sheet with "
-                  f"{self.auth.email} as Editor (Share → add that address), and enable the "
-                  f"Google Sheets API in the key's project."),
+            403: (ErrorKind.NOT_FOUND, self.share_hint),
             404: (ErrorKind.NOT_FOUND, "There is no spreadsheet with this ID; copy the sheet's "
                   "address from your browser again."),
             429: (ErrorKind.RATE_LIMITED, "Google's per-minute quota is used up; sync again in "
                   "a minute."),
         }
 
+    @property
+    def share_hint(self) -> str:
+        return (f"The service account cannot open this spreadsheet: share it with "
+                f"{self.auth.email} as Editor (Share → add that address), then test again.")
+
     def _call(self, method: str, path: str, *, policy: RetryPolicy | None = None,
               **kwargs: Any) -> Any:
+        """One API call; a 403 is told apart by Google's reason (not shared is not_found)."""
         client = self._http()
         headers = {"Authorization": f"Bearer {self.auth.token(client)}"}
         response = client.request(method, f"{self.api_url}/v4/spreadsheets/"
-                                  f"{quote(self.spreadsheet_id, safe='')}{path}",
+                                  f"{quote(self.spreadsheet_id, safe='')}{path}", ok=(200, 403),
                                   headers=headers, hints=self._hints(), policy=policy, **kwargs)
+        if response.status_code == 403:
+            kind, hint = _REASONS.get(forbidden_reason(response), (ErrorKind.NOT_FOUND,
+                                                                   self.share_hint))
+            raise IntegrationError(kind, hint, detail=f"403 {response.text[:300]}")
         return response.json() if response.content else {}
 
     @property
@@ -139,18 +161,26 @@ class GoogleSheetsIntegration(IntegrationBase, JobSync):
                                    f"or enter the name of an existing tab.")
 
     # -- JobSync --------------------------------------------------------------------------------------
-    def sync(self, jobs: list[dict]) -> int:
-        """The guide's interface: update each job's row or add it (found by Peregrine ID)."""
-        return self.upsert_all(jobs)
+    def mapping(self) -> dict[str, str]:
+        """Every job field, under Peregrine's header names (the header is extended as needed)."""
+        return {field_name: column for column, field_name in _COLUMN_OF.items()}
 
-    def record_for(self, job: dict) -> dict:
-        """Header → cell text, in header order."""
+    def record_for(self, job: dict, fields: Any = None, key: bool = True) -> dict:
+        """Header → cell text; long text is cut to Google's 50,000 characters a cell."""
+        record = super().record_for(job, fields, key)
+        for column, value in record.items():
+            text = ("Yes" if value else "No") if isinstance(value, bool) else \
+                ("" if value is None else str(value))
+            record[column] = cut_utf16(text, CELL_LIMIT)
+        return record
+
+    def legacy_digest(self, job: dict) -> str:
         record: dict[str, Any] = {JobSync.KEY_COLUMN: str(job["id"])}
-        for column in HEADER[1:]:
+        for column in LEGACY_HEADER[1:]:
             value = job_value(job, _COLUMN_OF[column])
             record[column] = ("Yes" if value else "No") if isinstance(value, bool) else \
                 ("" if value is None else str(value))
-        return record
+        return digest(record)
 
     def _read(self) -> list[list[Any]]:
         answer = self._call("GET", f"/values/{self._range_path()}",
@@ -158,8 +188,31 @@ class GoogleSheetsIntegration(IntegrationBase, JobSync):
         self._rows = [list(row) for row in answer.get("values") or []]
         return self._rows
 
+    def list_records(self, since: str | None = None) -> Listing:
+        """One read of the whole tab, always complete.  A row with values but no Peregrine ID
+        (added in the sheet) is ``row:N``; a job's row is known by its Peregrine ID."""
+        rows = self._read()
+        header = [str(c).strip() for c in rows[0]] if rows else []
+        if JobSync.KEY_COLUMN not in header:
+            return Listing([], complete=True)
+        index = header.index(JobSync.KEY_COLUMN)
+        ours = {f: header.index(c) for f, c in self.mapping().items() if c in header}
+        records, seen = [], set()
+        for number, row in enumerate(rows[1:], start=2):
+            key = str(row[index]).strip() if index < len(row) else ""
+            forms = {f: form(f, "text", row[i] if i < len(row) else "", CELL_LIMIT)
+                     for f, i in ours.items()}
+            if key:
+                if key in seen:
+                    continue                # the first row holding a key wins
+                seen.add(key)
+                records.append(RemoteRecord(key, key, forms))
+            elif any(forms.get(f) for f in ("title", "company", "url")):
+                records.append(RemoteRecord(f"row:{number}", "", forms))
+        return Listing(records, complete=True)
+
     def _key_rows(self, rows: list[list[Any]]) -> dict[str, int]:
-        """Peregrine ID → 1-based row number (the first row holding it wins)."""
+        """Peregrine ID (or ``row:N``) → 1-based row number (the first row holding it wins)."""
         header = [str(c).strip() for c in rows[0]] if rows else []
         if JobSync.KEY_COLUMN not in header:
             return {}
@@ -167,43 +220,44 @@ class GoogleSheetsIntegration(IntegrationBase, JobSync):
         found: dict[str, int] = {}
         for number, row in enumerate(rows[1:], start=2):
             key = str(row[index]).strip() if index < len(row) else ""
-            if key and key not in found:
-                found[key] = number
+            found.setdefault(key or f"row:{number}", number)
         return found
 
-    def find_jobs(self, job_ids: list[int]) -> dict[int, str]:
-        """One read of the whole tab; the remote id of a job is its Peregrine ID."""
-        rows = self._read()
-        keys = self._key_rows(rows)
-        return {job_id: str(job_id) for job_id in job_ids if str(job_id) in keys}
+    def _row_cells(self, number: int, cells: dict[int, Any]) -> dict:
+        """One range over the written cells of a row; the cells between them are null (left
+        as they are)."""
+        first, last = min(cells), max(cells)
+        values = [cells.get(i) for i in range(first, last + 1)]
+        return {"range": f"{self._sheet_ref}!{column_letter(first + 1)}{number}:"
+                         f"{column_letter(last + 1)}{number}", "values": [values]}
 
     def push_jobs(self, writes: list[JobSync.Write]) -> Iterator[JobSync.Outcome]:
-        """At most one batchUpdate (changed rows, header) and one append (new rows)."""
+        """At most one batchUpdate (changed cells, header) and one append (new rows)."""
         rows = self._rows if self._rows is not None else self._read()
         self._rows = None           # the next sync reads the sheet again
         header = [str(c).strip() for c in rows[0]] if rows else []
         new_header = header + [c for c in HEADER if c not in header]
         position = {name: i for i, name in enumerate(new_header)}
         key_rows = self._key_rows(rows)
-        last = column_letter(len(new_header))
 
         data: list[dict] = []
         if rows and new_header != header:
-            data.append({"range": f"{self._sheet_ref}!A1:{last}1", "values": [new_header]})
-        updates, creates, appended = [], [], []
+            data.append(self._row_cells(1, {i: new_header[i]
+                                            for i in range(len(header), len(new_header))}))
+        updates, creates, appended, gone = [], [], [], []
         for write in writes:
-            number = key_rows.get(str(write.job["id"])) if write.remote_id else None
-            base = rows[number - 1] if number else []
-            row = [*base, *[""] * (len(new_header) - len(base))]
-            for column, value in write.record.items():
-                row[position[column]] = value
-            if number:
+            cells = {position[column]: value for column, value in write.record.items()}
+            number = key_rows.get(write.remote_id or "") if write.remote_id else None
+            if write.remote_id and not number:
+                gone.append(write)
+            elif number:
                 updates.append(write)
-                data.append({"range": f"{self._sheet_ref}!A{number}:{last}{number}",
-                             "values": [row]})
+                data.append(self._row_cells(number, cells))
             else:
                 creates.append(write)
-                appended.append(row)
+                appended.append([cells.get(i) for i in range(max(cells) + 1)])
+        for write in gone:
+            yield JobSync.Outcome(int(write.job["id"]), error=RecordGone("the sheet"))
 
         if data:
             try:
@@ -216,7 +270,7 @@ class GoogleSheetsIntegration(IntegrationBase, JobSync):
                     yield JobSync.Outcome(int(write.job["id"]), error=exc)
                 updates = []
             for write in updates:
-                yield JobSync.Outcome(int(write.job["id"]), str(write.job["id"]), False)
+                yield JobSync.Outcome(int(write.job["id"]), str(write.job.get("uid")), False)
         if appended:
             if not rows:
                 appended.insert(0, new_header)      # an empty tab gets its header row too
@@ -238,4 +292,53 @@ class GoogleSheetsIntegration(IntegrationBase, JobSync):
                     yield JobSync.Outcome(int(write.job["id"]), error=exc)
                 return
             for write in creates:
-                yield JobSync.Outcome(int(write.job["id"]), str(write.job["id"]), True)
+                yield JobSync.Outcome(int(write.job["id"]), str(write.job.get("uid")), True)
+
+    def delete_records(self, remote_ids: list[str]) -> Iterator[tuple[str, Exception | None]]:
+        """The rows go, in one ``spreadsheets:batchUpdate`` (bottom row first, so the row
+        numbers of the others hold); one metadata read finds the tab's id."""
+        key_rows = self._key_rows(self._read())
+        numbers = {r: key_rows[r] for r in remote_ids if r in key_rows}
+        for remote_id in remote_ids:
+            if remote_id not in numbers:
+                yield remote_id, None               # already gone
+        if not numbers:
+            return
+        answer = self._call("GET", "", params={"fields": "sheets.properties(sheetId,title)"})
+        sheet_id = next((s["properties"]["sheetId"] for s in answer.get("sheets") or []
+                         if s.get("properties", {}).get("title") == self.sheet), None)
+        if sheet_id is None:
+            raise IntegrationError(ErrorKind.NOT_FOUND, f"The spreadsheet has no tab named "
+                                   f"“{self.sheet}” any more.")
+        requests = [{"deleteDimension": {"range": {
+            "sheetId": sheet_id, "dimension": "ROWS", "startIndex": n - 1, "endIndex": n}}}
+            for n in sorted(numbers.values(), reverse=True)]
+        try:
+            self._call("POST", ":batchUpdate", json={"requests": requests})
+        except IntegrationError as exc:
+            if exc.kind is ErrorKind.INVALID_AUTH:
+                raise
+            for remote_id in numbers:
+                yield remote_id, exc
+            return
+        for remote_id in numbers:
+            yield remote_id, None
+
+
+def forbidden_reason(response: Any) -> str:
+    """Google's reason for a 403 (``details[].reason`` of its ErrorInfo, else its status)."""
+    try:
+        error = (response.json() or {}).get("error") or {}
+    except ValueError:
+        return ""
+    for detail in error.get("details") or []:
+        if isinstance(detail, dict) and detail.get("reason"):
+            return str(detail["reason"])
+    for item in error.get("errors") or []:          # the older format: rateLimitExceeded…
+        reason = str((item or {}).get("reason") or "")
+        if reason in ("rateLimitExceeded", "userRateLimitExceeded"):
+            return "RATE_LIMIT_EXCEEDED"
+    message = str(error.get("message") or "")
+    if "has not been used in project" in message or "is disabled" in message:
+        return "SERVICE_DISABLED"
+    return ""

@@ -69,6 +69,8 @@ class HomeAssistantIntegration(IntegrationBase, Notifications):
 
     #: Seconds to wait for HA's answer.
     timeout: float = 10.0
+    #: GET /api/ answers {"message": "API running."}; anything else at 200 is not its API.
+    fault_outcomes = {"garbage": frozenset({ErrorKind.NOT_FOUND})}
     #: Sending: retry HA restarts (5xx), honour Retry-After from a proxy; never re-send after a
     #: read timeout (the phone may already have buzzed); 401/403 are never retried.
     send_policy = RetryPolicy(attempts=3, max_wait=30.0, retry_read_timeouts=False)

@@ -20,7 +20,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
-from peregrine_sdk.documents import (StoredCopy, UploadLedger, file_name, posix_path,
+from peregrine_sdk.documents import (MEGA, StoredCopy, UploadLedger, file_name, posix_path,
                                      require_local_file, root_segments, target_folder)
 from peregrine_sdk.base import IntegrationBase, clean_config
 from peregrine_sdk.capabilities import Document, DocumentUpload
@@ -142,8 +142,8 @@ class MegaIntegration(IntegrationBase, DocumentUpload):
         path = require_local_file(doc)
         size = path.stat().st_size
         sha256 = doc.sha256 or hashlib.sha256(path.read_bytes()).hexdigest()
-        folder = target_folder(self.folder, doc)
-        remote = posix_path(folder + [file_name(doc)], leading_slash=False)
+        folder = target_folder(self.folder, doc, MEGA)
+        remote = posix_path(folder + [file_name(doc, MEGA)], leading_slash=False)
         ledger, account = self._ledger(), f"mega:{self.email.lower()}"
         recorded = ledger.lookup(account, remote)
 

@@ -12,8 +12,8 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from urllib.parse import quote
 
-from peregrine_sdk.documents import (StoredCopy, file_name, posix_path, require_local_file,
-                                     root_segments, target_folder)
+from peregrine_sdk.documents import (WEBDAV, StoredCopy, file_name, posix_path,
+                                     require_local_file, root_segments, target_folder)
 from peregrine_sdk.base import IntegrationBase, clean_config
 from peregrine_sdk.capabilities import Document, DocumentUpload
 from peregrine_sdk.errors import ErrorKind, IntegrationError
@@ -170,8 +170,8 @@ class NextcloudIntegration(IntegrationBase, DocumentUpload):
     def store(self, doc: Document) -> StoredCopy:
         """Upload unless the file there already has this content; create missing folders."""
         path = require_local_file(doc)
-        folder = target_folder(self.folder, doc)
-        name = file_name(doc)
+        folder = target_folder(self.folder, doc, WEBDAV)
+        name = file_name(doc, WEBDAV)
         segments = folder + [name]
         location = self.web_location(folder, name)
         sha256 = doc.sha256 or _sha256(path)

@@ -2,26 +2,34 @@
 
 Uses the current API version (2025-09-03), where a database holds data sources: the data source
 is resolved once through ``GET /v1/databases/{id}`` and cached with its columns.  Each page carries
-the job's Peregrine ID in a text column, so a job is found again by key and never created twice.
+the job's global identity (its uid) in the "Peregrine ID" text column, so a job is found again by
+key and never created twice, whichever computer created it.  A pull asks only for the pages
+edited since the last one (a ``last_edited_time`` filter, 100 pages per request).  Text limits
+are counted in UTF-16 code units, as Notion counts them.
 """
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from peregrine_sdk.job_columns import (TrackerSettings, key_field, job_value, mapping_choices,
-                                       mapping_fields, parse_number, resolve_mapping)
-from peregrine_sdk.base import IntegrationBase
+from peregrine_sdk.base import clean_config
 from peregrine_sdk.capabilities import JobSync
-from peregrine_sdk.hooks import FieldChoices
 from peregrine_sdk.errors import ErrorKind, IntegrationError
+from peregrine_sdk.hooks import FieldChoices
 from peregrine_sdk.http import NO_RETRY, HttpClient, RetryPolicy
+from peregrine_sdk.job_columns import key_field, mapping_choices, mapping_fields, parse_number
+from peregrine_sdk.tracker import (Limit, Listing, RecordGone, RemoteRecord, TrackerBase,
+                                   chunks_utf16, cut_utf16, form)
 
 API_URL = "https://api.notion.com"
 NOTION_VERSION = "2025-09-03"
-TEXT_LIMIT = 2000           # characters per rich-text object
+TEXT_LIMIT = 2000           # UTF-16 code units per rich-text object, title, URL
+MAX_PIECES = 100            # rich-text objects per property
+OPTION_LIMIT = 100          # characters of a select option's name
 SHARE_HINT = ("Notion cannot see this database. Share it with your integration: open the "
               "database in Notion → ••• → Connections → add your integration; then check the "
               "database ID.")
@@ -30,7 +38,12 @@ _UUID = re.compile(r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F
 #: Column types Peregrine can write; formulas, relations, people… are left alone.
 WRITABLE = frozenset({"title", "rich_text", "number", "select", "multi_select", "status", "date",
                       "checkbox", "url", "email", "phone_number"})
-KEY_TYPES = ("rich_text", "number")
+KEY_TYPES = ("rich_text",)
+#: Notion rounds last_edited_time to the minute; a pull looks back this far from its cursor.
+LOOK_BACK = timedelta(minutes=2)
+#: Column type → the kind of form its values take (see peregrine_sdk.tracker.form).
+KINDS = {"number": "number", "select": "choice", "multi_select": "choice", "status": "choice",
+         "date": "date", "checkbox": "checkbox"}
 
 
 def database_id_from(text: str) -> str:
@@ -47,13 +60,13 @@ def database_id_from(text: str) -> str:
     return text
 
 
-class NotionIntegration(TrackerSettings, IntegrationBase, JobSync, FieldChoices):
+class NotionIntegration(TrackerBase, FieldChoices):
     name = "notion"
     endpoints = {"api_url": API_URL}
     label = "Notion"
     tier = "paid"
-    description = ("Keeps your job pipeline as pages of a Notion database, updated in place on "
-                   "every sync.")
+    description = ("Keeps your job pipeline as pages of a Notion database, both ways: edits made "
+                   "in Notion come back to Peregrine.")
     #: Notion's documented average rate; tests raise it.
     per_second: float | None = 3.0
     timeout: tuple[float, float] = (5.0, 30.0)
@@ -75,11 +88,12 @@ class NotionIntegration(TrackerSettings, IntegrationBase, JobSync, FieldChoices)
         ]
 
     def connect(self, config: dict) -> bool:
-        self.config = {k: (v.strip() if isinstance(v, str) else v) for k, v in config.items()}
+        self.config = clean_config(config)
         self.database_id = database_id_from(str(self.config.get("database_id") or ""))
         self._client: HttpClient | None = None
         self._data_source_id: str | None = None
         self._columns: dict[str, dict] | None = None
+        self._server_time: datetime | None = None
         return self.required_present(self.config)
 
     # -- plumbing -------------------------------------------------------------------------------
@@ -107,6 +121,11 @@ class NotionIntegration(TrackerSettings, IntegrationBase, JobSync, FieldChoices)
         """One API call; a 400 becomes a per-job error carrying Notion's own explanation."""
         response = self._http().request(method, f"{self.api_url}/v1{path}", ok=(200, 400),
                                         policy=policy, codes=self._CODES, **kwargs)
+        if self._server_time is None and response.headers.get("Date"):
+            try:
+                self._server_time = parsedate_to_datetime(response.headers["Date"])
+            except (TypeError, ValueError):
+                pass
         body = response.json() if response.content else {}
         if response.status_code == 400:
             message = str(body.get("message") or "the request was not valid")[:300]
@@ -130,6 +149,29 @@ class NotionIntegration(TrackerSettings, IntegrationBase, JobSync, FieldChoices)
     def columns(self) -> list[str]:
         """The database's columns Peregrine can write, in Notion's order (after a passing test)."""
         return [name for name, spec in self._schema().items() if spec.get("type") in WRITABLE]
+
+    def known_columns(self) -> dict[str, Any]:
+        return {name: spec for name, spec in self._schema().items()
+                if spec.get("type") in WRITABLE}
+
+    def column_kind(self, column: str) -> tuple[str, Limit]:
+        kind = str((self._schema().get(column) or {}).get("type") or "")
+        if kind == "rich_text":
+            return "text", (TEXT_LIMIT, MAX_PIECES)
+        if kind in ("select", "multi_select", "status"):
+            return "choice", OPTION_LIMIT
+        return KINDS.get(kind, "text"), TEXT_LIMIT
+
+    def local_forms(self, job: dict) -> dict[str, str]:
+        """As the base, without a Status the database's status options cannot hold."""
+        forms = super().local_forms(job)
+        column = self.mapping().get("status")
+        spec = self._schema().get(column or "") or {}
+        if spec.get("type") == "status" and forms.get("status"):
+            options = {o.get("name") for o in (spec.get("status") or {}).get("options") or []}
+            if forms["status"] not in options:
+                del forms["status"]
+        return forms
 
     def field_choices(self) -> dict[str, list]:
         schema = self._schema()
@@ -161,48 +203,64 @@ class NotionIntegration(TrackerSettings, IntegrationBase, JobSync, FieldChoices)
         if spec.get("type") not in KEY_TYPES:
             raise IntegrationError(ErrorKind.UNKNOWN,
                                    f"The column “{self.key_column}” is a {spec.get('type')} "
-                                   "column; Peregrine needs a Text or Number column to recognise "
-                                   "its pages. Choose another Peregrine ID column.")
+                                   "column; Peregrine needs a Text column to recognise its "
+                                   "pages. Change its type to Text in Notion, or choose another "
+                                   "Peregrine ID column.")
         return str(spec["type"])
 
     # -- JobSync --------------------------------------------------------------------------------------
-    def sync(self, jobs: list[dict]) -> int:
-        """The guide's interface: update or create each job's page (found by key)."""
-        return self.upsert_all(jobs)
-
-    def record_for(self, job: dict) -> dict:
-        """Column → plain value; the column types shape the request later."""
-        record: dict[str, Any] = {self.key_column: str(job["id"])}
-        for field, column in resolve_mapping(self.config, None).items():
-            record[column] = job_value(job, field)
-        return record
-
-    def find_jobs(self, job_ids: list[int]) -> dict[int, str]:
-        """All pages with a Peregrine ID (100 per request), matched to the jobs asked about."""
-        key_type = self._key_type()
-        query: dict[str, Any] = {
-            "filter": {"property": self.key_column, key_type: {"is_not_empty": True}},
-            "page_size": 100}
-        pages: dict[str, str] = {}
+    def list_records(self, since: str | None = None) -> Listing:
+        """Every page (``since`` None), or the pages edited since the cursor; 100 per request.
+        The next cursor is Notion's own clock at the start of this listing, so pages edited
+        while it ran are listed again next time."""
+        self._key_type()
+        self._server_time = None
+        query: dict[str, Any] = {"page_size": 100}
+        if since:
+            query["filter"] = {"timestamp": "last_edited_time",
+                               "last_edited_time": {"on_or_after": since}}
+        records: list[RemoteRecord] = []
+        mapping = self.mapping()
         while True:
             answer = self._call("POST", f"/data_sources/{self._data_source_id}/query", json=query)
             for page in answer.get("results") or []:
-                key = self._page_key(page)
-                if key and key not in pages:     # the oldest page wins if a key appears twice
-                    pages[key] = str(page["id"])
+                if page.get("in_trash") or page.get("archived"):
+                    continue
+                records.append(RemoteRecord(str(page["id"]), self._page_key(page),
+                                            self._forms(page, mapping),
+                                            str(page.get("last_edited_time") or "")))
             if not answer.get("has_more") or not answer.get("next_cursor"):
                 break
             query["start_cursor"] = answer["next_cursor"]
-        wanted = {str(i): i for i in job_ids}
-        return {wanted[key]: page for key, page in pages.items() if key in wanted}
+        started = self._server_time or datetime.now(timezone.utc)
+        cursor = (started.astimezone(timezone.utc) - LOOK_BACK).replace(second=0, microsecond=0)
+        return Listing(records, complete=not since,
+                       cursor=cursor.strftime("%Y-%m-%dT%H:%M:%S.000Z"))
+
+    def _forms(self, page: dict, mapping: dict[str, str]) -> dict[str, str]:
+        properties = page.get("properties") or {}
+        forms = {}
+        for field_name, column in mapping.items():
+            value = properties.get(column)
+            if value is None:
+                continue
+            kind, limit = self.column_kind(column)
+            forms[field_name] = form(field_name, kind, _plain(value), limit)
+        return forms
 
     def _page_key(self, page: dict) -> str:
         value = (page.get("properties") or {}).get(self.key_column) or {}
         if value.get("type") == "number" and value.get("number") is not None:
             return str(int(value["number"]))
-        parts = value.get("rich_text") or value.get("title") or []
-        return "".join(str(p.get("plain_text") or (p.get("text") or {}).get("content") or "")
-                       for p in parts).strip()
+        return str(_plain(value) or "").strip()
+
+    def _find_key(self, key: str) -> str | None:
+        """The page holding ``key``, in one filtered query (after a create's answer was lost)."""
+        answer = self._call("POST", f"/data_sources/{self._data_source_id}/query", json={
+            "filter": {"property": self.key_column, "rich_text": {"equals": key}},
+            "page_size": 1})
+        results = answer.get("results") or []
+        return str(results[0]["id"]) if results else None
 
     def push_jobs(self, writes: list[JobSync.Write]) -> Iterator[JobSync.Outcome]:
         """One request per job (Notion has no batch write), paced to Notion's rate."""
@@ -212,37 +270,32 @@ class NotionIntegration(TrackerSettings, IntegrationBase, JobSync, FieldChoices)
             try:
                 properties = self._properties(write.record)
                 if write.remote_id:
-                    page_id = self._update(write.remote_id, properties)
-                    created = page_id != write.remote_id
+                    page = self._update(write.remote_id, properties)
+                    created = False
                 else:
-                    page_id, created = self._create(job_id, properties), True
+                    page, created = self._create(str(write.job.get("uid") or ""),
+                                                 properties), True
             except IntegrationError as exc:
-                if exc.kind is ErrorKind.INVALID_AUTH or exc.hint == SHARE_HINT:
+                if exc.kind is ErrorKind.INVALID_AUTH or (exc.hint == SHARE_HINT
+                                                          and not write.remote_id):
                     raise       # the whole connection is broken, not this job
                 yield JobSync.Outcome(job_id, error=exc)
             else:
-                yield JobSync.Outcome(job_id, page_id, created)
+                yield JobSync.Outcome(job_id, str(page["id"]), created,
+                                      edited_at=str(page.get("last_edited_time") or ""))
 
-    def _update(self, page_id: str, properties: dict) -> str:
-        """PATCH the page; a page deleted (trashed) in Notion is created again."""
+    def _update(self, page_id: str, properties: dict) -> dict:
+        """PATCH the page; a page deleted (trashed) in Notion is reported as gone, not
+        created again: the user decides in the sync summary."""
         try:
-            self._call("PATCH", f"/pages/{page_id}", json={"properties": properties})
-            return page_id
+            return self._call("PATCH", f"/pages/{page_id}", json={"properties": properties})
         except IntegrationError as exc:
-            gone = exc.kind is ErrorKind.NOT_FOUND or "archived" in exc.hint \
-                or "trash" in exc.hint.lower()
-            if not gone:
-                raise
-        key = self._key_text(properties)
-        return self._create(int(key) if key.isdigit() else 0, properties)
+            if exc.kind is ErrorKind.NOT_FOUND or "archived" in exc.hint \
+                    or "trash" in exc.hint.lower():
+                raise RecordGone("Notion") from None
+            raise
 
-    def _key_text(self, properties: dict) -> str:
-        value = properties.get(self.key_column) or {}
-        if "number" in value:
-            return str(int(value["number"] or 0))
-        return "".join(p["text"]["content"] for p in value.get("rich_text") or [])
-
-    def _create(self, job_id: int, properties: dict) -> str:
+    def _create(self, key: str, properties: dict) -> dict:
         """POST the page.  A create whose answer was lost (timeout, 5xx) may have landed, so the
         page is looked up by key before trying again."""
         no_resend = RetryPolicy(attempts=4, base_delay=self.policy.base_delay,
@@ -254,17 +307,30 @@ class NotionIntegration(TrackerSettings, IntegrationBase, JobSync, FieldChoices)
         attempts = max(1, self.policy.attempts // 2)
         for attempt in range(attempts):
             try:
-                return str(self._call("POST", "/pages", json=body, policy=no_resend)["id"])
+                return self._call("POST", "/pages", json=body, policy=no_resend)
             except IntegrationError as exc:
                 if exc.kind not in (ErrorKind.CANNOT_CONNECT, ErrorKind.TIMEOUT):
                     raise
-                found = self.find_jobs([job_id]).get(job_id) if job_id else None
+                found = self._find_key(key) if key else None
                 if found:
-                    return found
+                    return {"id": found}
                 if attempt + 1 == attempts:
                     raise
                 self.policy.sleep(self.policy.backoff(attempt))
         raise AssertionError("unreachable")
+
+    def delete_records(self, remote_ids: list[str]) -> Iterator[tuple[str, Exception | None]]:
+        """Move each page to Notion's trash (the user can restore it there)."""
+        for page_id in remote_ids:
+            try:
+                self._call("PATCH", f"/pages/{page_id}", json={"in_trash": True})
+            except IntegrationError as exc:
+                if exc.kind is ErrorKind.INVALID_AUTH:
+                    raise
+                gone = exc.kind is ErrorKind.NOT_FOUND or "archived" in exc.hint
+                yield page_id, None if gone else exc
+            else:
+                yield page_id, None
 
     def _properties(self, record: dict) -> dict:
         """Plain values → Notion property values by column type; unknown columns are skipped."""
@@ -283,10 +349,25 @@ class NotionIntegration(TrackerSettings, IntegrationBase, JobSync, FieldChoices)
 _SKIP = object()
 
 
+def _plain(value: dict) -> Any:
+    """A Notion property value as a plain value (text, number, bool, name, date start)."""
+    kind = value.get("type")
+    data = value.get(kind) if kind else None
+    if kind in ("title", "rich_text"):
+        return "".join(str(p.get("plain_text") or (p.get("text") or {}).get("content") or "")
+                       for p in data or [])
+    if kind in ("select", "status"):
+        return (data or {}).get("name")
+    if kind == "multi_select":
+        return [o.get("name") for o in data or []]
+    if kind == "date":
+        return (data or {}).get("start")
+    return data
+
+
 def _rich_text(text: str) -> list[dict]:
-    chunks = [text[i:i + TEXT_LIMIT] for i in range(0, min(len(text), TEXT_LIMIT * 100),
-                                                     TEXT_LIMIT)]
-    return [{"type": "text", "text": {"content": chunk}} for chunk in chunks]
+    return [{"type": "text", "text": {"content": chunk}}
+            for chunk in chunks_utf16(text, TEXT_LIMIT, MAX_PIECES)]
 
 
 def _property_value(spec: dict, value: Any) -> Any:
@@ -294,7 +375,8 @@ def _property_value(spec: dict, value: Any) -> Any:
     text = "" if value is None else ("Yes" if value is True else "No" if value is False
                                      else str(value))
     if kind == "title":
-        return [{"type": "text", "text": {"content": text[:TEXT_LIMIT]}}] if text else []
+        return [{"type": "text", "text": {"content": cut_utf16(text, TEXT_LIMIT)}}] \
+            if text else []
     if kind == "rich_text":
         return _rich_text(text)
     if kind == "checkbox":
@@ -302,7 +384,7 @@ def _property_value(spec: dict, value: Any) -> Any:
     if kind == "number":
         return parse_number(value) if not isinstance(value, bool) else float(value)
     if kind in ("select", "multi_select"):
-        name = text.replace(",", " ")[:100]
+        name = cut_utf16(text.replace(",", " "), OPTION_LIMIT)
         if kind == "select":
             return {"name": name} if name else None
         return [{"name": name}] if name else []
@@ -312,5 +394,5 @@ def _property_value(spec: dict, value: Any) -> Any:
     if kind == "date":
         return {"start": text} if text else None
     if kind in ("url", "email", "phone_number"):
-        return text[:TEXT_LIMIT] or None
+        return cut_utf16(text, TEXT_LIMIT) or None
     return _SKIP

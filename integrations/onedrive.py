@@ -13,8 +13,8 @@ from typing import Any, ClassVar
 from urllib.parse import quote
 
 from peregrine_sdk.content_hashes import file_hashes
-from peregrine_sdk.documents import (StoredCopy, file_name, posix_path, require_local_file,
-                                     root_segments, target_folder)
+from peregrine_sdk.documents import (ONEDRIVE, StoredCopy, file_name, fit_path, posix_path,
+                                     require_local_file, root_segments, target_folder)
 from peregrine_sdk.sign_in import AccessToken, SignInPrompt, bearer_request
 from peregrine_sdk.base import IntegrationBase, clean_config
 from peregrine_sdk.capabilities import Document, DocumentUpload
@@ -279,8 +279,9 @@ class OneDriveIntegration(IntegrationBase, DocumentUpload, SignIn, RenewedSettin
     def store(self, doc: Document) -> StoredCopy:
         """Upload (replacing) unless OneDrive's hash of the remote copy equals the local one."""
         path = require_local_file(doc)
-        folder = target_folder(self.folder, doc)
-        segments = folder + [file_name(doc)]
+        name = file_name(doc, ONEDRIVE)
+        folder = fit_path(target_folder(self.folder, doc, ONEDRIVE), name, ONEDRIVE)
+        segments = folder + [name]
         size = path.stat().st_size
         with self._client(self.upload_policy) as http:
             existing = self._get_item(http, segments)

@@ -85,6 +85,8 @@ class SlackIntegration(WebhookNotifier):
     status_hints = STATUS_HINTS
     code_hints = CODE_HINTS
     posted = frozenset({200})   # Slack answers 200 "ok"
+    #: The webhook answers 200 "ok" in text/plain; any 200 means the hook took the post.
+    fault_outcomes = {"garbage": frozenset({ErrorKind.OK})}
     #: Slack's documented rate: one message per second per webhook.
     per_second = 1.0
 

@@ -26,11 +26,19 @@ def _secret_store(config_dir):
     return SecretStore(config_dir)
 
 
+def _plugin_allowed(path, digest) -> bool:
+    from peregrine_desktop.settings import paths
+    from peregrine_desktop.settings.plugin_permissions import PluginPermissions
+
+    return PluginPermissions(paths.config_dir()).is_allowed(path, digest)
+
+
 def _install_host() -> None:
     """Hand the plugin SDK what it needs from the app; cheap (nothing heavy is imported)."""
     from peregrine_sdk import host
 
-    host.install(host.Host(locations=_AppLocations(), secret_store=_secret_store))
+    host.install(host.Host(locations=_AppLocations(), secret_store=_secret_store,
+                           plugin_allowed=_plugin_allowed))
 
 
 _install_host()

@@ -48,7 +48,7 @@ def discover_all_integrations(config_dir) -> list:
 
     Reading those files also initialises the keychain backend (D-Bus probing takes ~0.3 s), so
     opening Settings later does not pay for it on the UI thread."""
-    from peregrine_desktop.lifecycle.plugins import rediscover_all
+    from peregrine_desktop.lifecycle.plugins import rediscover_all, waiting_plugins
     from peregrine_desktop.settings.config_recovery import folder_problem, integration_problem
     from peregrine_desktop.settings.secrets import keychain_available
 
@@ -57,6 +57,7 @@ def discover_all_integrations(config_dir) -> list:
     if folder is not None:
         problems.append(folder)
     keychain_available()
+    problems += waiting_plugins(config_dir)
     for cls in rediscover_all(config_dir).values():
         try:
             found = integration_problem(cls, config_dir)
@@ -130,7 +131,7 @@ class Application:
         else:
             self.run_setup(first_launch=True)
         # Plugins load once the first window is on screen, so they never delay it.
-        after_first_paint(self.first_window, self.discover_integrations)
+        after_first_paint(self.first_window, self._first_painted)
         if self.profile_problem:
             self._warn("Your profile could not be read",
                        self.profile_problem + " Setup starts again with defaults.")
@@ -147,9 +148,8 @@ class Application:
         wizard_open = self.wizard is not None and self.wizard.isVisible()
         warn(self.wizard if wizard_open else self.window, title, text)
 
-    def discover_integrations(self) -> None:
-        """Import every plugin (built-in, entry point, plugins folder) on a worker, then start
-        the event hub: the window appears without waiting for ~13 modules to load."""
+    def _first_painted(self) -> None:
+        """The first window is on screen: now the rest of start-up."""
         if self._window is None:    # first launch: build it now that the wizard is up
             try:
                 self._build_main_window()
@@ -159,6 +159,12 @@ class Application:
                 QApplication.instance().quit()
                 return
             self._warn_about_store()
+        self.window.start_reminders()
+        self.discover_integrations()
+
+    def discover_integrations(self) -> None:
+        """Import every plugin (built-in, entry point, plugins folder) on a worker, then start
+        the event hub: the window appears without waiting for ~13 modules to load."""
         if self.runner.is_running("discovery") or self.hub is not None:
             return
         self.runner.start(discover_all_integrations, self.config_dir, key="discovery",
@@ -182,6 +188,7 @@ class Application:
         self.window.update_status()
 
     def _profile_changed(self) -> None:
+        self.window.apply_profile()
         if getattr(self, "sync_dialog", None) is not None:
             self.sync_dialog.panel.set_tier(self.profile.effective_tier)
 
@@ -221,6 +228,7 @@ class Application:
 
         if self.profile.wizard_complete or not first_launch:
             self.window.update_status()
+            self.window.apply_profile()
             self.window.show()
         else:  # closed before finishing: progress is saved, the app resumes there next time
             QApplication.instance().quit()
@@ -253,8 +261,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     if len(argv) > 1 and argv[1] in SUBCOMMANDS:
         return importlib.import_module(SUBCOMMANDS[argv[1]]).main(argv[2:])
     args = parse_args(argv[1:])
-    logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s")
+    root = logging.getLogger()
+    if not root.handlers:  # stderr: warnings (everything with --debug), as before
+        stderr = logging.StreamHandler()
+        stderr.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        stderr.setLevel(logging.DEBUG if args.debug else logging.WARNING)
+        root.addHandler(stderr)
+    from peregrine_desktop.lifecycle import log_file
+
+    log_handler = log_file.install(level=logging.DEBUG if args.debug else logging.INFO)
+    try:
+        return _run(args, argv)
+    finally:
+        log_file.uninstall(log_handler)
+
+
+def _run(args: argparse.Namespace, argv: list[str]) -> int:
     paths.set_overrides(args.config_dir, args.data_dir)
     if args.install_desktop_entry or args.remove_desktop_entry:
         from peregrine_desktop.lifecycle import desktop_entry

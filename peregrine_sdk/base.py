@@ -35,6 +35,10 @@ class IntegrationBase:
     #: Tests point a plugin at a loopback server with ``peregrine_sdk.testkit.pointed_at``.
     #: Self-hosted services (Nextcloud, CalDAV, Home Assistant) ask for theirs in a field instead.
     endpoints: ClassVar[dict[str, str]] = {}
+    #: Where the service's documented protocol makes another category right for a fault the
+    #: contract suite's sweep injects (fault name → categories), e.g. a webhook whose every 200
+    #: means "posted": ``{"garbage": frozenset({ErrorKind.OK})}``.
+    fault_outcomes: ClassVar[dict[str, frozenset[ErrorKind]]] = {}
 
     # -- the guide's interface ------------------------------------------------------------------
     def fields(self) -> list[dict]:

@@ -19,40 +19,48 @@ class Capability:
 
 
 class JobSync(Capability):
-    """Pushes the job pipeline to a tracker (Notion, Airtable, Google Sheets).
+    """Keeps the job pipeline in a tracker (Notion, Airtable, Google Sheets), both ways.
 
-    A guide-style plugin implements only ``sync(jobs) -> int``.  Built-ins also implement the
-    batch protocol (``batch_methods``) that lets the sync engine never duplicate a record and spend
-    few requests:
+    A guide-style plugin implements only ``sync(jobs) -> int``.  Built-ins derive from
+    :class:`peregrine_sdk.tracker.TrackerBase` and implement the batch protocol
+    (``batch_methods``) that lets the sync engine never duplicate a record, spend few requests
+    and take in what was edited in the tracker:
 
-    - ``record_for(job) -> dict``: exactly what would be written for ``job`` (no network); the
-      engine hashes it, so a job whose record did not change is not written again.
-    - ``find_jobs(job_ids) -> dict[int, str]``: the remote id of each job that exists remotely,
-      found by its key column in a few requests for all of them (never one per job).
+    - ``record_for(job, fields=None) -> dict``: what would be written for ``job`` (no network),
+      keyed by the job's global ``uid``.
+    - ``list_records(since) -> Listing``: every record (``since`` None) or those edited since the
+      cursor of the last listing, with their values as forms (see ``peregrine_sdk.tracker``).
     - ``push_jobs(writes: list[JobSync.Write]) -> Iterator[JobSync.Outcome]``: create (no
-      ``remote_id``) or update each job in as few requests as the service allows, yielding each
-      job's outcome as soon as its write is done.  A failure of one job is an Outcome with an
-      ``error``; a failure of the whole connection (bad token, database gone) is raised.
+      ``remote_id``) or update each job in as few requests as the service allows, writing only
+      the columns in ``Write.record``, yielding each job's outcome as soon as its write is done.
+      A failure of one job is an Outcome with an ``error``; a failure of the whole connection
+      (bad token, database gone) is raised.
+    - ``delete_records(remote_ids)``: removes records (a job deleted in Peregrine, if the user
+      wants its record gone too).
 
     ``upserts_by_key`` is True when a create is itself idempotent by key (Airtable's
-    performUpsert), so new jobs need no lookup first.
+    performUpsert), so creating needs no complete listing first.
     """
 
     label = "syncs jobs"
     methods = ("sync",)
-    batch_methods: ClassVar[tuple[str, ...]] = ("record_for", "find_jobs", "push_jobs")
+    batch_methods: ClassVar[tuple[str, ...]] = ("record_for", "list_records", "push_jobs",
+                                                "delete_records")
     upserts_by_key: ClassVar[bool] = False
     #: Job fields a tracker shows, with the column name used when the user maps nothing else.
     JOB_COLUMNS: ClassVar[dict[str, str]] = {
         "title": "Name", "company": "Company", "status": "Status", "url": "URL",
         "location": "Location", "remote": "Remote", "salary": "Salary",
         "date_found": "Date found", "interview_at": "Interview", "source": "Source",
-        "notes": "Notes"}
+        "notes": "Notes", "description": "Description", "applied_on": "Applied on",
+        "deadline": "Deadline", "next_action_on": "Next action",
+        "next_action_note": "Next action note"}
     KEY_COLUMN: ClassVar[str] = "Peregrine ID"
 
     @dataclass(frozen=True)
     class Write:
-        """One job to write: ``remote_id`` is None to create, else the record to update."""
+        """One job to write: ``remote_id`` is None to create, else the record to update;
+        ``record`` holds only the columns to write."""
 
         job: dict
         record: dict
@@ -66,20 +74,13 @@ class JobSync(Capability):
         remote_id: str = ""
         created: bool = False
         error: Exception | None = None
+        #: The service's last-edited stamp of the record after this write, when it says.
+        edited_at: str = ""
 
     @staticmethod
     def speaks_batch(obj: object) -> bool:
         """True when ``obj`` implements the whole batch protocol (else only ``sync``)."""
         return all(callable(getattr(obj, name, None)) for name in JobSync.batch_methods)
-
-    def upsert_all(self, jobs: list[dict]) -> int:
-        """The guide's ``sync(jobs)`` for a batch integration: find by key, then update or create
-        each job (idempotent without the engine's map); returns how many were written."""
-        found = self.find_jobs([int(job["id"]) for job in jobs])  # type: ignore[attr-defined]
-        writes = [JobSync.Write(job, self.record_for(job),  # type: ignore[attr-defined]
-                                found.get(int(job["id"]))) for job in jobs]
-        return sum(1 for outcome in self.push_jobs(writes)  # type: ignore[attr-defined]
-                   if outcome.error is None)
 
 
 @dataclass(frozen=True)

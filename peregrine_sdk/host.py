@@ -1,10 +1,11 @@
 """What the SDK needs from the application that hosts it, handed over at start-up.
 
-The SDK never imports the app.  The app calls :func:`install` once with the three things a plugin
-may need from it — where settings and data live, a secret store, a clock — and everything in the
-SDK reaches them through :func:`current`.  Tests and plugin authors outside the app get a plain
-default: settings and data under the platform's usual folders, secrets in the YAML file, the
-system clock.
+The SDK never imports the app.  The app calls :func:`install` once with what the SDK needs from
+it — where settings and data live, a secret store, a clock, and which plugin files the user has
+allowed to run — and everything in the SDK reaches them through :func:`current`.  Tests and
+plugin authors outside the app get a plain default: settings and data under the platform's usual
+folders, secrets in the YAML file, the system clock, and no plugin file allowed (pass
+``allowed=`` to the scanners to run your own).
 """
 from __future__ import annotations
 
@@ -44,6 +45,8 @@ class Host:
     #: Builds the secret store for a config folder (the guide's ``save_config(config, dir)``).
     secret_store: Callable[[Path], SecretStore]
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(timezone.utc))
+    #: (resolved path, SHA-256 of the content) → may this plugin file run?  Default: none may.
+    plugin_allowed: Callable[[Path, str], bool] = field(default=lambda path, digest: False)
 
 
 class _PlatformLocations:

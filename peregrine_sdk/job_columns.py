@@ -12,34 +12,14 @@ from peregrine_sdk.capabilities import JobSync
 FIELD_LABELS: dict[str, str] = {
     "title": "Job title", "company": "Company", "status": "Status", "url": "Posting URL",
     "location": "Location", "remote": "Remote", "salary": "Salary", "date_found": "Date found",
-    "interview_at": "Interview", "source": "Source", "notes": "Notes"}
+    "interview_at": "Interview", "source": "Source", "notes": "Notes",
+    "description": "Description", "applied_on": "Applied on", "deadline": "Deadline",
+    "next_action_on": "Next action", "next_action_note": "Next action note"}
 SKIP = "-"
 STATUS_LABELS: dict[str, str] = {
     "pending": "Pending", "approved": "Approved", "rejected": "Rejected", "applied": "Applied",
     "phone_screen": "Phone screen", "interviewing": "Interviewing", "offer": "Offer",
     "hired": "Hired"}
-
-
-class TrackerSettings:
-    """Properties Notion and Airtable read from their config the same way."""
-
-    endpoints: dict[str, str]
-    config: dict
-    _client: Any
-
-    @property
-    def api_url(self) -> str:
-        return self.endpoints["api_url"].rstrip("/")
-
-    @property
-    def key_column(self) -> str:
-        from peregrine_sdk.capabilities import JobSync
-
-        return str(self.config.get("key_column") or JobSync.KEY_COLUMN)
-
-    @property
-    def request_count(self) -> int:
-        return self._client.request_count if self._client else 0
 
 
 def key_field(where: str) -> dict:

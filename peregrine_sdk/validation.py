@@ -44,7 +44,28 @@ def field_problems(field: Any, index: int) -> list[str]:
         choices = field.get("choices")
         if not isinstance(choices, (list, tuple)) or not choices:
             problems.append(f"{where}: type 'choice' needs a non-empty 'choices' list")
+        else:
+            problems += [f"{where}: choice #{i + 1} is a dict without 'value'"
+                         for i, c in enumerate(choices) if isinstance(c, dict) and "value" not in c]
+    if "default" in field:
+        problems += default_problems(field, where)
     return problems
+
+
+def default_problems(field: dict, where: str) -> list[str]:
+    """A ``default`` must be a value the field's editor can hold; a secret has none."""
+    kind, default = field.get("type"), field["default"]
+    if kind == "password":
+        return [f"{where}: a password field takes no 'default' (it would be a shared secret)"]
+    if kind == "checkbox":
+        return [] if isinstance(default, bool) else [f"{where}: 'default' of a checkbox must be "
+                                                     f"True or False"]
+    if kind == "choice":
+        values = [c.get("value") if isinstance(c, dict) else c
+                  for c in field.get("choices") or []]
+        return [] if default in values else [f"{where}: 'default' {default!r} is not one of "
+                                             f"its choices"]
+    return [] if isinstance(default, str) else [f"{where}: 'default' must be a string"]
 
 
 def secret_field_problems(fields: list[dict]) -> list[str]:

@@ -1,4 +1,8 @@
-"""Test isolation: offscreen Qt, and no test ever reads or writes the real home directory."""
+"""Test isolation: offscreen Qt, and no test ever reads or writes the real home directory.
+
+Nothing here replaces or shadows a module of ``integrations``: a plugin placed there is the one
+its tests import.
+"""
 from __future__ import annotations
 
 import os
@@ -30,6 +34,9 @@ if str(ROOT) not in sys.path:
 
 import pytest  # noqa: E402
 
+#: The SDK's test kit (loopback_server, plugin_contract), as a plugin's own conftest enables it.
+pytest_plugins = ["peregrine_sdk.testkit.pytest_plugin"]
+
 
 @pytest.fixture
 def config_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
@@ -46,22 +53,3 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     path.mkdir()
     monkeypatch.setenv("PEREGRINE_DATA_DIR", str(path))
     return path
-
-
-def _load_guide_fixture() -> None:
-    """Make the guide's example plugin importable as ``integrations.myservice`` (as the guide's
-    tests import it) without adding it to the package everyone else discovers."""
-    import importlib.util
-
-    import integrations
-
-    name = "integrations.myservice"
-    spec = importlib.util.spec_from_file_location(
-        name, ROOT / "tests" / "plugin_fixtures" / "myservice.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    integrations.myservice = module
-
-
-_load_guide_fixture()

@@ -7,6 +7,7 @@ import pytest
 from integrations.airtable import AirtableIntegration, base_and_table_from
 from peregrine_sdk.errors import ErrorKind
 from peregrine_desktop.jobs.store import JobStore
+from peregrine_desktop.sync.choices import push_again
 from peregrine_desktop.sync.engine import SyncEngine
 from peregrine_desktop.sync.state import SyncState
 from peregrine_sdk.testkit import pointed_at
@@ -80,7 +81,7 @@ def test_first_sync_upserts_in_batches_of_ten_merged_on_the_key(store, airtable)
     assert all(r.method == "PATCH" for r in writes)
     assert {tuple(r.json["performUpsert"]["fieldsToMergeOn"]) for r in writes} == \
         {("Peregrine ID",)}
-    record = airtable.record_for(str(jobs[3]["id"]))["fields"]
+    record = airtable.record_for(jobs[3]["uid"])["fields"]
     assert record["Name"] == jobs[3]["title"] and record["Status"] == "Approved"
     assert record["Remote"] is False and record["Date found"] == "2026-11-02"
 
@@ -96,10 +97,17 @@ def test_unchanged_resync_writes_nothing_and_one_edit_writes_once(store, airtabl
     assert [len(r.json["records"]) for r in airtable.writes()] == [1]
 
 
-def test_a_record_deleted_in_airtable_is_created_again(store, airtable):
+def test_a_record_deleted_in_airtable_is_listed_and_created_again_only_when_asked(store,
+                                                                                   airtable):
     jobs = add_jobs(store, 4)
     sync(store, airtable)
-    airtable.delete(airtable.record_for(str(jobs[1]["id"]))["id"])
+    airtable.delete(airtable.record_for(jobs[1]["uid"])["id"])
+    store.update_job(jobs[1]["id"], {"notes": "edited after the record went"})
+    report = sync(store, airtable)
+    assert report.remote_gone == [jobs[1]["id"]] and not report.created
+    assert len(airtable.records) == 3 and store.get(jobs[1]["id"]) is not None
+
+    push_again(SyncState(store), "airtable", jobs[1]["id"])
     report = sync(store, airtable)
     assert report.created == [jobs[1]["id"]] and len(airtable.records) == 4
 

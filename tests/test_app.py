@@ -166,3 +166,21 @@ def test_first_launch_opens_the_wizard_first_and_its_finish_shows_the_pipeline(q
     finally:
         application.shutdown()
         paths.set_overrides()
+
+
+def test_quitting_does_not_wait_for_a_page_still_downloading(app, qtbot):
+    from peregrine_desktop import workers
+    from peregrine_desktop.jobs.page_fetch import PageFetch
+    from peregrine_desktop.jobs.url_import import fetch_posting
+    from tests.fakes.loopback import Reply
+
+    with LoopbackServer() as site:
+        site.inject(Reply(200, "<title>x</title>" * 50, {"Content-Type": "text/html"},
+                          dribble=0.2), path="/slow")
+        fetch = PageFetch(deadline=600.0, read_timeout=600.0)
+        workers.submit(fetch_posting, site.url + "/slow", fetch=fetch, lane="network",
+                       handler=lambda kind, payload: None)
+        qtbot.waitUntil(lambda: bool(site.matching(path="/slow")))
+        app.shutdown()
+        assert workers.pool("network").waitForDone(2000)     # not the 160 s of the dribble
+        assert site.client_left.wait(5)

@@ -165,3 +165,57 @@ def test_a_server_that_does_not_answer_in_time_is_a_timeout():
         integration = caldav_for(slow.url + "/")
         integration.timeout = 0.3
         assert integration.check().kind is ErrorKind.TIMEOUT
+
+
+def raw_calendar(radicale: str, calendar_name: str):
+    import caldav
+
+    client = caldav.DAVClient(url=radicale, username=USER, password=PASSWORD, timeout=5)
+    return client, client.principal().calendar(name=calendar_name)
+
+
+def test_a_summer_interview_is_right_through_the_events_own_time_zone(radicale, connected,
+                                                                       calendar_name):
+    import icalendar
+
+    start = datetime(2026, 7, 14, 15, 0, tzinfo=BERLIN)          # CEST, UTC+2
+    connected.upsert_event(InterviewEvent(
+        uid="peregrine-job-8@peregrine.app", title="Interview: SRE @ ACME", start=start,
+        end=start + timedelta(hours=1), timezone="Europe/Berlin", description="", url="",
+        reminder_minutes=None))
+    _client, calendar = raw_calendar(radicale, calendar_name)
+    (stored,) = calendar.events()
+    parsed = icalendar.Calendar.from_ical(stored.data)       # as Radicale kept it
+    (zone,) = parsed.walk("VTIMEZONE")
+    event = parsed.walk("VEVENT")[0]
+    assert event["DTSTART"].params["TZID"] == str(zone["TZID"])
+    # A client that knows no zone names reads the wall time through the VTIMEZONE sent along.
+    own_zone = zone.to_tz()
+    wall = event["DTSTART"].dt.replace(tzinfo=None)
+    seen = own_zone.localize(wall) if hasattr(own_zone, "localize") else \
+        wall.replace(tzinfo=own_zone)
+    assert seen.astimezone(ZoneInfo("UTC")) == datetime(2026, 7, 14, 13, 0,
+                                                        tzinfo=ZoneInfo("UTC"))
+
+
+def test_an_event_with_the_jobs_uid_under_another_name_is_updated_and_deleted_where_it_is(
+        radicale, connected, calendar_name):
+    import caldav
+
+    from peregrine_sdk.calendar_events import as_vcalendar
+
+    # The user imported our .ics export into this calendar: same UID, the server's own name.
+    client, calendar = raw_calendar(radicale, calendar_name)
+    elsewhere = calendar.url.join("imported-by-the-user.ics")
+    caldav.Event(client=client, url=elsewhere, parent=calendar,
+                 data=as_vcalendar([interview(15)]).decode()).save()
+
+    location = connected.upsert_event(interview(17))
+    assert location.endswith("imported-by-the-user.ics")
+    (moved,) = server_events(radicale, calendar_name)        # updated, not duplicated
+    assert moved.decoded("DTSTART") == datetime(2026, 3, 14, 17, 0, tzinfo=BERLIN)
+    assert [str(e.url).rsplit("/", 1)[-1] for e in calendar.events()] == [
+        "imported-by-the-user.ics"]
+
+    connected.delete_event("peregrine-job-7@peregrine.app")   # the interview was cleared
+    assert server_events(radicale, calendar_name) == []

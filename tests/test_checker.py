@@ -83,7 +83,7 @@ def test_a_plugin_that_takes_a_built_in_name_fails(capsys, user_plugins, config_
     (user_plugins / f"{taken}.py").write_text(text)
     (user_plugins / "good_plugin.yaml.example").rename(user_plugins / f"{taken}.yaml.example")
     status, output = run_checker(capsys, "--no-entry-points", "--config-dir", str(config_dir),
-                                 taken)
+                                 "--allow", taken, taken)
     assert status == 1
     lines = output.splitlines()
     assert lines[0].startswith(f"PASS  {taken}") and "(built-in)" in lines[0]

@@ -17,6 +17,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -81,6 +82,30 @@ SYNC_CHILD = textwrap.dedent("""
                                  "url": f"https://jobs.example/k{i}", "status": "approved",
                                  "date_found": "2026-11-02"})
             print("added", job["id"], flush=True)
+        SyncEngine(SyncState(store)).run(notion, store.list_jobs())
+        print("synced", flush=True)
+""")
+
+
+PULL_CHILD = textwrap.dedent("""
+    import sys
+    sys.path.insert(0, sys.argv[2])
+    from pathlib import Path
+    from peregrine_sdk.http import RetryPolicy
+    from integrations.notion import NotionIntegration
+    from peregrine_desktop.jobs.store import JobStore
+    from peregrine_desktop.sync.engine import SyncEngine
+    from peregrine_desktop.sync.state import SyncState
+    from peregrine_sdk.testkit import pointed_at
+
+    NotionIntegration.per_second = None
+    NotionIntegration.policy = RetryPolicy(attempts=3, base_delay=0.01, max_wait=0.5)
+    store = JobStore(Path(sys.argv[1]))
+    notion = NotionIntegration()
+    with pointed_at(NotionIntegration, sys.argv[4]):
+        notion.connect({"token": "ntn_good", "database_id": sys.argv[3],
+                        "key_column": "Peregrine ID"})
+        print("ready", flush=True)
         SyncEngine(SyncState(store)).run(notion, store.list_jobs())
         print("synced", flush=True)
 """)
@@ -234,7 +259,7 @@ def sync_round(db: Path, notion, rng: random.Random, start: int) -> KillTally:
         if duplicates:
             tally.duplicates += duplicates
             tally.problems.append(f"duplicate remote records: {duplicates}")
-        synced = {str(j["id"]) for j in jobs if j["status"] == "approved"}
+        synced = {j["uid"] for j in jobs if j["status"] == "approved"}
         if set(keys) != synced:
             tally.lost += len(synced - set(keys))
             tally.problems.append(f"remote and local disagree: {sorted(synced ^ set(keys))[:5]}")
@@ -247,6 +272,120 @@ def sync_round(db: Path, notion, rng: random.Random, start: int) -> KillTally:
     finally:
         store.close()
     return tally
+
+
+# -- pulls and joins ---------------------------------------------------------------------------
+def pull_round(db: Path, notion: Any, rng: random.Random, round_number: int) -> KillTally:
+    """Edits in Notion (notes, stages), another computer's new pages (joined: to import) and
+    edits here; a sync killed part-way; then a restart's sync must leave every edit in place,
+    every page imported once and no record twice."""
+    import uuid
+
+    from integrations.notion import NotionIntegration
+    from peregrine_desktop.jobs.store import JobStore
+    from peregrine_desktop.sync.engine import SyncEngine
+    from peregrine_desktop.sync.state import SyncState
+    from peregrine_sdk.http import RetryPolicy
+    from peregrine_sdk.testkit import pointed_at
+
+    def restart_sync(store: JobStore) -> Any:
+        client = NotionIntegration()
+        client.per_second = None
+        client.policy = RetryPolicy(attempts=3, base_delay=0.01, max_wait=0.5)
+        with pointed_at(NotionIntegration, notion.url):
+            client.connect({"token": "ntn_good", "database_id": notion.database_id,
+                            "key_column": "Peregrine ID"})
+            return SyncEngine(SyncState(store)).run(client, store.list_jobs())
+
+    tally = KillTally(kills=1)
+    store = JobStore(db)
+    try:
+        jobs = store.list_jobs()
+        edited = rng.sample(jobs, 12)
+        remote_notes = {j["uid"]: f"typed in Notion, round {round_number}, {j['uid'][:6]}"
+                        for j in edited}
+        moved = {j["uid"] for j in edited if j["status"] == "approved"}
+        for job in edited:
+            page = notion.page_for(job["uid"])["id"]
+            notion.edit(page, "Notes", remote_notes[job["uid"]])
+            if job["uid"] in moved:
+                notion.edit(page, "Status", "Offer")
+        history = {j["uid"]: len(store.history(j["id"])) for j in edited}
+        local = {j["uid"]: f"€{round_number}1,000" for j in jobs if j["uid"] not in moved}
+        for job in jobs:
+            if job["uid"] in local:
+                store.update_job(job["id"], {"salary": local[job["uid"]]})
+        foreign = [str(uuid.uuid4()) for _ in range(6)]
+        for number, key in enumerate(foreign):
+            notion.add_row(**{"Name": f"From the laptop {round_number}.{number}",
+                              "Peregrine ID": key,
+                              "URL": f"https://jobs.example/laptop-{round_number}-{number}"})
+    finally:
+        store.close()
+    lines = run_and_kill([PULL_CHILD, str(db), str(ROOT), notion.database_id, notion.url],
+                         rng, (0.0, 0.5))
+    tally.mid_work = int("synced" not in lines)
+    store = JobStore(db)
+    try:
+        report = restart_sync(store)
+        if report.failed or report.conflicts:
+            tally.problems.append(f"restart: {report.failed[:3]} {report.conflicts[:3]}")
+        by_uid = {j["uid"]: j for j in store.list_jobs()}
+        for uid, notes in remote_notes.items():
+            if by_uid[uid]["notes"] != notes:
+                tally.lost += 1
+                tally.problems.append(f"edit made in Notion lost: {uid}")
+            entries = len(store.history(by_uid[uid]["id"]))
+            if entries != history[uid] + (uid in moved):
+                tally.problems.append(f"{uid}: {entries - history[uid]} history entries")
+                tally.corrupt += 1
+        for uid, salary in local.items():
+            if notion.text_of(notion.page_for(uid), "Salary") != salary:
+                tally.lost += 1
+                tally.problems.append(f"edit made here not in Notion: {uid}")
+        missing = [k for k in foreign if k not in by_uid]
+        if missing:
+            tally.lost += len(missing)
+            tally.problems.append(f"pages of the other computer not imported: {missing[:3]}")
+        keys = notion.keys()
+        urls = [j["url"] for j in by_uid.values()]
+        tally.duplicates += (len(keys) - len(set(keys))) + (len(urls) - len(set(urls)))
+        if set(keys) != set(by_uid):
+            tally.problems.append(f"Notion and here disagree: {sorted(set(keys) ^ set(by_uid))[:4]}")
+            tally.lost += 1
+    finally:
+        store.close()
+    return tally
+
+
+def test_kill_during_a_pull_or_a_join_loses_no_edit_and_duplicates_nothing(tmp_path, rng):
+    from integrations.notion import NotionIntegration
+    from peregrine_desktop.jobs.store import JobStore
+    from peregrine_desktop.sync.engine import SyncEngine
+    from peregrine_desktop.sync.state import SyncState
+    from peregrine_sdk.testkit import pointed_at
+    from tests.fakes.loopback import LoopbackServer
+    from tests.fakes.tracker_services import NotionService, add_jobs
+
+    db = tmp_path / "jobs.sqlite3"
+    tally = KillTally()
+    with LoopbackServer() as server:
+        notion = NotionService(server)
+        store = JobStore(db)
+        add_jobs(store, 40, "approved")
+        client = NotionIntegration()
+        client.per_second = None
+        with pointed_at(NotionIntegration, notion.url):
+            client.connect({"token": "ntn_good", "database_id": notion.database_id,
+                            "key_column": "Peregrine ID"})
+            SyncEngine(SyncState(store)).run(client, store.list_jobs())
+        SyncState(store).set_meta("notion", "join", "yes")   # the user joined the laptop
+        store.close()
+        server.latency = 0.01                    # a service far away: the kill lands mid-sync
+        for round_number in range(3):
+            tally.add(pull_round(db, notion, rng, round_number))
+    assert (tally.corrupt, tally.lost, tally.duplicates) == (0, 0, 0), tally.problems
+    assert not tally.problems
 
 
 # -- CI: a few of each ----------------------------------------------------------------------------

@@ -43,9 +43,10 @@ def make_store(folder: Path, jobs: int = 1) -> Path:
     return path
 
 
-def corrupt_middle(path: Path, size: int = 8192) -> None:
-    """8 KB of garbage in the middle of the file, on page boundaries (as a bad sector would)."""
-    middle = path.stat().st_size // 2 // 4096 * 4096
+def corrupt_middle(path: Path, size: int = 8192, at: float = 0.5) -> None:
+    """8 KB of garbage in the middle of the file (or at ``at`` of its length), on page
+    boundaries, as a bad sector would leave."""
+    middle = int(path.stat().st_size * at) // 4096 * 4096
     with open(path, "r+b") as handle:
         handle.seek(middle)
         handle.write(bytes((i * 131 + 7) % 256 for i in range(size)))
@@ -305,6 +306,7 @@ def test_a_second_install_with_other_settings_but_the_same_data_folder_does_not_
         assert status == 1
         assert f"process {first.pid}" in seen[0] and str(data_dir) in seen[0]
         assert "already using the data folder" in seen[0]
+        assert "start-up blocked: Another Peregrine" in paths.log_file().read_text()
     finally:
         paths.set_overrides()
         first.stdin.close()

@@ -2,9 +2,14 @@
 → the real Slack and Google Calendar integrations talking to their loopback emulators."""
 from __future__ import annotations
 
+import json
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
 import pytest
 
 from peregrine_sdk.google_auth import forget_tokens
+from peregrine_sdk.capabilities import InterviewEvent
 from peregrine_sdk.errors import CheckResult
 from integrations.google_calendar import GoogleCalendarIntegration, google_event_id
 from peregrine_sdk.http import RetryPolicy
@@ -114,7 +119,7 @@ def test_interviews_follow_the_job_in_the_calendar(qtbot, hub, repository, googl
     SlackIntegration.save_config({"webhook_url": slack.url}, config_dir)
     job = repository.add_job(ACME)
     events = google.calendars[CALENDAR].events
-    event_id = google_event_id(f"peregrine-job-{job['id']}@peregrine.app")
+    event_id = google_event_id(f"peregrine-job-{job['uid']}@peregrine.app")
 
     repository.update_job(job["id"], {"interview_at": "2026-03-14T15:00:00+01:00",
                                       "interview_tz": "Europe/Berlin"})
@@ -138,6 +143,32 @@ def test_interviews_follow_the_job_in_the_calendar(qtbot, hub, repository, googl
     repository.update_job(job["id"], {"interview_at": None})
     drain(qtbot, hub)
     assert google.calendars[CALENDAR].live() == {}
+
+
+def test_an_event_an_older_version_made_under_the_integer_id_is_replaced_not_doubled(
+        qtbot, hub, repository, google, config_dir):
+    connect_google(config_dir, google)
+    job = repository.add_job(ACME)
+    legacy = f"peregrine-job-{job['id']}@peregrine.app"
+    # What an older version delivered: the interview under the job's integer id.
+    older = GoogleCalendarIntegration()
+    older.connect(GoogleCalendarIntegration.load_config(config_dir))
+    start = datetime(2026, 3, 14, 15, tzinfo=ZoneInfo("Europe/Berlin"))
+    older.upsert_event(InterviewEvent(legacy, "Interview: SRE @ ACME", start,
+                                      start + timedelta(minutes=45), "Europe/Berlin"))
+    with repository.store.transaction() as conn:
+        conn.execute("INSERT INTO outbox(integration, job_id, kind, action, payload, "
+                     "payload_hash, state, created_at, updated_at) VALUES (?, ?, 'interview', "
+                     "'upsert_event', ?, 'h', 'delivered', 'now', 'now')",
+                     ("google_calendar", job["id"], json.dumps({"event": {"uid": legacy}})))
+    assert list(google.calendars[CALENDAR].live()) == [google_event_id(legacy)]
+
+    repository.update_job(job["id"], {"interview_at": "2026-03-16T09:30:00+01:00",
+                                      "interview_tz": "Europe/Berlin"})
+    drain(qtbot, hub)
+
+    assert list(google.calendars[CALENDAR].live()) == [
+        google_event_id(f"peregrine-job-{job['uid']}@peregrine.app")]
 
 
 def test_rejecting_removes_the_event_and_announces_it_once(qtbot, hub, repository, google,

@@ -14,7 +14,7 @@ from peregrine_desktop.lifecycle.plugins import rediscover_all
 from peregrine_sdk import external
 from tests.fakes.loopback import LoopbackServer, Reply
 from tests.fixtures.plugins.harness import (  # noqa: F401 - fixtures
-    add_plugin, installed_dist, plugin_sandbox, user_plugins)
+    add_plugin, allow_plugin, installed_dist, plugin_sandbox, user_plugins)
 
 
 def record(name: str):
@@ -37,7 +37,7 @@ def test_a_user_folder_plugin_makes_its_real_call(user_plugins, config_dir):
     instance = integrations.REGISTRY["good_plugin"]()
     with LoopbackServer() as server:
         server.route("GET", "/v1/me")(lambda request, _m: Reply(
-            200 if request.header("Authorization") == "Bearer tok-1234" else 401, {}))
+            200 if request.header("Authorization") == "Bearer tok-1234" else 401, {"id": "u1"}))
         assert instance.connect({"base_url": server.url, "api_token": "tok-1234"})
         assert instance.test() is True
         instance.connect({"base_url": server.url, "api_token": "wrong-999"})
@@ -68,6 +68,7 @@ def test_a_user_plugin_cannot_take_over_a_built_in_name(user_plugins, config_dir
             .replace('"good_plugin"', f'"{taken}"'))
     (user_plugins / "good_plugin.py").unlink()
     (user_plugins / f"{taken}.py").write_text(text)
+    allow_plugin(user_plugins / f"{taken}.py")
     rediscover_all(config_dir)
     assert integrations.REGISTRY[taken] is built_in_cls
     outsider = next(r for r in integrations.RECORDS if r.name == taken and r.third_party)
@@ -87,6 +88,7 @@ def test_user_modules_live_in_a_private_namespace(user_plugins, config_dir):
         body = text.replace('"good_plugin"', f'"{name}"').replace(
             "GoodPluginIntegration", f"{name.title()}Integration")
         (user_plugins / f"{name}.py").write_text(body)
+        allow_plugin(user_plugins / f"{name}.py")
     rediscover_all(config_dir)
     assert integrations.REGISTRY["json"].__module__ == "_peregrine_user_plugins.json"
     assert integrations.REGISTRY["http"].__module__ == "_peregrine_user_plugins.http"
@@ -94,13 +96,16 @@ def test_user_modules_live_in_a_private_namespace(user_plugins, config_dir):
     assert sys.modules["peregrine_sdk.http"] is framework_http
 
 
-def test_an_edited_plugin_is_reloaded_on_rediscovery(user_plugins, config_dir):
+def test_an_edited_plugin_needs_allowing_again_and_is_then_reloaded(user_plugins, config_dir):
     path = add_plugin(user_plugins, "good_plugin", group="good")
     rediscover_all(config_dir)
     assert integrations.REGISTRY["good_plugin"].label == "Good Plugin"
     path.write_text(path.read_text().replace('"Good Plugin"', '"Good Plugin Two"'))
     stat = path.stat()
     os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+    rediscover_all(config_dir)
+    assert "good_plugin" not in integrations.REGISTRY      # changed: not run until allowed
+    allow_plugin(path)
     rediscover_all(config_dir)
     assert integrations.REGISTRY["good_plugin"].label == "Good Plugin Two"
 
@@ -171,5 +176,7 @@ def test_discovery_finds_every_generated_plugin(user_plugins, config_dir, count)
     finally:
         sys.path.pop(0)
     write_plugins(user_plugins, count)
+    for path in user_plugins.glob("*.py"):
+        allow_plugin(path)
     rediscover_all(config_dir)
     assert {f"generated_{i:03d}" for i in range(count)} <= set(integrations.REGISTRY)

@@ -100,3 +100,38 @@ def test_absurd_lengths_are_cut(form, qtbot):
     line = form.editors["workspace"].focus_widget()
     line.setText("x" * 100_000)
     assert len(form.values()["workspace"]) == 4096
+
+
+DEFAULTED = [
+    {"key": "region", "label": "Region", "type": "choice", "required": True,
+     "choices": ["eu", {"value": "us", "label": "United States"}], "default": "us"},
+    {"key": "archive", "label": "Archive", "type": "checkbox", "required": False,
+     "default": True},
+    {"key": "folder", "label": "Folder", "type": "text", "required": False, "default": "Jobs"},
+]
+
+
+def test_a_new_form_starts_with_the_defaults_and_saved_values_replace_them(qtbot):
+    form = FieldForm(DEFAULTED)
+    qtbot.addWidget(form)
+    assert form.findChild(QComboBox).currentText() == "United States"
+    assert form.values() == {"region": "us", "archive": True, "folder": "Jobs"}
+    form.set_values({"region": "eu", "archive": False})
+    assert form.values() == {"region": "eu", "archive": False, "folder": "Jobs"}
+
+
+@pytest.mark.parametrize("field,problem", [
+    ({"key": "k", "label": "K", "type": "checkbox", "required": False, "default": "yes"},
+     "'default' of a checkbox must be True or False"),
+    ({"key": "k", "label": "K", "type": "choice", "required": True, "choices": ["a"],
+      "default": "b"}, "'default' 'b' is not one of its choices"),
+    ({"key": "k", "label": "K", "type": "password", "required": True, "default": "x"},
+     "a password field takes no 'default'"),
+    ({"key": "k", "label": "K", "type": "choice", "required": True, "choices": [{"label": "A"}]},
+     "choice #1 is a dict without 'value'"),
+])
+def test_a_default_the_editor_cannot_hold_is_refused(field, problem):
+    from peregrine_sdk.validation import field_problems
+
+    assert any(problem in p for p in field_problems(field, 0))
+    assert field_problems(DEFAULTED[0], 0) == []

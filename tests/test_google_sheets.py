@@ -12,6 +12,7 @@ from peregrine_sdk.errors import ErrorKind
 from integrations.google_sheets import GoogleSheetsIntegration, column_letter, spreadsheet_id_from
 from peregrine_sdk.http import RetryPolicy
 from peregrine_desktop.jobs.store import JobStore
+from peregrine_desktop.sync.choices import push_again
 from peregrine_desktop.sync.engine import SyncEngine
 from peregrine_desktop.sync.state import SyncState
 from peregrine_sdk.testkit import pointed_at
@@ -88,11 +89,20 @@ def test_a_missing_or_wrong_key_file_says_so(google, tmp_path):
     assert result.kind is ErrorKind.INVALID_AUTH and "not a service-account key" in result.hint
 
 
-def test_a_sheet_not_shared_names_the_address_to_share_with(google):
+def test_a_sheet_not_shared_is_not_found_and_names_the_address_to_share_with(google):
     google.shared = False
     result = client(google).check()
-    assert result.kind is ErrorKind.INVALID_AUTH
-    assert f"share the sheet with {google.client_email}" in result.hint
+    assert result.kind is ErrorKind.NOT_FOUND
+    assert f"share it with {google.client_email} as Editor" in result.hint
+
+
+def test_other_403_reasons_say_what_to_do(google):
+    google.forbidden_reason = "SERVICE_DISABLED"
+    result = client(google).check()
+    assert result.kind is ErrorKind.INVALID_AUTH and "enable “Google Sheets API”" in result.hint
+    google.forbidden_reason = "ACCESS_TOKEN_SCOPE_INSUFFICIENT"
+    result = client(google).check()
+    assert result.kind is ErrorKind.INVALID_AUTH and "create a new key" in result.hint
 
 
 def test_a_wrong_id_or_tab_is_not_found(google):
@@ -110,7 +120,7 @@ def test_first_sync_adds_the_header_and_every_row_in_two_requests(store, google)
         ("POST", "append")]
     rows = google.rows()
     assert rows[0][:4] == ["Peregrine ID", "Name", "Company", "Status"]
-    assert rows[1][:4] == [str(jobs[0]["id"]), jobs[0]["title"], jobs[0]["company"], "Approved"]
+    assert rows[1][:4] == [jobs[0]["uid"], jobs[0]["title"], jobs[0]["company"], "Approved"]
     assert len(rows) == 41
     append = google.sheet_writes()[0]
     assert append.query["valueInputOption"] == ["RAW"]        # text is never a formula
@@ -130,7 +140,7 @@ def test_unchanged_resync_is_one_read_and_one_edit_one_batch_update(store, googl
     assert sorted(report.updated) == sorted([jobs[9]["id"], jobs[30]["id"]])
     writes = google.sheet_writes()
     assert len(writes) == 1 and writes[0].path.endswith("values:batchUpdate")
-    assert [d["range"] for d in writes[0].json["data"]] == ["'Jobs'!A11:L11", "'Jobs'!A32:L32"]
+    assert [d["range"] for d in writes[0].json["data"]] == ["'Jobs'!B11:B11", "'Jobs'!L32:L32"]
     assert google.rows()[10][1] == "Principal Engineer"
 
 
@@ -147,32 +157,37 @@ def test_rows_are_found_by_key_after_the_user_sorts_and_adds_columns(store, goog
 
     sync(store, google)
 
-    row = next(r for r in google.rows() if r[0] == str(jobs[0]["id"]))
+    row = next(r for r in google.rows() if r[0] == jobs[0]["uid"])
     assert row[7] == "€99,000" and row[-1] == "★★★"          # the user's column is kept
     assert len(google.rows()) == 6
 
 
-def test_a_row_deleted_in_the_sheet_is_added_again(store, google):
+def test_a_row_deleted_in_the_sheet_is_listed_and_added_again_only_when_asked(store, google):
     jobs = add_jobs(store, 5)
     sync(store, google)
     del google.rows()[3]
     report = sync(store, google)
+    assert report.remote_gone == [jobs[2]["id"]] and not report.created
+    assert len(google.rows()) == 5
+
+    push_again(SyncState(store), "google_sheets", jobs[2]["id"])
+    report = sync(store, google)
     assert report.created == [jobs[2]["id"]]
-    assert sorted(r[0] for r in google.rows()[1:]) == sorted(str(j["id"]) for j in jobs)
+    assert sorted(r[0] for r in google.rows()[1:]) == sorted(j["uid"] for j in jobs)
 
 
 def test_crash_after_the_append_leaves_no_duplicate_rows(store, google, monkeypatch):
     add_jobs(store, 8)
     state = SyncState(store)
-    original = SyncState.record
+    original = SyncState.link
 
     def crash(self, *args):
         raise SystemExit("power cut")
 
-    monkeypatch.setattr(SyncState, "record", crash)
+    monkeypatch.setattr(SyncState, "link", crash)
     with pytest.raises(SystemExit):
         SyncEngine(state).run(client(google), store.list_jobs())
-    monkeypatch.setattr(SyncState, "record", original)
+    monkeypatch.setattr(SyncState, "link", original)
     SyncEngine(state).run(client(google), store.list_jobs())
     keys = [r[0] for r in google.rows()[1:]]
     assert len(keys) == 8 and len(set(keys)) == 8

@@ -48,9 +48,11 @@ def test_the_worked_example_is_complete():
 
 def test_the_worked_example_passes_its_own_tests(tmp_path):
     tree = write_guide_tree(tmp_path / "tree")
-    # As if integrations/ntfy.py were in the package: the project's layout, in a temp folder.
+    # As if integrations/ntfy.py were in the package: the project's layout, in a temp folder,
+    # with the test kit's fixtures enabled as this project's tests/conftest.py does.
     (tree / "conftest.py").write_text(
-        f"import integrations\nintegrations.__path__.append({str(tree / 'integrations')!r})\n")
+        f"import integrations\nintegrations.__path__.append({str(tree / 'integrations')!r})\n"
+        'pytest_plugins = ["peregrine_sdk.testkit.pytest_plugin"]\n')
     env = dict(os.environ, HOME=str(tmp_path / "home"), QT_QPA_PLATFORM="offscreen",
                PYTHONPATH=str(ROOT))
     env.pop("PEREGRINE_CONFIG_DIR", None)

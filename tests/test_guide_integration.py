@@ -1,10 +1,12 @@
-# tests/test_integrations.py of the guide (Step 5), changed only in its import paths.
-# The fixture module integrations.myservice is tests/plugin_fixtures/myservice.py (conftest).
+# tests/test_integrations.py of the guide (Step 5), changed only in its import paths: the
+# guide's example plugin is tests/plugin_fixtures/myservice.py, imported under its own name (it
+# is not in the integrations package). tests/test_guide_followed.py runs these same tests
+# against the module placed in integrations/, as a plugin author does.
 
 import pytest
 from unittest.mock import patch, MagicMock
 from pathlib import Path
-from integrations.myservice import MyServiceIntegration
+from tests.plugin_fixtures.myservice import MyServiceIntegration
 
 
 def test_fields_returns_required_keys():
@@ -37,7 +39,7 @@ def test_test_returns_true_on_200(tmp_path):
     mock_resp = MagicMock()
     mock_resp.ok = True
 
-    with patch("integrations.myservice.requests.get", return_value=mock_resp):
+    with patch("tests.plugin_fixtures.myservice.requests.get", return_value=mock_resp):
         assert integration.test() is True
 
 
@@ -45,7 +47,7 @@ def test_test_returns_false_on_error(tmp_path):
     integration = MyServiceIntegration()
     integration.connect({"api_key": "sk-abc", "workspace_id": "ws-123"})
 
-    with patch("integrations.myservice.requests.get", side_effect=Exception("timeout")):
+    with patch("tests.plugin_fixtures.myservice.requests.get", side_effect=Exception("timeout")):
         assert integration.test() is False
 
 

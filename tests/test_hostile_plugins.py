@@ -14,6 +14,7 @@ from PySide6.QtCore import QTimer
 from peregrine_sdk.base import IntegrationBase
 from peregrine_sdk.discovery import BUILT_IN, DiscoveryRecord, build_registry, record_for_module
 from peregrine_sdk.external import scan_user_folder
+from tests.fixtures.plugins.harness import allow_any
 from peregrine_desktop.ui.connection_card import CardState, ConnectionCard
 from tests.fakes.loopback import LoopbackServer
 from tests.fakes.ping import PingIntegration, ping_service
@@ -135,7 +136,7 @@ def test_broken_plugins_are_listed_as_unavailable_and_the_healthy_one_loads(tmp_
     for name, source in PLUGIN_FILES.items():
         (folder / f"{name}.py").write_text(source)
 
-    records = {r.name: r for r in scan_user_folder(folder)}
+    records = {r.name: r for r in scan_user_folder(folder, allow_any)}
     registry = build_registry(records.values())
 
     assert list(registry) == ["healthy"]
@@ -161,7 +162,7 @@ def test_a_plugin_that_exits_at_import_does_not_end_the_app(tmp_path):
     (folder / "exits.py").write_text("import sys\nsys.exit('bye')\n")
     (folder / "healthy.py").write_text(PLUGIN_FILES["healthy"])
 
-    records = {r.name: r for r in scan_user_folder(folder)}
+    records = {r.name: r for r in scan_user_folder(folder, allow_any)}
 
     assert records["exits"].cls is None
     assert "tried to end the program while loading" in records["exits"].error

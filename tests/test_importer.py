@@ -21,6 +21,7 @@ from peregrine_desktop.settings.profile import UserProfile
 from peregrine_desktop.settings.secrets import SERVICE, SecretStore
 from peregrine_desktop.sync.engine import SyncEngine
 from peregrine_desktop.sync.state import SyncState
+from peregrine_sdk.testkit import pointed_at
 from tests.fakes import peregrine_web as web
 from tests.fakes.loopback import LoopbackServer
 from tests.fakes.tracker_services import NotionService
@@ -328,24 +329,24 @@ def test_a_notion_job_with_its_page_id_updates_that_page_on_first_sync(install, 
                                          "properties": {}}
         _plan, summary = run(install, here)
         assert summary.notion_links == 1
-        monkeypatch.setattr(NotionIntegration, "API_URL", notion.url)
-        import integrations
-        settings = SecretStore(config).load(integrations.REGISTRY["notion"])
-        integration = NotionIntegration()
-        integration.connect({**settings, "column_title": "Name", "column_company": "Company",
-                             "column_url": "URL", "column_salary": "Salary",
-                             "column_status": "Status", "column_source": "-",
-                             "column_date_found": "Date found", "column_remote": "Remote",
-                             "column_notes": "Notes"})
-        job = store.find_by_url("https://jobs.example/6")
-        report = SyncEngine(SyncState(store)).run(integration, [job])
+        with pointed_at(NotionIntegration, notion.url):
+            import integrations
+            settings = SecretStore(config).load(integrations.REGISTRY["notion"])
+            integration = NotionIntegration()
+            integration.connect({**settings, "column_title": "Name", "column_company": "Company",
+                                 "column_url": "URL", "column_salary": "Salary",
+                                 "column_status": "Status", "column_source": "-",
+                                 "column_date_found": "Date found", "column_remote": "Remote",
+                                 "column_notes": "Notes"})
+            job = store.find_by_url("https://jobs.example/6")
+            report = SyncEngine(SyncState(store)).run(integration, [job])
 
-        assert (report.created, report.updated) == ([], [job["id"]])
-        assert [r.method for r in notion.writes()] == ["PATCH"]
-        assert notion.writes()[0].path == f"/v1/pages/{web.NOTION_PAGE}"
-        assert notion.keys() == [str(job["id"])]       # the page now carries its key
-        report = SyncEngine(SyncState(store)).run(integration, [job])
-        assert report.unchanged == [job["id"]] and len(notion.live_pages()) == 1
+            assert (report.created, report.updated) == ([], [job["id"]])
+            assert [r.method for r in notion.writes()] == ["PATCH"]
+            assert notion.writes()[0].path == f"/v1/pages/{web.NOTION_PAGE}"
+            assert notion.keys() == [job["uid"]]           # the page now carries its key
+            report = SyncEngine(SyncState(store)).run(integration, [job])
+            assert report.unchanged == [job["id"]] and len(notion.live_pages()) == 1
 
 
 # -- the command ------------------------------------------------------------------------------------

@@ -151,3 +151,39 @@ def test_a_deleted_local_file_is_reported_not_uploaded(dav, resume):
 def test_recovery_after_fixing_the_password(dav, resume):
     assert connected(dav, app_password="wrong").test() is False
     assert connected(dav).test() is True
+
+
+EMOJI = "🦅" * 120      # 480 bytes of UTF-8: more than a filesystem name holds (NTFS allows it)
+
+
+def test_an_emoji_job_title_becomes_a_folder_name_the_server_can_store(dav, resume):
+    # Job titles are text of any length; each folder name must fit the server's 255 bytes.
+    title = "Ingénieur " + "👩‍💻" * 60 + EMOJI
+    copy = connected(dav).store(document(resume, company="Société 🚀", title=title))
+    assert copy.uploaded
+    (job_folder,) = (dav.root / "Peregrine" / "Société 🚀").iterdir()
+    assert (job_folder / "resume.pdf").read_bytes() == resume.read_bytes()
+    assert len(job_folder.name.encode()) <= 255
+    assert job_folder.name.startswith("Ingénieur 👩‍💻")
+    assert not job_folder.name.endswith("\u200d")          # no half of a joined emoji
+    # Uploading it again finds the same shortened folder: nothing is sent twice.
+    again = connected(dav).store(document(resume, company="Société 🚀", title=title))
+    assert again.uploaded is False
+
+
+def test_file_names_are_shortened_in_bytes_keeping_their_extension():
+    from peregrine_sdk.documents import DROPBOX, ONEDRIVE, WEBDAV, file_name, fit_path
+
+    emoji = Document(Path(f"/docs/{EMOJI}.pdf"), ("Acme", "SRE"), "")
+    for limits in (WEBDAV, DROPBOX, ONEDRIVE):
+        name = file_name(emoji, limits)
+        assert name.endswith(".pdf") and set(name[:-4]) == {"🦅"}
+        assert len(name.encode()) <= limits.name_bytes
+    long = Document(Path("/docs/Lebenslauf " + "x" * 300 + ".docx"), ("Acme", "SRE"), "")
+    assert file_name(long).endswith(".docx") and len(file_name(long).encode()) == 255
+    short = Document(Path("/docs/Lebenslauf " + "x" * 150 + ".docx"), ("Acme", "SRE"), "")
+    assert file_name(short) == "Lebenslauf " + "x" * 150 + ".docx"     # kept whole
+    # OneDrive's 400-character path: the folders give way, the file name stays whole.
+    folder = fit_path(["Peregrine", "A" * 120, "B" * 120], "C" * 200 + ".pdf", ONEDRIVE)
+    assert len("/".join([*folder, "C" * 200 + ".pdf"])) + 1 <= 400
+    assert folder[0] == "Peregrine"

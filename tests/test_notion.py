@@ -8,7 +8,9 @@ from peregrine_sdk.errors import ErrorKind
 from peregrine_sdk.http import RetryPolicy
 from integrations.notion import NOTION_VERSION, NotionIntegration, database_id_from
 from peregrine_desktop.jobs.store import JobStore
+from peregrine_desktop.sync.choices import push_again
 from peregrine_desktop.sync.engine import SyncEngine
+from peregrine_desktop.sync.settings import SyncOptions
 from peregrine_desktop.sync.state import SyncState
 from peregrine_sdk.testkit import pointed_at
 from tests.fakes.loopback import LoopbackServer, Reply, refused_url
@@ -45,8 +47,9 @@ def client(service: NotionService, **extra) -> NotionIntegration:
     return integration
 
 
-def sync(store, service, **extra):
-    return SyncEngine(SyncState(store)).run(client(service, **extra), store.list_jobs())
+def sync(store, service, full=False, **extra):
+    return SyncEngine(SyncState(store), options=SyncOptions(full=full)).run(
+        client(service, **extra), store.list_jobs())
 
 
 def test_database_id_is_taken_from_a_pasted_address():
@@ -106,7 +109,7 @@ def test_first_sync_creates_every_page_once_in_the_data_source(store, notion):
     creates = [r for r in notion.writes() if r.method == "POST"]
     assert len(creates) == 30
     assert {r.json["parent"]["data_source_id"] for r in creates} == {notion.data_source_id}
-    page = notion.page_for(str(jobs[0]["id"]))
+    page = notion.page_for(jobs[0]["uid"])
     assert notion.text_of(page, "Name") == jobs[0]["title"]
     assert page["properties"]["Remote"]["checkbox"] is True
     # the data source is resolved once per sync, not per page
@@ -124,16 +127,23 @@ def test_unchanged_resync_writes_nothing_and_one_edit_writes_once(store, notion)
     report = sync(store, notion)
     assert report.updated == [jobs[7]["id"]]
     assert [r.method for r in notion.writes()] == ["PATCH"]
-    assert notion.text_of(notion.page_for(str(jobs[7]["id"])), "Salary") == "€95,000"
+    assert notion.text_of(notion.page_for(jobs[7]["uid"]), "Salary") == "€95,000"
 
 
-def test_a_page_deleted_in_notion_is_created_again(store, notion):
+def test_a_page_deleted_in_notion_is_listed_and_created_again_only_when_asked(store, notion):
     jobs = add_jobs(store, 5)
     sync(store, notion)
-    notion.trash(notion.page_for(str(jobs[2]["id"]))["id"])
+    notion.trash(notion.page_for(jobs[2]["uid"])["id"])
+    store.update_job(jobs[2]["id"], {"notes": "edited after the page went"})
+    report = sync(store, notion, full=True)
+    assert report.remote_gone == [jobs[2]["id"]] and not report.created
+    assert store.get(jobs[2]["id"]) is not None            # never deleted here silently
+    assert len(notion.live_pages()) == 4
+
+    push_again(SyncState(store), "notion", jobs[2]["id"])
     report = sync(store, notion)
-    assert report.created == [jobs[2]["id"]] and len(report.unchanged) == 4
-    assert sorted(notion.keys()) == sorted(str(j["id"]) for j in jobs)
+    assert report.created == [jobs[2]["id"]] and not report.remote_gone
+    assert sorted(notion.keys()) == sorted(j["uid"] for j in jobs)
 
 
 def test_mapping_renames_skips_and_tolerates_missing_columns(store, notion):
@@ -142,7 +152,7 @@ def test_mapping_renames_skips_and_tolerates_missing_columns(store, notion):
     jobs = add_jobs(store, 2)
     report = sync(store, notion, column_company="Employer", column_location="-")
     assert len(report.created) == 2 and not report.failed
-    page = notion.page_for(str(jobs[0]["id"]))
+    page = notion.page_for(jobs[0]["uid"])
     assert notion.text_of(page, "Employer") == jobs[0]["company"]
     assert notion.text_of(page, "Company") == ""
     assert notion.text_of(page, "Location") == ""

@@ -68,6 +68,29 @@ def test_the_generated_tests_pass_as_generated(generated):
     assert result.returncode == 0, result.stdout + result.stderr
     assert " passed" in result.stdout and "failed" not in result.stdout
     assert "Traceback" not in result.stderr
+    assert "test_the_plugin_keeps_the_contract" in run_pytest(generated, "tests",
+                                                              "--collect-only").stdout
+
+
+def test_the_generated_tests_name_no_source_path(generated):
+    for path in (generated / "tests").iterdir():
+        text = path.read_text()
+        assert str(ROOT) not in text and "sys.path" not in text, path
+        assert "tests.fakes" not in text, path
+
+
+def test_a_connection_only_plugin_is_scaffolded_without_questions(user_plugins, config_dir,
+                                                                  capsys):
+    assert scaffold("iota", "--connection-only", "--field", "api_token:password:required",
+                    "--user-folder", "--config-dir", str(config_dir)) == 0
+    rediscover_all(config_dir)
+    from peregrine_sdk.capabilities import capabilities_of
+
+    cls = integrations.REGISTRY["iota"]
+    assert capabilities_of(cls) == []
+    assert "capabilities" not in (user_plugins / "iota.py").read_text()
+    result = run_pytest(user_plugins, "tests")
+    assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_the_generated_plugins_pass_the_checker(generated, config_dir, capsys):
@@ -97,12 +120,12 @@ def test_the_generated_plugins_show_up_in_settings(qtbot, generated, config_dir)
 
 
 def test_the_generated_module_makes_a_real_request(generated, config_dir):
-    from tests.fakes.loopback import LoopbackServer, Reply
+    from peregrine_sdk.testkit import LoopbackServer, Reply
 
     rediscover_all(config_dir)
     instance = integrations.REGISTRY["alpha_board"]()
     with LoopbackServer() as server:
-        server.route("GET", "/v1/me")(lambda request, _m: Reply(200, {}))
+        server.route("GET", "/v1/me")(lambda request, _m: Reply(200, {"id": "account-1"}))
         instance.connect({"base_url": server.url, "api_token": "tok-12345", "workspace": "ws"})
         assert instance.test() is True
     (request,) = server.requests
@@ -123,7 +146,8 @@ def test_in_tree_layout_writes_module_example_and_test_where_the_project_keeps_t
     assert "from integrations.delta_sync import DeltaSyncIntegration" in test_file.read_text()
     # Run it as the project's suite would: integrations.delta_sync importable.
     (tree / "conftest.py").write_text(
-        f"import integrations\nintegrations.__path__.append({str(tree / 'integrations')!r})\n")
+        f"import integrations\nintegrations.__path__.append({str(tree / 'integrations')!r})\n"
+        'pytest_plugins = ["peregrine_sdk.testkit.pytest_plugin"]\n')
     result = run_pytest(tree, "tests")
     assert result.returncode == 0, result.stdout + result.stderr
     # And the checker finds the example in config/integrations beside the package folder.
@@ -172,6 +196,7 @@ def test_an_existing_name_is_refused(user_plugins, config_dir, capsys):
     (["--field", "Team:text"], "the key must be lower_snake_case"),
     (["--field", "base_url:text"], "--field base_url must be typed url"),
     ([], "choose at least one --capability"),
+    (["--connection-only"], "--connection-only and --capability exclude each other"),
 ])
 def test_bad_fields_are_refused_before_anything_is_written(user_plugins, config_dir, capsys,
                                                            flags, message):

@@ -239,18 +239,25 @@ def test_an_existing_open_integrations_folder_is_made_private(config_dir, use_ke
     assert mode_of(folder) == 0o700
 
 
-def test_a_locked_keychain_falls_back_to_the_file_and_says_why(config_dir, use_keyring,
-                                                               tmp_path):
+def test_a_locked_keychain_writes_nothing_to_a_file_until_the_user_agrees(config_dir,
+                                                                         use_keyring, tmp_path):
     use_keyring(LockedKeyring(tmp_path / "locked.json"))
 
-    VaultIntegration.save_config(CONFIG, config_dir)
+    with pytest.raises(secrets.KeychainRefused) as refused:
+        VaultIntegration.save_config(CONFIG, config_dir)
+    assert refused.value.locked and "keychain is locked" in str(refused.value)
+    assert not (config_dir / "integrations" / "vault.yaml").exists()   # nothing written
 
+    secrets.consent_to_file("vault")          # the user chose "Save in a private file"
+    VaultIntegration.save_config(CONFIG, config_dir)
     assert saved_yaml(config_dir)["api_token"] == CONFIG["api_token"]
     assert mode_of(config_dir / "integrations" / "vault.yaml") == 0o600
     note = SecretStore(config_dir).storage_note("vault", ["api_token"])
-    assert note == ("Saved in a private file because the system keychain could not be used "
-                    "(it is locked).")
+    assert note.startswith("Saved in a private file, as you chose, because the system keychain "
+                           "could not be used (it is locked)")
     assert VaultIntegration.load_config(config_dir) == CONFIG
+    with pytest.raises(secrets.KeychainRefused):  # consent was for that one save
+        VaultIntegration.save_config(CONFIG, config_dir)
 
 
 def test_a_plaintext_keyring_is_not_taken_for_a_keychain(config_dir, use_keyring, tmp_path):
@@ -293,3 +300,57 @@ def test_a_plugin_whose_fields_raise_still_saves_and_loads(config_dir, file_keyr
 
     Broken.save_config({"workspace": "w"}, config_dir)
     assert Broken.load_config(config_dir) == {"workspace": "w"}
+
+
+def test_the_card_asks_before_a_file_and_offers_unlock_and_retry(qtbot, config_dir, use_keyring,
+                                                                  tmp_path):
+    """On the card: a locked keychain at save time asks (Unlock and retry / private file /
+    Cancel); a locked keychain at load time shows the note and an Unlock button."""
+    from PySide6.QtWidgets import QApplication, QMessageBox
+    from PySide6.QtCore import QTimer
+
+    from peregrine_sdk.discovery import BUILT_IN, DiscoveryRecord
+    from peregrine_desktop.ui.connection_card import ConnectionCard
+    from tests.fakes.loopback import refused_url
+    from tests.fakes.ping import PingIntegration
+    from tests.ui_helpers import click, type_into
+
+    use_keyring(LockedKeyring(tmp_path / "locked.json"))
+    card = ConnectionCard(DiscoveryRecord("ping", BUILT_IN, "tests", PingIntegration),
+                          config_dir, "free")
+    qtbot.addWidget(card)
+    card.show()
+    type_into(qtbot, card.form.editors["base_url"].focus_widget(), refused_url())
+    type_into(qtbot, card.form.editors["api_token"].focus_widget(), "tok-card-4321")
+    with qtbot.waitSignal(card.test_finished, timeout=10_000):
+        click(qtbot, card.test_button)
+
+    def press(label: str, seen: list[str]) -> None:
+        def poll() -> None:
+            box = QApplication.activeModalWidget()
+            if not isinstance(box, QMessageBox):
+                QTimer.singleShot(20, poll)
+                return
+            seen.append(box.text())
+            next(b for b in box.buttons() if b.text() == label).click()
+        QTimer.singleShot(0, poll)
+
+    seen: list[str] = []
+    press("Cancel", seen)
+    click(qtbot, card.save_anyway_button)
+    assert "keychain is locked, so the secret was not saved" in seen[0]
+    assert not PingIntegration.is_configured(config_dir)          # Cancel: nothing written
+
+    press("Save in a private file", seen)
+    click(qtbot, card.save_anyway_button)
+    assert saved_yaml(config_dir, "ping")["api_token"] == "tok-card-4321"
+    assert "as you chose" in card.storage.text()
+
+    # A keychain reference that cannot be read now: "locked", with Unlock and retry.
+    (config_dir / "integrations" / "ping.yaml").write_text(
+        f"base_url: {refused_url()}\napi_token: keyring:ping:api_token\n")
+    secrets.clear_cache()
+    PingIntegration.load_config(config_dir)
+    card.refresh()
+    assert card.storage.text().startswith("The system keychain is locked")
+    assert card.unlock_button.isVisible()

@@ -43,7 +43,7 @@ def open_settings(qtbot, profile, config_dir) -> SettingsDialog:
 def test_tabs(qtbot, profile, config_dir):
     dialog = open_settings(qtbot, profile, config_dir)
     names = [dialog.tabs.tabText(i).replace("&", "") for i in range(dialog.tabs.count())]
-    assert names == ["Profile", "Plan", "Job search", "Notifications", "Integrations"]
+    assert names == ["Profile", "Plan", "Job search", "Notifications", "Integrations", "Plugins"]
 
 
 def test_ok_saves_the_profile(qtbot, profile, config_dir):
@@ -55,7 +55,7 @@ def test_ok_saves_the_profile(qtbot, profile, config_dir):
     dialog.accept()
     saved = yaml.safe_load((config_dir / "user.yaml").read_text())
     assert saved["name"] == "Ada King"
-    assert saved["notify_events"] == ["status_changed", "interview_scheduled"]
+    assert saved["notify_events"] == ["status_changed", "interview_scheduled", "reminder_due"]
 
 
 def test_a_bad_value_keeps_the_dialog_open_on_its_tab(qtbot, profile, config_dir):

@@ -67,8 +67,8 @@ def test_pending_jobs_stay_local_and_statuses_are_never_rewritten(store, notion)
     report = engine.run(notion_client(notion), store.list_jobs())
 
     assert sorted(report.created) == sorted(j["id"] for j in approved)
-    assert sorted(notion.keys()) == sorted(str(j["id"]) for j in approved)
-    assert not {str(j["id"]) for j in pending} & set(notion.keys())
+    assert sorted(notion.keys()) == sorted(j["uid"] for j in approved)
+    assert not {j["uid"] for j in pending} & set(notion.keys())
     after = {j["id"]: (j["status"], j["updated_at"]) for j in store.list_jobs()}
     assert after == before                      # syncing never touches the pipeline
 
@@ -82,7 +82,7 @@ def test_a_synced_job_that_is_rejected_later_is_updated_not_dropped(store, notio
     report = engine.run(notion_client(notion), store.list_jobs())
 
     assert report.updated == [jobs[0]["id"]] and len(report.unchanged) == 2
-    page = notion.page_for(str(jobs[0]["id"]))
+    page = notion.page_for(jobs[0]["uid"])
     assert page["properties"]["Status"]["select"]["name"] == "Rejected"
 
 
@@ -112,7 +112,7 @@ def test_crash_between_remote_write_and_map_write_leaves_no_duplicate(store, req
     add_jobs(store, 12)
     state = SyncState(store)
     calls = {"n": 0}
-    original = SyncState.record
+    original = SyncState.link
 
     def crash_on_fifth(self, *args):
         calls["n"] += 1
@@ -120,10 +120,10 @@ def test_crash_between_remote_write_and_map_write_leaves_no_duplicate(store, req
             raise SystemExit("power cut")      # the remote record exists, the map entry not
         return original(self, *args)
 
-    monkeypatch.setattr(SyncState, "record", crash_on_fifth)
+    monkeypatch.setattr(SyncState, "link", crash_on_fifth)
     with pytest.raises(SystemExit):
         SyncEngine(state).run(client(service), store.list_jobs())
-    monkeypatch.setattr(SyncState, "record", original)
+    monkeypatch.setattr(SyncState, "link", original)
 
     report = SyncEngine(state).run(client(service), store.list_jobs())
 
@@ -149,7 +149,7 @@ def test_cancel_stops_at_the_next_job_and_a_rerun_finishes_without_duplicates(st
     assert len(report.created) + report.not_synced == 10
     rerun = SyncEngine(state).run(notion_client(notion), store.list_jobs())
     assert len(rerun.created) == report.not_synced
-    assert sorted(notion.keys()) == sorted(str(j["id"]) for j in store.list_jobs())
+    assert sorted(notion.keys()) == sorted(j["uid"] for j in store.list_jobs())
 
 
 def test_a_service_that_keeps_failing_stops_after_a_streak_with_the_reason(store, notion):

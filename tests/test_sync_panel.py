@@ -158,7 +158,7 @@ def test_automatic_mode_syncs_an_edited_job_shortly_after_the_edit(qtbot, store,
         repository.update_job(jobs[1]["id"], {"notes": "Called the recruiter twice"})
     report = blocker.args[0][0]
     assert report.updated == [jobs[1]["id"]] and report.unchanged == []   # only the edited job
-    fields = airtable.record_for(str(jobs[1]["id"]))["fields"]
+    fields = airtable.record_for(jobs[1]["uid"])["fields"]
     assert fields["Notes"] == "Called the recruiter twice"
 
 
@@ -182,3 +182,132 @@ def test_two_trackers_sync_one_after_the_other(qtbot, store, config_dir, airtabl
         assert panel.summary_lines()[0].startswith("Airtable: 5 created")
         assert any(line.startswith("Notion: 5 created") for line in panel.summary_lines())
         assert len(notion.live_pages()) == 5
+
+
+# -- two-way: what came from the tracker and what waits for the user -------------------------
+def summary_button(panel, text: str, row_text: str):
+    """The button ``text`` in the summary row whose job or result contains ``row_text``."""
+    from PySide6.QtWidgets import QPushButton, QTreeWidgetItemIterator
+
+    iterator = QTreeWidgetItemIterator(panel.summary)
+    while iterator.value():
+        item = iterator.value()
+        if row_text in item.text(0) or row_text in item.text(1):
+            widget = panel.summary.itemWidget(item, 2)
+            if widget is not None:
+                for button in widget.findChildren(QPushButton):
+                    if button.text() == text:
+                        return item, button
+        iterator += 1
+    raise AssertionError(f"no {text!r} button beside {row_text!r}: {panel.summary_lines()}")
+
+
+def test_the_summary_lists_pulled_changes_and_a_conflict_resolved_by_a_click(
+        qtbot, store, config_dir, airtable):
+    repository = JobRepository(store)
+    jobs = add_jobs(store, 3)
+    panel = make_panel(qtbot, store, config_dir, repository=repository)
+    sync_and_wait(qtbot, panel)
+    record = airtable.record_for(jobs[0]["uid"])["id"]
+    airtable.edit(record, Status="Interviewing", Salary="€95,000")
+    airtable.edit(airtable.record_for(jobs[1]["uid"])["id"], Notes="Theirs: call on Friday")
+    repository.update_job(jobs[1]["id"], {"notes": "Mine: waiting"})
+    changed: list[int] = []
+    repository.job_changed.connect(lambda new, old: changed.append(new["id"]))
+
+    sync_and_wait(qtbot, panel)
+
+    lines = panel.summary_lines()
+    assert "  Taken from Airtable (2)" in lines
+    assert any("Status: “Approved” → “Interviewing”" in line for line in lines)
+    assert "  Conflicts: changed on both sides (1)" in lines
+    assert any("Notes — here “Mine: waiting”, in Airtable “Theirs: call on Friday”" in line
+               for line in lines)
+    assert changed == [jobs[0]["id"]]                 # the pipeline hears of the pulled job
+    assert "1 conflict" in panel.rows["airtable"].status.text()
+
+    item, button = summary_button(panel, "Take theirs", "Mine: waiting")
+    click(qtbot, button)
+    qtbot.waitUntil(lambda: "Taken from Airtable" in item.text(1))
+    assert store.get(jobs[1]["id"])["notes"] == "Theirs: call on Friday"
+    assert changed[-1] == jobs[1]["id"]
+    report = sync_and_wait(qtbot, panel)[0]
+    assert not report.conflicts and report.writes == 0
+
+
+def test_keep_mine_sends_mine_at_the_next_sync(qtbot, store, config_dir, airtable):
+    jobs = add_jobs(store, 2)
+    panel = make_panel(qtbot, store, config_dir)
+    sync_and_wait(qtbot, panel)
+    record = airtable.record_for(jobs[0]["uid"])["id"]
+    airtable.edit(record, Location="Porto")
+    store.update_job(jobs[0]["id"], {"location": "Lisbon"})
+    sync_and_wait(qtbot, panel)
+
+    item, button = summary_button(panel, "Keep mine", "Lisbon")
+    click(qtbot, button)
+    qtbot.waitUntil(lambda: "Keeping yours" in item.text(1))
+    sync_and_wait(qtbot, panel)
+    assert airtable.records[record]["fields"]["Location"] == "Lisbon"
+    assert store.get(jobs[0]["id"])["location"] == "Lisbon"
+
+
+def test_records_deleted_there_and_another_computers_jobs_ask_before_anything_happens(
+        qtbot, store, config_dir, airtable, tmp_path):
+    repository = JobRepository(store)
+    jobs = add_jobs(store, 3)
+    panel = make_panel(qtbot, store, config_dir, repository=repository)
+    sync_and_wait(qtbot, panel)
+    airtable.delete(airtable.record_for(jobs[0]["uid"])["id"])
+    airtable.delete(airtable.record_for(jobs[1]["uid"])["id"])
+    laptop = JobStore(tmp_path / "laptop.sqlite3")
+    add_jobs(laptop, 2, start=70)
+    with pointed_at(AirtableIntegration, airtable.url):
+        from peregrine_desktop.sync.engine import SyncEngine
+        from peregrine_desktop.sync.state import SyncState
+        client = AirtableIntegration()
+        client.connect(AirtableIntegration.load_config(config_dir))
+        SyncEngine(SyncState(laptop)).run(client, laptop.list_jobs())
+
+    sync_and_wait(qtbot, panel)
+    lines = panel.summary_lines()
+    assert "  Deleted in Airtable (2)" in lines and "  From another computer (2)" in lines
+
+    _item, button = summary_button(panel, "Delete here too", jobs[0]["title"] + " — " +
+                                   jobs[0]["company"])
+    click(qtbot, button)
+    assert store.get(jobs[0]["id"]) is None
+    item, button = summary_button(panel, "Push again", jobs[1]["company"])
+    click(qtbot, button)
+    qtbot.waitUntil(lambda: "again at the next sync" in item.text(1))
+    item, button = summary_button(panel, "These are my jobs", "from another computer")
+    click(qtbot, button)
+    qtbot.waitUntil(lambda: "Joined" in item.text(1))
+
+    report = sync_and_wait(qtbot, panel)[0]
+    assert report.created == [jobs[1]["id"]] and len(report.imported) == 2
+    assert store.count() == 4
+    assert sorted(airtable.keys()) == sorted(j["uid"] for j in store.list_jobs())
+    laptop.close()
+
+
+def test_sync_choices_are_saved_and_automatic_sync_pulls_periodically(qtbot, store, config_dir,
+                                                                     airtable):
+    jobs = add_jobs(store, 2)
+    panel = make_panel(qtbot, store, config_dir)
+    sync_and_wait(qtbot, panel)
+    panel.rows_combo.setCurrentIndex(panel.rows_combo.findData("import"))
+    panel.deletes_combo.setCurrentIndex(panel.deletes_combo.findData("keep"))
+    panel.pull_combo.setCurrentIndex(panel.pull_combo.findData(5))
+    click(qtbot, panel.auto_box)
+    saved = yaml.safe_load((config_dir / "sync.yaml").read_text())
+    assert (saved["remote_rows"], saved["local_deletes"], saved["pull_minutes"]) == \
+        ("import", "keep", 5)
+    assert panel.pull_timer.isActive() and panel.pull_timer.interval() == 5 * 60_000
+
+    airtable.edit(airtable.record_for(jobs[0]["uid"])["id"], Notes="Typed on the phone")
+    panel.pull_timer.setInterval(10)          # five minutes pass
+    with qtbot.waitSignal(panel.sync_finished, timeout=20_000):
+        pass
+    panel.pull_timer.stop()
+    assert store.get(jobs[0]["id"])["notes"] == "Typed on the phone"

@@ -92,7 +92,8 @@ def test_finish_without_any_integration_completes_setup(qtbot, config_dir):
     data = saved(config_dir)
     assert data["wizard_complete"] is True
     assert data["target_titles"] == ["Site Reliability Engineer"]
-    assert data["notify_events"] == ["job_added", "status_changed", "interview_scheduled"]
+    assert data["notify_events"] == ["job_added", "status_changed", "interview_scheduled",
+                                     "reminder_due"]
 
 
 def test_plan_choice_reaches_the_integration_cards(qtbot, config_dir):

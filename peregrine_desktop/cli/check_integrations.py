@@ -9,18 +9,17 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
+import os
 import re
+import subprocess
 import sys
 import textwrap
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
 from peregrine_sdk.discovery import BUILT_IN, DiscoveryRecord, classes_in
-from peregrine_sdk.validation import (FIELD_TYPES, IntegrationDefinitionError, field_problems,
-                                     secret_field_problems, validate_class)
+from peregrine_sdk.testkit import contract
 
 GUIDE = "docs/adding-an-integration.md"
 
@@ -40,6 +39,9 @@ class Report:
     origin: str
     source: Path | None
     problems: list[Problem] = field(default_factory=list)
+    #: The class checked (None when it could not be found) and its discovery record.
+    cls: type | None = None
+    record: DiscoveryRecord | None = None
 
     @property
     def ok(self) -> bool:
@@ -143,83 +145,35 @@ def example_problems(record: DiscoveryRecord, source: Path | None,
                      keys: list[str]) -> list[Problem]:
     candidates = example_candidates(record, source)
     found = next((p for p in candidates if p.is_file()), None)
-    if found is None:
-        where = candidates[0] if candidates else Path(f"{record.name}.yaml.example")
-        shipped = (" and ship it as package data" if record.origin.startswith("entry point")
-                   else "")
-        return [Problem(f"the config example {where} is missing",
-                        f"Create it{shipped} with one line per field key "
-                        f"({', '.join(keys) or 'none'}), e.g. `{keys[0] if keys else 'key'}: "
-                        f"\"\"`. " + _see("the-config-example"))]
-    try:
-        data = yaml.safe_load(found.read_text(encoding="utf-8"))
-    except (yaml.YAMLError, OSError, UnicodeDecodeError) as exc:
-        return [Problem(f"the config example {found} cannot be read ({type(exc).__name__})",
-                        "Make it a YAML mapping of the field keys. " + _see("the-config-example"))]
-    data = data if data is not None else {}
-    if not isinstance(data, dict):
-        return [Problem(f"the config example {found} is a {type(data).__name__}, not a mapping",
-                        "Make it a YAML mapping of the field keys. " + _see("the-config-example"))]
-    missing = [k for k in keys if k not in data]
-    extra = [str(k) for k in data if k not in keys]
-    if not missing and not extra:
-        return []
-    parts = ([f"lacks {', '.join(missing)}"] if missing else []) + (
-        [f"has {', '.join(extra)} which fields() does not declare"] if extra else [])
-    return [Problem(f"the config example {found} " + " and ".join(parts),
-                    "Make its keys exactly the fields() keys, in the same order: "
-                    + ", ".join(keys) + ". " + _see("the-config-example"))]
+    where = candidates[0] if candidates else Path(f"{record.name}.yaml.example")
+    problems = []
+    for text in contract.example_problems(found, where, keys):
+        if found is None:
+            shipped = (" and ship it as package data" if record.origin.startswith("entry point")
+                       else "")
+            fix = (f"Create it{shipped} with one line per field key ({', '.join(keys) or 'none'}),"
+                   f" e.g. `{keys[0] if keys else 'key'}: \"\"`. " + _see("the-config-example"))
+        elif "cannot be read" in text or "not a mapping" in text:
+            fix = "Make it a YAML mapping of the field keys. " + _see("the-config-example")
+        else:
+            fix = ("Make its keys exactly the fields() keys, in the same order: "
+                   + ", ".join(keys) + ". " + _see("the-config-example"))
+        problems.append(Problem(text, fix))
+    return problems
 
 
 # -- checking one record -------------------------------------------------------------------------
-def class_problems(cls: type, name: str) -> tuple[list[str], list[str]]:
-    """(problem sentences, field keys) of a class, reusing the registry's own validation."""
-    texts: list[str] = []
-    try:
-        validate_class(cls, name)
-    except IntegrationDefinitionError as exc:
-        message = str(exc)
-        prefix = f"{cls.__name__}: "
-        texts += (message[len(prefix):] if message.startswith(prefix) else message).split("; ")
-    try:
-        fields = cls().fields()
-    except Exception as exc:  # noqa: BLE001 - reported, never raised
-        text = f"fields() raised {type(exc).__name__}: {exc}"
-        try:
-            cls()
-        except Exception as init_exc:  # noqa: BLE001
-            text = f"the class cannot be created ({type(init_exc).__name__}: {init_exc})"
-        return _unique(texts + [text]), []
-    if not isinstance(fields, list):
-        return _unique(texts + [f"fields() returned a {type(fields).__name__}, not a list"]), []
-    for index, spec in enumerate(fields):
-        texts += field_problems(spec, index)
-        if isinstance(spec, dict) and isinstance(spec.get("type"), str) \
-                and spec["type"] not in FIELD_TYPES:
-            texts.append(f"field {spec.get('key')!r}: type {spec['type']!r} is not one of "
-                         + ", ".join(sorted(FIELD_TYPES)))
-    keys = [s["key"] for s in fields if isinstance(s, dict) and isinstance(s.get("key"), str)]
-    texts += [f"field key {k!r} appears twice" for k in sorted({k for k in keys
-                                                               if keys.count(k) > 1})]
-    texts += secret_field_problems(fields)
-    return _unique(texts), keys
-
-
-def _unique(texts: list[str]) -> list[str]:
-    return list(dict.fromkeys(t for t in texts if t))
-
-
 def check_record(record: DiscoveryRecord, cls: type | None) -> Report:
     """Everything wrong with one candidate; ``cls`` is its class found before registration."""
     from peregrine_sdk.external import module_file
 
     source = module_file(record)
     label = getattr(cls, "label", "") or record.label
-    report = Report(record.name, label, record.origin, source)
+    report = Report(record.name, label, record.origin, source, cls=cls, record=record)
     if cls is None:
         report.problems.append(_problem(record.error or "no integration class was found"))
         return report
-    texts, keys = class_problems(cls, record.name)
+    texts, keys = contract.class_problems(cls, record.name)
     if record.error and "already used by" in record.error:
         texts.insert(0, record.error)
     report.problems += [_problem(t) for t in texts]
@@ -229,8 +183,13 @@ def check_record(record: DiscoveryRecord, cls: type | None) -> Report:
 
 # -- all of them ---------------------------------------------------------------------------------
 def collect(config_dir: Path | None, plugin_dirs: Sequence[Path], *, built_ins: bool = True,
-            entry_points: bool = True, user_folder: bool = True) -> list[Report]:
-    """Discover like the app does (same records, same shadowing rule) and check each."""
+            entry_points: bool = True, user_folder: bool = True,
+            allow: Sequence[str] = ()) -> list[Report]:
+    """Discover like the app does (same records, same shadowing rule) and check each.
+
+    The config folder's plugins run only if allowed (as in the app; ``allow`` names files to
+    allow first, as they are now); folders given with ``--plugins-dir`` are the developer's own
+    and are run.  A file waiting to be allowed is reported, not run."""
     import integrations
     from peregrine_sdk.discovery import build_registry, scan_package
     from peregrine_sdk.external import plugins_dir, scan_entry_points, scan_user_folder
@@ -240,18 +199,36 @@ def collect(config_dir: Path | None, plugin_dirs: Sequence[Path], *, built_ins: 
         records += scan_package(integrations)
     if entry_points:
         records += scan_entry_points()
-    folders = list(plugin_dirs)
+    waiting: list[Report] = []
+    folders = {Path(f).resolve(): (lambda _path, _digest: True) for f in plugin_dirs}
     if user_folder:
+        from peregrine_desktop.settings.plugin_permissions import (ALLOWED, CHANGED,
+                                                                   PluginPermissions, allow_file)
         if config_dir is None:
             from peregrine_desktop.settings import paths
 
             config_dir = paths.config_dir()
-        folders.insert(0, plugins_dir(config_dir))
-    for folder in dict.fromkeys(Path(f).resolve() for f in folders):
-        records += scan_user_folder(folder)
+        permissions = PluginPermissions(config_dir)
+        for name in allow:
+            allow_file(config_dir, plugins_dir(config_dir) / f"{name}.py")
+        own = plugins_dir(config_dir).resolve()
+        if own not in folders:  # named with --plugins-dir too: the developer's, run as is
+            folders = {own: permissions.checker(), **folders}
+            for plugin, status in permissions.files():
+                if status == ALLOWED:
+                    continue
+                since = "since it changed" if status == CHANGED else "yet"
+                waiting.append(Report(plugin.stem, plugin.label or plugin.stem,
+                                      f"user folder {plugin.path.parent}", plugin.path, [Problem(
+                    f"not allowed to run {since} (SHA-256 {plugin.fingerprint}); a plugin runs "
+                    f"with your rights, so it was not loaded or checked",
+                    f"allow it in Settings → Plugins, or run check-integrations --allow "
+                    f"{plugin.stem} if you wrote it")]))
+    for folder, allowed in folders.items():
+        records += scan_user_folder(folder, allowed)
     classes = {id(r): candidate_class(r) for r in records}
     build_registry(records)   # marks a third-party duplicate of a taken name
-    return [check_record(r, classes[id(r)]) for r in records]
+    return [check_record(r, classes[id(r)]) for r in records] + waiting
 
 
 def render(reports: Sequence[Report]) -> str:
@@ -302,25 +279,80 @@ def build_parser() -> argparse.ArgumentParser:
                         help="skip installed plugin packages")
     parser.add_argument("--no-user-folder", action="store_true",
                         help="skip <config dir>/plugins")
+    parser.add_argument("--contract", metavar="NAME", action="append", default=[],
+                        help="also run the contract suite on this integration: its connection "
+                             "test against a fault-injecting loopback server (repeatable)")
+    parser.add_argument("--allow", action="append", default=[], metavar="NAME",
+                        help="allow <config dir>/plugins/NAME.py to run, as it is now (a plugin "
+                             "runs with your rights: only what you wrote or trust; repeatable)")
     return parser
+
+
+#: Set in the child that checks a source checkout, so it never starts another one.
+_CHECKOUT_CHILD = "PEREGRINE_CHECKS_CHECKOUT"
+
+
+def other_checkout(cwd: Path) -> Path | None:
+    """``cwd`` when it is a source checkout whose built-ins are not the ones imported here
+    (the installed package comes from elsewhere); else None."""
+    if os.environ.get(_CHECKOUT_CHILD) or not (
+            (cwd / "integrations" / "__init__.py").is_file()
+            and (cwd / "peregrine_sdk" / "__init__.py").is_file()):
+        return None
+    import integrations
+
+    imported = Path(integrations.__file__).resolve().parent.parent
+    return None if imported == cwd.resolve() else cwd.resolve()
+
+
+def check_checkout(root: Path, argv: list[str]) -> int:
+    """Run the checker on ``root``'s own code: a child Python with the checkout first on its
+    path, so its built-ins, SDK and checker are the ones checked."""
+    print(f"check-integrations: checking the source checkout at {root}", file=sys.stderr)
+    env = dict(os.environ, **{_CHECKOUT_CHILD: "1"})
+    env["PYTHONPATH"] = os.pathsep.join([str(root), *filter(None, [env.get("PYTHONPATH")])])
+    return subprocess.call([sys.executable, "-m", "peregrine_desktop", "check-integrations",
+                            *argv], cwd=root, env=env)
+
+
+def render_contract(report: Report) -> tuple[bool, str]:
+    """The contract suite on one integration: (passed, the text to print)."""
+    head = f"Contract of {report.name} ({report.origin}):"
+    if report.cls is None or report.record is None:
+        return False, f"{head}\n  FAIL  it could not be loaded; fix the problems above first"
+    example = next((p for p in example_candidates(report.record, report.source)
+                    if p.is_file()), None)
+    result = contract.run_contract(report.cls, name=report.record.name, example=example)
+    verdict = "holds" if result.ok else "is broken"
+    return result.ok, f"{head}\n{result.render()}\nThe contract {verdict}."
 
 
 def main(argv: list[str]) -> int:
     """Entry of ``peregrine-desktop check-integrations``."""
     args = build_parser().parse_args(list(argv))
+    checkout = other_checkout(Path.cwd())
+    if checkout is not None and not args.no_built_ins:
+        return check_checkout(checkout, list(argv))
     with quiet_discovery_logs():
         reports = collect(args.config_dir, args.plugins_dir, built_ins=not args.no_built_ins,
                           entry_points=not args.no_entry_points,
-                          user_folder=not args.no_user_folder)
-    if args.names:
-        unknown = sorted(set(args.names) - {r.name for r in reports})
+                          user_folder=not args.no_user_folder, allow=args.allow)
+    wanted = list(dict.fromkeys([*args.names, *args.contract]))
+    if wanted:
+        unknown = sorted(set(wanted) - {r.name for r in reports})
         if unknown:
             print(f"check-integrations: no integration named {', '.join(unknown)} was found",
                   file=sys.stderr)
             return 2
-        reports = [r for r in reports if r.name in args.names]
+        reports = [r for r in reports if r.name in wanted]
     print(render(reports))
-    return 0 if all(r.ok for r in reports) else 1
+    passed = all(r.ok for r in reports)
+    for report in reports:
+        if report.name in args.contract:
+            ok, text = render_contract(report)
+            print("\n" + text)
+            passed = passed and ok
+    return 0 if passed else 1
 
 
 if __name__ == "__main__":

@@ -152,16 +152,22 @@ def taken_names(config_dir: Path | None) -> dict[str, str]:
     user-folder plugins)."""
     import integrations
     from peregrine_sdk.discovery import GUIDE_MODULES
-    from peregrine_sdk.external import discover_external
+    from peregrine_desktop.settings import paths
+    from peregrine_desktop.settings.plugin_permissions import PluginPermissions
+    from peregrine_sdk.external import discover_external, plugin_files, plugins_dir
 
     taken = {name: "the guide's base module" for name in GUIDE_MODULES}
     records = list(integrations.RECORDS)
+    config_dir = Path(config_dir) if config_dir is not None else paths.config_dir()
     try:
-        records += discover_external(config_dir)
+        records += discover_external(config_dir,
+                                     allowed=PluginPermissions(config_dir).checker())
     except Exception:  # noqa: BLE001 - a broken third-party setup must not block scaffolding
         pass
     for record in records:
         taken.setdefault(record.name, f"{record.label} ({record.origin})")
+    for path in plugin_files(plugins_dir(config_dir)):  # not allowed yet, but there
+        taken.setdefault(path.stem, f"a file in your plugins folder ({path})")
     return taken
 
 
@@ -252,16 +258,17 @@ def render_module(plan: Plan) -> str:
     imports = []
     if "job_sync" in plan.capabilities:
         imports += ["import logging"]
-    imports += ["from contextlib import closing"]
     if {"job_sync", "document_upload", "calendar_events"} & set(plan.capabilities):
         imports += ["from urllib.parse import quote"]
-    imports += ["", "from peregrine_sdk.base import IntegrationBase",
-                "from peregrine_sdk.capabilities import (\n"
-                + _packed(capability_imports, "    ", "    ", ",") + "\n)"
-                if len(capability_imports) > 3
-                else "from peregrine_sdk.capabilities import " + ", ".join(capability_imports)]
-    errors = ["ErrorKind"] + (["IntegrationError"] if "job_sync" in plan.capabilities else [])
-    imports += [f"from peregrine_sdk.errors import {', '.join(errors)}",
+    if imports:
+        imports.append("")
+    imports += ["from peregrine_sdk.base import IntegrationBase, clean_config"]
+    if len(capability_imports) > 3:
+        imports += ["from peregrine_sdk.capabilities import (\n"
+                    + _packed(capability_imports, "    ", "    ", ",") + "\n)"]
+    elif capability_imports:
+        imports += ["from peregrine_sdk.capabilities import " + ", ".join(capability_imports)]
+    imports += ["from peregrine_sdk.errors import ErrorKind, IntegrationError",
                 "from peregrine_sdk.http import NO_RETRY, HttpClient, RetryPolicy"]
     if "job_sync" in plan.capabilities:
         imports += ["", "log = logging.getLogger(__name__)",
@@ -373,15 +380,13 @@ def render_tests(plan: Plan) -> str:
 def write(plan: Plan) -> list[Path]:
     """Write every file of the plan; nothing is overwritten (checked before)."""
     layout = plan.layout
-    root = source_root()
     where = (f"config/integrations/{plan.name}.yaml.example" if layout.in_tree
              else layout.example.name)
     outputs = [(layout.module, render_module(plan)),
                (layout.example, render_example(plan, where)),
                (layout.tests, render_tests(plan))]
     if layout.conftest is not None and not layout.conftest.exists():
-        outputs.append((layout.conftest,
-                        templates.CONFTEST.substitute(source=_python(str(root)))))
+        outputs.append((layout.conftest, templates.CONFTEST))
     written = []
     for path, text in outputs:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -410,10 +415,14 @@ def ask_missing(args: argparse.Namespace, ask: Ask) -> None:
         args.label = ask(f"Label shown in the app [{default_label}]: ").strip() or default_label
     if args.tier is None:
         args.tier = _ask_choice(ask, "Tier", ("free", "paid", "premium"), "free")
-    if not args.capability:
-        while not args.capability:
-            answer = ask(f"Capabilities, comma-separated ({', '.join(CAPABILITIES)}) "
-                         f"[notifications]: ").strip() or "notifications"
+    if not args.capability and not args.connection_only:
+        while not args.capability and not args.connection_only:
+            answer = ask(f"Capabilities, comma-separated ({', '.join(CAPABILITIES)}), or "
+                         f"none for a connection only [notifications]: ").strip() \
+                or "notifications"
+            if answer == "none":
+                args.connection_only = True
+                break
             chosen = [c.strip() for c in answer.split(",") if c.strip()]
             unknown = [c for c in chosen if c not in CAPABILITIES]
             if unknown:
@@ -455,6 +464,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="a setting besides the server address (repeatable); "
                              "types: " + ", ".join(FIELD_TYPE_CHOICES)
                              + "; a choice lists options: region:choice=eu|us")
+    parser.add_argument("--connection-only", action="store_true",
+                        help="no capability: the card only tests and saves the connection "
+                             "(other code reads the saved settings)")
     parser.add_argument("--description", help="one sentence under the label on its card")
     where = parser.add_mutually_exclusive_group()
     where.add_argument("--dest", type=Path,
@@ -483,9 +495,11 @@ def run(argv: Sequence[str], ask: Ask | None = None) -> int:
         ask_missing(args, ask)
     label = args.label or args.name.replace("_", " ").title()
     try:
-        if not args.capability:
+        if args.capability and args.connection_only:
+            raise ScaffoldError("--connection-only and --capability exclude each other")
+        if not args.capability and not args.connection_only:
             raise ScaffoldError("choose at least one --capability ("
-                                + ", ".join(CAPABILITIES) + ")")
+                                + ", ".join(CAPABILITIES) + "), or --connection-only")
         from peregrine_sdk.external import plugins_dir
 
         dest = plugins_dir(config_dir) if args.user_folder else args.dest
@@ -503,6 +517,14 @@ def run(argv: Sequence[str], ask: Ask | None = None) -> int:
     print(f"Created {plan.label} ({plan.cls}):")
     for path in written:
         print(f"  {path}")
+    if args.user_folder:
+        # You wrote it, so it may run; once you edit it, Settings → Plugins asks again.
+        from peregrine_desktop.settings.plugin_permissions import allow_file
+
+        allowed = allow_file(config_dir, layout.module)
+        print(f"Allowed {layout.module.name} to run (SHA-256 {allowed.fingerprint[:16]}…); "
+              f"after you edit it, allow it again in Settings → Plugins or with "
+              f"check-integrations --allow {args.name}.")
     print("Next:\n"
           f"  1. Edit the request paths in {layout.module.name} to match {plan.label}'s API "
           f"documentation, and the loopback routes in {layout.tests.name} to match.\n"

@@ -46,14 +46,18 @@ $fields
 
     def connect(self, config: dict) -> bool:
         """Keep the settings in memory; True when every required one is filled in (no network)."""
-        self.config = {key: value.strip() if isinstance(value, str) else value
-                       for key, value in config.items()}
+        self.config = clean_config(config)
         return self.required_present(self.config)
 
     def probe(self) -> None:
-        """The connection test: one real request; a failure leaves as IntegrationError."""
-        with closing(self._client(NO_RETRY)) as client:
-            client.request("GET", self._url("$probe_path"),$probe_params hints=PROBE_HINTS)
+        """The connection test: one real request; a failure leaves as IntegrationError.  An
+        answer that is not the service's (a captive portal, another server) is not "Connected"."""
+        with self._client(NO_RETRY) as client:
+            account = client.json("GET", self._url("$probe_path"),$probe_params hints=PROBE_HINTS)
+        if not (isinstance(account, dict) and account.get("id")):
+            raise IntegrationError(ErrorKind.NOT_FOUND, "Something answered at that server "
+                                   "address, but not $label; check the address.",
+                                   detail=f"GET $probe_path answered {str(account)[:80]!r}")
 $capability_methods
     # -- helpers ---------------------------------------------------------------------------------
     def _url(self, path: str) -> str:
@@ -88,7 +92,7 @@ CAPABILITY_CODE: dict[str, dict[str, str]] = {
         "methods": '''
     def notify(self, message: str, *, title: str = "Peregrine", url: str | None = None) -> None:
         """Post one notification; raises IntegrationError when the service refuses it."""
-        with closing(self._client()) as client:
+        with self._client() as client:
             client.request("POST", self._url("/v1/notifications"),
                            json={"title": title, "message": message, "url": url})
 ''',
@@ -102,7 +106,7 @@ CAPABILITY_CODE: dict[str, dict[str, str]] = {
         """Upsert each job by its id; return how many were accepted (a refused one is logged and
         the rest still go)."""
         synced = 0
-        with closing(self._client()) as client:
+        with self._client() as client:
             for job in jobs:
                 if job.get("id") in (None, ""):
                     log.warning("%s: a job without an id was skipped", self.name)
@@ -127,7 +131,7 @@ CAPABILITY_CODE: dict[str, dict[str, str]] = {
         """Store the file under its folder (replacing an older copy); return where it lives."""
         path = "/".join(quote(part, safe="") for part in (*doc.folder, doc.local_path.name))
         url = self._url(f"/v1/files/{path}")
-        with closing(self._client()) as client:
+        with self._client() as client:
             response = client.request(
                 "PUT", url, data=doc.local_path.read_bytes(),
                 headers={"Content-Type": "application/octet-stream",
@@ -151,7 +155,7 @@ CAPABILITY_CODE: dict[str, dict[str, str]] = {
                 "end": event.end.isoformat(), "timezone": event.timezone,
                 "description": event.description, "url": event.url,
                 "reminder_minutes": event.reminder_minutes}
-        with closing(self._client()) as client:
+        with self._client() as client:
             response = client.request("PUT", url, json=body)
         try:
             return str(response.json()["url"])
@@ -160,22 +164,17 @@ CAPABILITY_CODE: dict[str, dict[str, str]] = {
 
     def delete_event(self, uid: str) -> None:
         """Remove the event; one that is already gone is fine."""
-        with closing(self._client()) as client:
+        with self._client() as client:
             client.request("DELETE", self._url(f"/v1/events/{quote(uid, safe='')}"),
                            ok=(200, 202, 204, 404))
 ''',
     },
 }
 
-CONFTEST = Template('''\
-"""Makes Peregrine's code and test helpers importable when these tests run outside its tree."""
-import sys
-
-PEREGRINE_SOURCE = $source
-
-if PEREGRINE_SOURCE not in sys.path:
-    sys.path.insert(0, PEREGRINE_SOURCE)
-''')
+CONFTEST = '''\
+"""The test kit's fixtures (loopback_server, plugin_contract), installed with Peregrine's SDK."""
+pytest_plugins = ["peregrine_sdk.testkit.pytest_plugin"]
+'''
 
 TESTS = Template('''\
 """$label against a loopback server speaking its contract: success, each failure, recovery."""
@@ -187,7 +186,7 @@ import pytest
 import yaml
 
 from peregrine_sdk.errors import ErrorKind
-from tests.fakes.loopback import LoopbackServer, Reply, refused_url
+from peregrine_sdk.testkit import LoopbackServer, Reply, refused_url
 $import_plugin
 
 EXAMPLE = $example_path
@@ -220,6 +219,11 @@ def connected(url: str, /, **changes) -> $cls:
 def test_the_config_example_has_exactly_the_field_keys():
     example = yaml.safe_load(EXAMPLE.read_text()) or {}
     assert list(example) == [field["key"] for field in $cls().fields()]
+
+
+def test_the_plugin_keeps_the_contract(plugin_contract):
+    """Fields, config example, and the connection test against every fault the kit injects."""
+    plugin_contract($cls, example=EXAMPLE)
 
 
 @pytest.mark.parametrize("key", [f["key"] for f in $cls().fields()

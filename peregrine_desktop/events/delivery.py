@@ -21,15 +21,22 @@ from peregrine_sdk.hooks import RenewedSettings, has_hook
 from peregrine_desktop.events.outbox import NEEDS_USER, UNREACHABLE, Attempt, Outbox
 from peregrine_desktop.events.pipeline import event_from_payload
 from peregrine_desktop.workers import TaskRunner
+from peregrine_desktop.settings import paths
 
 log = logging.getLogger(__name__)
 
 
 def _upsert_event(instance: Any, payload: Mapping[str, Any]) -> str:
+    """The event under the job's global UID; the one an older version made under its integer
+    id (``replaces``) goes first, so the calendar never shows the interview twice."""
+    if payload.get("replaces"):
+        instance.delete_event(payload["replaces"])
     return instance.upsert_event(event_from_payload(payload["event"]))
 
 
 def _delete_event(instance: Any, payload: Mapping[str, Any]) -> str:
+    if payload.get("replaces"):
+        instance.delete_event(payload["replaces"])
     instance.delete_event(payload["uid"])
     return ""
 
@@ -95,7 +102,7 @@ def deliver_due(outbox: Outbox, name: str, config_dir: Path,
         except Exception:  # noqa: BLE001 - a plugin's bug is recorded, never raised into Qt
             log.exception("%s: %s raised", name, row["action"])
             attempt = Attempt(row["id"], False, kind=ErrorKind.UNKNOWN,
-                              hint="The integration failed unexpectedly; see the log file.")
+                              hint=f"The integration failed unexpectedly; {paths.see_the_log()}.")
         outbox.record(attempt)
         outcomes.append((row, attempt))
         if not attempt.ok and (attempt.kind in UNREACHABLE or attempt.kind in NEEDS_USER):

@@ -30,6 +30,7 @@ from peregrine_desktop.jobs.documents import (DocumentError, FileFacts, JobDocum
                                               JobDocuments, looks_unchanged, measure)
 from peregrine_desktop.jobs.store import StoreError
 from peregrine_desktop.workers import TaskRunner
+from peregrine_desktop.settings import paths
 
 log = logging.getLogger(__name__)
 
@@ -231,7 +232,7 @@ class DocumentUploads(QObject):
                        f"exists and that you may open it.")
         else:
             log.error("document request failed: %r", exc)
-            message = "Something went wrong reading the file; see the log file."
+            message = f"Something went wrong reading the file; {paths.see_the_log()}."
         self.problem.emit(job_id, message)
 
     # -- what the outbox reports ------------------------------------------------------------------

@@ -62,19 +62,25 @@ def calendar_deliveries(event: PipelineEvent, hub: "EventHub") -> list[Delivery]
     if not wanted and not was:
         return []
     revision = job.get("updated_at")
+    uid = event_uid(job.get("uid") or (old or {}).get("uid") or event.job_id)
+    legacy = event_uid(event.job_id)        # the UID an older version gave this job's event
     found = []
     for target in hub.targets(CalendarEvents):
         preferences = calendar_preferences(target.config)
+        replaces = legacy if legacy != uid and hub.outbox.delivered_event(
+            target.name, event.job_id, legacy) else ""
         if wanted:
             interview = interview_event(job, preferences)
             found.append(Delivery(
                 target.name, event.job_id, event.kind, "upsert_event",
-                {"event": event_to_payload(interview), "revision": revision},
+                {"event": event_to_payload(interview), "revision": revision,
+                 **({"replaces": replaces} if replaces else {})},
                 f"the interview for {job_phrase(job)} on {when_text(job)}"))
         elif not preferences.keep_events:
             found.append(Delivery(
                 target.name, event.job_id, event.kind, "delete_event",
-                {"uid": event_uid(event.job_id), "revision": revision},
+                {"uid": uid, "revision": revision,
+                 **({"replaces": replaces} if replaces else {})},
                 f"removing the interview for {job_phrase(job)}"))
     return found
 

@@ -275,6 +275,16 @@ class Outbox:
                                 f"{clause}", [self.clock(), *params]).rowcount
 
     # -- what the cards and the log show ------------------------------------------------------------
+    def delivered_event(self, integration: str, job_id: int, uid: str) -> bool:
+        """True when an interview event with ``uid`` was delivered to ``integration`` for this
+        job (an older version's UID: the new one then replaces it)."""
+        with self.store.connection() as conn:
+            return conn.execute(
+                "SELECT 1 FROM outbox WHERE integration = ? AND job_id = ? AND "
+                "action = 'upsert_event' AND state = 'delivered' AND "
+                "json_extract(payload, '$.event.uid') = ? LIMIT 1",
+                (integration, job_id, uid)).fetchone() is not None
+
     def waiting_counts(self) -> dict[str, int]:
         """Deliveries not yet made, per service ("3 waiting" on its card)."""
         with self.store.connection() as conn:

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from peregrine_sdk.calendar_events import CalendarPreferences, event_uid
+from peregrine_sdk.calendar_events import CalendarPreferences, event_uid, event_url
 from peregrine_sdk.capabilities import InterviewEvent
 from peregrine_desktop.jobs import statuses
 
@@ -121,10 +121,10 @@ def interview_event(job: Mapping[str, Any],
     """The calendar form of a job's interview, at its real time in its own zone."""
     start = interview_start(job)
     return InterviewEvent(
-        uid=event_uid(job["id"]), title=interview_title(job), start=start,
+        uid=event_uid(job.get("uid") or job["id"]), title=interview_title(job), start=start,
         end=start + timedelta(minutes=preferences.duration_minutes),
         timezone=interview_zone(job), description=interview_description(job),
-        url=str(job.get("url") or ""), reminder_minutes=preferences.reminder_minutes)
+        url=event_url(job.get("url")), reminder_minutes=preferences.reminder_minutes)
 
 
 def event_to_payload(event: InterviewEvent) -> dict[str, Any]:

@@ -22,6 +22,8 @@ class JobRepository(QObject):
     job_changed = Signal(object, object)  # new dict, old dict
     job_removed = Signal(object)          # dict, as it was
     jobs_reset = Signal()
+    #: After a bulk insert (an import), with the new ids: what undoing the import removes.
+    jobs_imported = Signal(object)        # list[int]
 
     def __init__(self, store: JobStore, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -84,11 +86,35 @@ class JobRepository(QObject):
             self.job_removed.emit(job)
         return removed
 
+    def changed_elsewhere(self, job: dict[str, Any], old: dict[str, Any] | None = None) -> None:
+        """Announce a change already committed by someone else (a sync taking in a tracker's
+        edit: ``old`` the job before; or a job it added: ``old`` None)."""
+        if old is None:
+            self.job_added.emit(job)
+        elif job != old:
+            self.job_changed.emit(job, old)
+
     def add_many(self, jobs: Sequence[Mapping[str, Any]]) -> BulkReport:
         report = self.store.add_many(jobs)
         if report.added:
             self.jobs_reset.emit()
+            self.jobs_imported.emit(list(report.added_ids))
         return report
+
+    def get_many(self, ids: Sequence[int]) -> list[dict[str, Any]]:
+        """Full jobs with their history, in the order of ``ids`` (missing ones left out)."""
+        return self.store.get_many(ids, with_history=True)
+
+    def restore_jobs(self, jobs: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+        """Put jobs back exactly as they were (undo): deleted ones return with their id, uid
+        and history.  Announced like any change."""
+        results = self.store.restore_jobs(jobs)
+        for new, old in results:
+            if old is None:
+                self.job_added.emit(new)
+            else:
+                self.job_changed.emit(new, old)
+        return [new for new, _old in results]
 
     def start_add_many(self, jobs: Sequence[Mapping[str, Any]], *,
                        on_finished: Callable[[BulkReport], None],
@@ -99,6 +125,7 @@ class JobRepository(QObject):
         def finished(report: BulkReport) -> None:
             if report.added:
                 self.jobs_reset.emit()
+                self.jobs_imported.emit(list(report.added_ids))
             on_finished(report)
 
         self._runner.start(self.store.add_many, list(jobs), key=f"add_many-{id(jobs)}",

@@ -14,6 +14,7 @@ import logging
 import os
 import sqlite3
 import threading
+import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -136,19 +137,6 @@ def _is_disk_full(error: sqlite3.OperationalError) -> bool:
 
 class SchemaTooNewError(StoreError):
     pass
-
-
-def header_user_version(path: Path) -> int | None:
-    """``PRAGMA user_version`` read from the file header (bytes 60-63), touching nothing: a
-    database from a newer app must be refused before SQLite is allowed to change a byte."""
-    try:
-        with open(path, "rb") as handle:
-            header = handle.read(100)
-    except OSError:
-        return None
-    if len(header) < 64 or not header.startswith(b"SQLite format 3\x00"):
-        return None
-    return int.from_bytes(header[60:64], "big", signed=True)
 
 
 def make_private(path: Path) -> None:
@@ -298,8 +286,16 @@ def _as_url(value: Any) -> str | None:
     text = str(value or "").strip()
     if not text:
         return None
-    parts = urlsplit(text)
-    if parts.scheme not in ("http", "https") or not parts.hostname or " " in text:
+    if any(unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") for ch in text):
+        # a line break would end an iCalendar line or an HTTP header downstream
+        raise JobValidationError("A web address cannot contain line breaks or control "
+                                 f"characters (in “{text.encode('unicode_escape').decode()}”).")
+    try:
+        parts = urlsplit(text)
+        valid = parts.scheme in ("http", "https") and bool(parts.hostname)
+    except ValueError:   # "http://[::1" and other unparseable hosts
+        valid = False
+    if not valid or any(ch.isspace() for ch in text):
         raise JobValidationError(f"“{text}” is not a web address starting with https://.")
     return text
 
@@ -326,6 +322,9 @@ def clean_job_values(values: Mapping[str, Any], partial: bool = False) -> dict[s
             out[key] = _as_url(value)
         elif key in _TEXT_FIELDS:
             text = "" if value is None else str(value)
+            if "\0" in text:
+                raise JobValidationError(f"The {key.replace('_', ' ')} holds a NUL character, "
+                                         "which no text can contain; the file may be damaged.")
             out[key] = text if key in ("description", "notes") else " ".join(text.split())
         elif key == "remote":
             out[key] = _as_bool(value)
@@ -393,6 +392,7 @@ class JobStore:
         self._guard = threading.Lock()
         self._closed = False
         self._timeout = open_timeout
+        self._version_checked = False
         try:
             self._migrate()
             for component, migrations in list(_registered.items()):
@@ -420,6 +420,17 @@ class JobStore:
         conn = sqlite3.connect(self.path, timeout=self._timeout, isolation_level=None,
                                check_same_thread=False)
         conn.row_factory = sqlite3.Row
+        if not self._version_checked:
+            # Before anything may write (journal_mode changes the header): a database from a
+            # newer app is refused untouched.  Read through SQLite, never by opening the file
+            # ourselves: closing our own descriptor would drop SQLite's POSIX locks.
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            if version > len(MIGRATIONS):
+                conn.close()
+                raise SchemaTooNewError(
+                    f"The job database at {self.path} was written by a newer version of "
+                    "Peregrine; update the app to open it.")
+            self._version_checked = True
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA foreign_keys=ON")
         conn.execute("PRAGMA synchronous=NORMAL")
@@ -475,10 +486,6 @@ class JobStore:
             return conn.execute("PRAGMA user_version").fetchone()[0]
 
     def _migrate(self) -> None:
-        if (header_user_version(self.path) or 0) > len(MIGRATIONS):
-            raise SchemaTooNewError(
-                f"The job database at {self.path} was written by a newer version of "
-                "Peregrine; update the app to open it.")
         with self.transaction() as conn:
             version = conn.execute("PRAGMA user_version").fetchone()[0]
             if version > len(MIGRATIONS):
@@ -572,12 +579,14 @@ class JobStore:
                  if newest_first else "id")
         with self.connection() as conn:
             cursor = conn.cursor()
-            cursor.row_factory = None   # plain tuples zipped into dicts: ~25% faster than Row
-            cursor.execute(f"SELECT {columns} FROM jobs ORDER BY {order}")
-            names = [d[0] for d in cursor.description]
-            jobs = [dict(zip(names, row)) for row in cursor]
-        for job in jobs:
-            job["remote"] = bool(job["remote"])
+            cursor.row_factory = None       # plain tuples: a third of the time of sqlite3.Row
+            rows = cursor.execute(f"SELECT {columns} FROM jobs ORDER BY {order}").fetchall()
+        remote = SUMMARY_FIELDS.index("remote")
+        jobs = []
+        for row in rows:
+            job = dict(zip(SUMMARY_FIELDS, row))
+            job["remote"] = bool(row[remote])
+            jobs.append(job)
         return jobs
 
     def summary(self, job_id: int) -> dict[str, Any] | None:
@@ -719,8 +728,36 @@ class JobStore:
             job["status_history"] = self._history(conn, job_id)
             return job
 
+    def update_from_elsewhere(self, job_id: int, changes: Mapping[str, Any],
+                              also: Callable[[sqlite3.Connection], None] | None = None
+                              ) -> dict[str, Any]:
+        """Apply changes made to this job elsewhere (a tracker, another computer): a status
+        change is recorded in the history but not checked against the moves the pipeline
+        offers (it was made already).  ``also(conn)`` runs in the same transaction."""
+        clean = clean_job_values(changes, partial=True)
+        with self.transaction() as conn:
+            job = self._update(conn, job_id, clean, check_move=False)[0]
+            if also is not None:
+                also(conn)
+            job["status_history"] = self._history(conn, job_id)
+            return job
+
+    def add_job_with(self, values: Mapping[str, Any],
+                     also: Callable[[sqlite3.Connection, dict[str, Any]], None]
+                     ) -> dict[str, Any]:
+        """``add_job``, with ``also(conn, job)`` in the same transaction (e.g. a sync link)."""
+        job = clean_job_values(values)
+        job["uid"] = _as_uid(values["uid"]) if values.get("uid") else new_uid()
+        with self.transaction() as conn:
+            job_id = self._insert(conn, job, _clean_history(values.get("status_history")))
+            result = self._require(conn, job_id)
+            also(conn, result)
+            result["status_history"] = self._history(conn, job_id)
+            return result
+
     def _update(self, conn: sqlite3.Connection, job_id: int,
-                clean: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+                clean: dict[str, Any], check_move: bool = True
+                ) -> tuple[dict[str, Any], dict[str, Any]]:
         old = self._require(conn, job_id)
         stored_old = {**old, "url": old["url"] or None}
         diff = {k: v for k, v in clean.items() if stored_old.get(k) != v}
@@ -728,7 +765,7 @@ class JobStore:
             diff["interview_tz"] = None
         if not diff:
             return old, old
-        if "status" in diff:
+        if "status" in diff and check_move:
             problem = statuses.transition_problem(old["status"], diff["status"],
                                                   self._rejected_from(conn, job_id))
             if problem:
@@ -792,11 +829,103 @@ class JobStore:
         return self.delete_many([job_id])[0]
 
     def delete_many(self, ids: Sequence[int]) -> list[dict[str, Any]]:
+        """Delete jobs; each comes back as it was, with its history and, under ``dependents``,
+        the rows other components keep for it (documents…), so :meth:`restore_jobs` can put
+        everything back."""
         with self.transaction() as conn:
             removed = []
             for job_id in ids:
                 job = self._require(conn, job_id)
                 job["status_history"] = self._history(conn, job_id)
+                job["dependents"] = self._dependent_rows(conn, "jobs", [job_id])
                 conn.execute("DELETE FROM jobs WHERE id = ?", (job_id,))
                 removed.append(job)
             return removed
+
+    @staticmethod
+    def _children(conn: sqlite3.Connection, parent: str) -> list[tuple[str, str, str]]:
+        """(table, its column, the parent's column) for every table whose rows are deleted
+        with ``parent``'s (ON DELETE CASCADE), the job history excepted."""
+        found = []
+        tables = [row[0] for row in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")]
+        for table in tables:
+            if table == "status_history":
+                continue
+            for key in conn.execute(f'PRAGMA foreign_key_list("{table}")'):
+                if key["table"] == parent and key["on_delete"].upper() == "CASCADE":
+                    found.append((table, key["from"], key["to"] or "id"))
+        return found
+
+    def _dependent_rows(self, conn: sqlite3.Connection, parent: str, keys: list[Any],
+                        column: str = "id") -> list[tuple[str, list[dict[str, Any]]]]:
+        """Rows of other tables that cascade from ``parent`` rows, parents before children."""
+        out: list[tuple[str, list[dict[str, Any]]]] = []
+        for table, child_column, parent_column in self._children(conn, parent):
+            if parent_column != column or not keys:
+                continue
+            marks = ",".join("?" * len(keys))
+            rows = [dict(r) for r in conn.execute(
+                f'SELECT * FROM "{table}" WHERE "{child_column}" IN ({marks})', keys)]
+            if rows:
+                out.append((table, rows))
+                child_keys = [r["id"] for r in rows if "id" in r]
+                out.extend(self._dependent_rows(conn, table, child_keys))
+        return out
+
+    def restore_jobs(self, jobs: Sequence[Mapping[str, Any]]
+                     ) -> list[tuple[dict[str, Any], dict[str, Any] | None]]:
+        """Put jobs back exactly as ``jobs`` describe them (as :meth:`get` returned them, with
+        ``status_history``): a deleted job is re-inserted with its id, uid and history; an
+        existing one gets those values and that history back (undoing an edit or a move, which
+        the forward-only status rules would refuse).  ``updated_at`` becomes now, so sync sees
+        the change.  One transaction; returns (restored, as it was before or None) per job."""
+        results = []
+        with self.transaction() as conn:
+            for snapshot in jobs:
+                job_id = int(snapshot["id"])
+                clean = clean_job_values({k: v for k, v in snapshot.items()
+                                          if k in EDITABLE_FIELDS})
+                uid = _as_uid(snapshot["uid"])
+                history = _clean_history(snapshot.get("status_history"))
+                row = conn.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
+                before = None
+                if row is not None:
+                    before = _job_from_row(row)
+                    before["status_history"] = self._history(conn, job_id)
+                if clean["url"]:
+                    clash = conn.execute("SELECT * FROM jobs WHERE url = ? AND id <> ?",
+                                         (clean["url"], job_id)).fetchone()
+                    if clash is not None:
+                        raise DuplicateJobError(clean["url"], _job_from_row(clash))
+                clash = conn.execute("SELECT id FROM jobs WHERE uid = ? AND id <> ?",
+                                     (uid, job_id)).fetchone()
+                if clash is not None:
+                    raise DuplicateJobError(clean["url"] or "", self.find_by_uid(uid),
+                                            same_identity=True)
+                values = {**clean, "uid": uid, "updated_at": utc_now()}
+                if row is None:
+                    columns = ["id", *values]
+                    conn.execute(f"INSERT INTO jobs ({', '.join(columns)}) "
+                                 f"VALUES ({', '.join('?' * len(columns))})",
+                                 [job_id, *values.values()])
+                else:
+                    conn.execute(f"UPDATE jobs SET {', '.join(f'{k} = ?' for k in values)} "
+                                 "WHERE id = ?", [*values.values(), job_id])
+                    conn.execute("DELETE FROM status_history WHERE job_id = ?", (job_id,))
+                conn.executemany("INSERT INTO status_history(job_id, status, at) "
+                                 "VALUES (?, ?, ?)",
+                                 [(job_id, h["status"], h["at"]) for h in history])
+                if row is None:
+                    for table, rows in snapshot.get("dependents") or ():
+                        for values in rows:
+                            names = list(values)
+                            conn.execute(
+                                f'INSERT OR IGNORE INTO "{table}" '
+                                f'({", ".join(chr(34) + n + chr(34) for n in names)}) '
+                                f'VALUES ({", ".join("?" * len(names))})',
+                                [values[n] for n in names])
+                restored = self._require(conn, job_id)
+                restored["status_history"] = self._history(conn, job_id)
+                results.append((restored, before))
+        return results

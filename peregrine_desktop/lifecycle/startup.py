@@ -218,22 +218,18 @@ def claim_data_folder(folder: Path) -> "QLockFile":
 def until_resolved(attempt: Callable[[], T], parent: "QWidget | None" = None) -> T | None:
     """Run ``attempt``; while it raises :class:`StartupBlocked`, show its message with Retry
     (when retrying can help) and Quit.  None when the user quits."""
-    from PySide6.QtCore import Qt
     from PySide6.QtWidgets import QMessageBox
+
+    from peregrine_desktop.ui.plain_text import Button, ask
 
     while True:
         try:
             return attempt()
         except StartupBlocked as blocked:
             log.warning("start-up blocked: %s", blocked.message)
-            box = QMessageBox(QMessageBox.Icon.Warning, blocked.title, blocked.message,
-                              parent=parent)
-            box.setTextFormat(Qt.TextFormat.PlainText)  # paths are data, not markup
-            buttons = QMessageBox.StandardButton.Close
-            if blocked.can_retry:
-                buttons |= QMessageBox.StandardButton.Retry
-            box.setStandardButtons(buttons)
-            box.setDefaultButton(QMessageBox.StandardButton.Retry if blocked.can_retry
-                                 else QMessageBox.StandardButton.Close)
-            if box.exec() != QMessageBox.StandardButton.Retry:
+            retry = Button.Retry if blocked.can_retry else Button.NoButton
+            pressed = ask(parent, blocked.title, blocked.message, retry | Button.Close,
+                          retry if blocked.can_retry else Button.Close,
+                          icon=QMessageBox.Icon.Warning)
+            if pressed != Button.Retry:
                 return None

@@ -2,11 +2,13 @@
 
 Order: an explicit ``--config-dir`` / ``--data-dir`` (set via :func:`set_overrides`), then the
 ``PEREGRINE_CONFIG_DIR`` / ``PEREGRINE_DATA_DIR`` environment variables, then QStandardPaths
-(``~/.config/Peregrine`` and ``~/.local/share/Peregrine`` on Linux).
+(``~/.config/Peregrine`` and ``~/.local/share/Peregrine`` on Linux).  The log folder follows
+each platform's convention for logs (:func:`log_dir`).
 """
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 from peregrine_desktop import APP_NAME
@@ -50,3 +52,32 @@ def data_dir() -> Path:
         return _overrides["data"]
     env = os.environ.get("PEREGRINE_DATA_DIR")
     return Path(env).expanduser() if env else _standard("data")
+
+
+#: The log file's name in :func:`log_dir` (rotated copies get .1, .2, …).
+LOG_FILENAME = "peregrine.log"
+
+
+def log_dir() -> Path:
+    """Where the log file lives: ``$XDG_STATE_HOME/Peregrine/log`` (``~/.local/state/…``) on
+    Linux, ``~/Library/Logs/Peregrine`` on macOS, ``%LOCALAPPDATA%\\Peregrine\\Logs`` on Windows;
+    ``PEREGRINE_LOG_DIR`` wins.  Pure path logic: no Qt needed before the first window."""
+    env = os.environ.get("PEREGRINE_LOG_DIR")
+    if env:
+        return Path(env).expanduser()
+    if sys.platform == "darwin":
+        return Path.home() / "Library" / "Logs" / APP_NAME
+    if sys.platform == "win32":
+        base = os.environ.get("LOCALAPPDATA") or str(Path.home() / "AppData" / "Local")
+        return Path(base) / APP_NAME / "Logs"
+    state = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(state) / APP_NAME / "log"
+
+
+def log_file() -> Path:
+    return log_dir() / LOG_FILENAME
+
+
+def see_the_log() -> str:
+    """The words of every message that sends the user to the log: they name the file."""
+    return f"see the log file {log_file()}"

@@ -12,6 +12,7 @@ NOTIFY_EVENTS: dict[str, str] = {
     "job_added": "A job is added",
     "status_changed": "A job's status changes",
     "interview_scheduled": "An interview is scheduled",
+    "reminder_due": "A next action, deadline or interview comes due",
 }
 
 

@@ -6,9 +6,14 @@ Where a keychain works (Secret Service, macOS Keychain, Windows Credential Locke
 
     api_key: keyring:notion:api_key      # the value is in the keychain under that username
 
-Where none works (a headless Linux without a Secret Service, a locked or failing keychain), the
-secret stays in the YAML, which is owner-only (0600, folder 0700), and :meth:`SecretStore.
-storage_note` says so for the card and Settings — never silently.
+Where none exists (a headless Linux without a Secret Service) the secret stays in the YAML, which
+is owner-only (0600, folder 0700), as Settings says up front.  Where one exists but cannot be used
+right now — locked, or failing — nothing goes to a file until the user agreed
+(:class:`KeychainRefused` is raised first; :func:`consent_to_file` then lets one save through),
+and a locked keychain is said as locked, with :meth:`SecretStore.unlock` to try again: a secret
+that cannot be read is never reported as missing.  A secret moved between keychain and file
+leaves no copy behind: the other place is cleared, and a keychain entry that cannot be removed
+while locked is remembered (``integrations/.keychain-leftovers.yaml``) and removed when it can.
 
 Any string value may also be written by hand as ``${ENV_VAR}`` (resolved at load) or as the plain
 value itself (used as is); ``load`` always returns the full config, so the guide's contract holds.
@@ -45,6 +50,10 @@ HAND_WRITTEN_NOTE = ("Saved in the settings file as written there; save it again
                      "to move it into the system keychain.")
 MISSING_ENTRY_NOTE = ("The saved {label} is missing from the system keychain; edit the settings "
                       "and enter it again.")
+LOCKED_NOTE = ("The system keychain is locked, so the saved {label} cannot be read. Unlock it "
+               "(Unlock and retry asks your desktop to), and it is used again.")
+CONSENTED_NOTE = ("Saved in a private file, as you chose, because the system keychain could not "
+                  "be used ({reason}); save it again once the keychain works to move it there.")
 
 #: Backends that are not a keychain: keyring's "no backend" placeholders, and keyrings.alt's
 #: plaintext/"encrypted" files (no safer than our own owner-only file, and silent about it).
@@ -104,6 +113,29 @@ class KeychainUnavailable(Exception):
         self.reason = reason
 
 
+class KeychainLocked(KeychainUnavailable):
+    """The keychain is there but locked: unlocking it (the desktop asks) makes it work."""
+
+    def __init__(self) -> None:
+        super().__init__("it is locked")
+
+
+class KeychainRefused(KeychainUnavailable):
+    """A save stopped before anything was written: the keychain exists but cannot take the
+    secret now.  The user chooses: unlock / retry, or :func:`consent_to_file` and save again."""
+
+    def __init__(self, name: str, cause: KeychainUnavailable) -> None:
+        super().__init__(cause.reason)
+        self.name = name
+        self.locked = isinstance(cause, KeychainLocked)
+
+    def __str__(self) -> str:
+        return (f"The system keychain is locked, so the secret was not saved. Unlock it and "
+                f"retry, or save it in a private file instead." if self.locked else
+                f"The system keychain could not be used ({self.reason}), so the secret was not "
+                f"saved. Retry, or save it in a private file instead.")
+
+
 def _backend() -> Any:
     try:
         import keyring
@@ -144,18 +176,48 @@ def _keyring_call(operation: str, *args: str) -> Any:
     try:
         return getattr(backend, operation)(*args)
     except Exception as exc:  # noqa: BLE001 - KeyringLocked, KeyringError, D-Bus errors, …
-        reason = "it is locked" if type(exc).__name__ == "KeyringLocked" else (
-            f"{type(exc).__name__}")
         # The exception text may quote the value; only its type is logged.
         log.warning("keychain %s failed: %s", operation, type(exc).__name__)
-        raise KeychainUnavailable(reason) from None
+        if type(exc).__name__ == "KeyringLocked":
+            raise KeychainLocked() from None
+        raise KeychainUnavailable(type(exc).__name__) from None
+
+
+def unlock_keychain() -> bool:
+    """Ask the keychain to unlock (the Secret Service shows the desktop's password prompt);
+    True when it is usable afterwards."""
+    try:
+        backend = _backend()
+    except KeychainUnavailable:
+        return False
+    try:
+        collection = getattr(backend, "get_preferred_collection", None)
+        if callable(collection):
+            collection()  # unlocks, or raises KeyringLocked when the user did not
+        else:
+            backend.get_password(SERVICE, "unlock-probe")
+    except Exception as exc:  # noqa: BLE001
+        log.warning("keychain unlock failed: %s", type(exc).__name__)
+        return False
+    with _lock:
+        _locked.clear()
+    return True
 
 
 # -- the store -----------------------------------------------------------------------------------
 _cache: dict[str, str] = {}          # username → secret, so redraws never wait on D-Bus
 _fallback_reasons: dict[str, str] = {}   # integration → why the last save fell back to the file
 _missing: dict[str, list[str]] = {}     # integration → keys whose keychain entry was not found
+_locked: dict[str, list[str]] = {}      # integration → keys that could not be read: locked
+_file_consent: set[str] = set()         # integrations whose next save may go to the file
 _lock = threading.Lock()
+LEFTOVERS_FILE = ".keychain-leftovers.yaml"
+
+
+def consent_to_file(name: str) -> None:
+    """The user agreed: the next save of ``name`` may keep its secrets in the private file."""
+    with _lock:
+        _file_consent.add(name)
 
 
 class SecretStore:
@@ -175,15 +237,20 @@ class SecretStore:
 
     # -- save / load -----------------------------------------------------------------------------
     def save(self, cls: Any, config: Mapping[str, Any]) -> None:
-        """Secrets to the keychain (or, failing that, the private file), the rest to the YAML.
+        """Secrets to the keychain (or, where there is none or the user agreed, the private
+        file), the rest to the YAML.
 
         Keychain entries are written before the YAML that refers to them, so a crash between
-        the two leaves the old file pointing at a value that exists."""
+        the two leaves the old file pointing at a value that exists.  A keychain that exists
+        but fails raises :class:`KeychainRefused` before the file is touched."""
         name = cls.name
         secret_keys = set(password_keys(cls))
+        with _lock:
+            consented = name in _file_consent
         data: dict[str, Any] = {}
-        plaintext = False
+        plaintext: list[str] = []
         reason = ""
+        self.remove_leftovers()
         for key, value in config.items():
             if isinstance(value, str):
                 value = value.strip()
@@ -197,8 +264,11 @@ class SecretStore:
             try:
                 _keyring_call("set_password", SERVICE, username_for(name, key), value)
             except KeychainUnavailable as exc:
+                if exc.reason != "no system keychain was found" and not consented:
+                    raise KeychainRefused(name, exc) from None
                 data[key] = value
-                plaintext, reason = True, exc.reason
+                plaintext.append(key)
+                reason = exc.reason
             else:
                 with _lock:
                     _cache[username_for(name, key)] = value
@@ -207,10 +277,15 @@ class SecretStore:
         if plaintext:
             self._make_folder_private(path.parent)
         write_yaml(path, data)
+        for key in plaintext:  # now in the file: no copy may stay in the keychain
+            if not self._delete_entry(name, key) and reason != "no system keychain was found":
+                self._remember_leftover(username_for(name, key))
         with _lock:
             _missing.pop(name, None)
+            _locked.pop(name, None)
+            _file_consent.discard(name)
             if plaintext:
-                _fallback_reasons[name] = reason
+                _fallback_reasons[name] = ("consented:" if consented else "") + reason
             else:
                 _fallback_reasons.pop(name, None)
 
@@ -223,10 +298,16 @@ class SecretStore:
         data = read_yaml_mapping(self._path_of(cls))
         secret_keys = set(password_keys(cls))
         missing: list[str] = []
+        locked: list[str] = []
         resolved: dict[str, Any] = {}
         for key, value in data.items():
             if is_reference(value):
-                value = self._read_entry(value[len(REFERENCE_PREFIX):] or username_for(name, key))
+                try:
+                    value = self._read_entry(value[len(REFERENCE_PREFIX):]
+                                             or username_for(name, key))
+                except KeychainLocked:
+                    locked.append(str(key))
+                    value = ""
                 if value is None:
                     missing.append(str(key))
                     value = ""
@@ -239,11 +320,64 @@ class SecretStore:
                 register_secret(value)
             resolved[key] = value
         with _lock:
-            if missing:
-                _missing[name] = missing
-            else:
-                _missing.pop(name, None)
+            for found, table in ((missing, _missing), (locked, _locked)):
+                if found:
+                    table[name] = found
+                else:
+                    table.pop(name, None)
         return resolved
+
+    def is_locked(self, name: str) -> bool:
+        """Whether the last load of ``name`` could not read a secret because the keychain was
+        locked (the card then offers Unlock and retry)."""
+        with _lock:
+            return bool(_locked.get(name))
+
+    def unlock(self, name: str | None = None) -> bool:
+        """Unlock and retry: ask the keychain to unlock; True when the secrets of ``name`` (or
+        every one) can be read again — the next :meth:`load` reads them afresh."""
+        if not unlock_keychain():
+            return False
+        self.remove_leftovers()
+        return True
+
+    # -- no copy left behind ---------------------------------------------------------------------
+    def _leftovers_path(self) -> Path:
+        return self.config_dir / "integrations" / LEFTOVERS_FILE
+
+    def _remember_leftover(self, username: str) -> None:
+        try:
+            known = read_yaml_mapping(self._leftovers_path()).get("usernames", [])
+        except Exception:  # noqa: BLE001 - a damaged list is rebuilt
+            known = []
+        if username not in known:
+            write_yaml(self._leftovers_path(), {"usernames": [*known, username]})
+        log.warning("keychain entry %s could not be removed yet; removed once it can be",
+                    username)
+
+    def remove_leftovers(self) -> None:
+        """Remove keychain entries whose secret moved to a file while the keychain was locked."""
+        path = self._leftovers_path()
+        if not path.exists():
+            return
+        try:
+            known = list(read_yaml_mapping(path).get("usernames", []))
+        except Exception:  # noqa: BLE001
+            known = []
+        remaining = [u for u in known if not self._delete_username(u)
+                     and self._entry_may_exist(u)]
+        if remaining:
+            write_yaml(path, {"usernames": remaining})
+        else:
+            with contextlib.suppress(OSError):
+                path.unlink()
+
+    @staticmethod
+    def _entry_may_exist(username: str) -> bool:
+        try:
+            return _keyring_call("get_password", SERVICE, username) is not None
+        except KeychainUnavailable:
+            return True
 
     # -- what the card and Settings say ----------------------------------------------------------
     def storage_note(self, name: str, keys: Iterable[str] | None = None) -> str | None:
@@ -252,7 +386,10 @@ class SecretStore:
         ``keys``: the integration's password fields (looked up in the registry when omitted)."""
         with _lock:
             missing = list(_missing.get(name, ()))
+            locked = list(_locked.get(name, ()))
             reason = _fallback_reasons.get(name)
+        if locked:
+            return LOCKED_NOTE.format(label=_label(locked))
         if missing:
             return MISSING_ENTRY_NOTE.format(label=_label(missing))
         try:
@@ -265,6 +402,8 @@ class SecretStore:
                    and not is_reference(data[k]) and not has_env_reference(data[k])]
         if not in_file:
             return None
+        if reason is not None and reason.startswith("consented:"):
+            return CONSENTED_NOTE.format(reason=reason[len("consented:"):])
         if reason is not None:
             return (NO_KEYCHAIN_NOTE if reason == "no system keychain was found"
                     else KEYCHAIN_FAILED_NOTE.format(reason=reason))
@@ -294,11 +433,14 @@ class SecretStore:
 
     # -- helpers ---------------------------------------------------------------------------------
     def _read_entry(self, username: str) -> str | None:
+        """The keychain's value; None when it has none; raises :class:`KeychainLocked`."""
         with _lock:
             if username in _cache:
                 return _cache[username]
         try:
             value = _keyring_call("get_password", SERVICE, username)
+        except KeychainLocked:
+            raise
         except KeychainUnavailable:
             return None
         if value is not None:
@@ -353,3 +495,5 @@ def clear_cache() -> None:
         _cache.clear()
         _fallback_reasons.clear()
         _missing.clear()
+        _locked.clear()
+        _file_consent.clear()

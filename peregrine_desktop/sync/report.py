@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -12,6 +13,16 @@ class FailedJob:
     job_id: int
     title: str
     reason: str
+
+
+@dataclass(frozen=True)
+class PulledChange:
+    """A field edited in the tracker and taken into the job: ``before`` → ``after``."""
+
+    job_id: int
+    field: str
+    before: str
+    after: str
 
 
 @dataclass
@@ -37,11 +48,31 @@ class SyncReport:
     requests: int = 0
     started_at: datetime = field(default_factory=datetime.now)
     finished_at: datetime | None = None
+    #: What came from the tracker: fields taken into jobs, and fields changed on both sides.
+    pulled: list[PulledChange] = field(default_factory=list)
+    conflicts: list[Any] = field(default_factory=list)          # state.Conflict
+    #: Records that are not linked jobs: rows added there, another computer's jobs, linked
+    #: records deleted there (job ids), jobs deleted here whose records wait for a choice.
+    remote_new: list[Any] = field(default_factory=list)         # state.RemoteEntry
+    foreign: list[Any] = field(default_factory=list)            # state.RemoteEntry
+    remote_gone: list[int] = field(default_factory=list)
+    deleted_here: list[Any] = field(default_factory=list)       # state.Tombstone
+    imported: list[int] = field(default_factory=list)
+    deleted_there: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    #: The jobs as a pull left them (new, old) and the jobs it added, to announce in the app.
+    changed_jobs: list[tuple[dict, dict]] = field(default_factory=list)
+    added_jobs: list[dict] = field(default_factory=list)
 
     @property
     def counts(self) -> dict[str, int]:
         return {"created": len(self.created), "updated": len(self.updated),
                 "unchanged": len(self.unchanged), "failed": len(self.failed)}
+
+    @property
+    def taken_in(self) -> int:
+        """Jobs changed or added from the tracker."""
+        return len({c.job_id for c in self.pulled}) + len(self.imported)
 
     @property
     def writes(self) -> int:
@@ -59,6 +90,11 @@ class SyncReport:
                  if self.dry_run else ("created", "updated", "unchanged", "failed"))
         counts = self.counts.values()
         line = " · ".join(f"{n} {verb}" for n, verb in zip(counts, verbs))
+        pulled = self.taken_in
+        if pulled:
+            line += f" · {pulled} {'to take' if self.dry_run else 'taken'} from the tracker"
+        if self.conflicts:
+            line += f" · {len(self.conflicts)} conflict{'s' if len(self.conflicts) != 1 else ''}"
         if self.cancelled:
             line += f" · cancelled, {self.not_synced} not synced"
         return line

@@ -7,6 +7,7 @@ values the user has since edited is dropped.
 from __future__ import annotations
 
 import enum
+import html
 import logging
 from pathlib import Path
 from typing import Any
@@ -160,6 +161,11 @@ class ConnectionCard(QFrame):
         self.storage.setStyleSheet("color: palette(placeholder-text);")
         self.storage.hide()
         outer.addWidget(self.storage)
+        self.unlock_button = QPushButton("Unlock keychain and retry", self)  # when it is locked
+        self.unlock_button.setAutoDefault(False)
+        self.unlock_button.clicked.connect(self.unlock_keychain)
+        self.unlock_button.hide()
+        outer.addWidget(self.unlock_button, 0, Qt.AlignmentFlag.AlignLeft)
 
         self.note = QLabel("", self)    # deliveries waiting for this service, if any
         self.note.setObjectName("cardNote")
@@ -262,9 +268,28 @@ class ConnectionCard(QFrame):
         """Say so when this service's secrets are not in the system keychain."""
         from peregrine_desktop.settings.secrets import SecretStore
 
-        note = SecretStore(self.config_dir).storage_note(self.name, self._secret_keys())
+        store = SecretStore(self.config_dir)
+        note = store.storage_note(self.name, self._secret_keys())
         self.storage.setText(note or "")
         self.storage.setVisible(bool(note))
+        self.unlock_button.setVisible(store.is_locked(self.name))
+        self.unlock_button.setEnabled(not self.runner.is_running("unlock"))
+
+    def unlock_keychain(self, then: Any = None) -> None:
+        """Unlock and retry: the desktop asks for the keychain password (on a worker: the
+        prompt waits for a person), then ``then`` runs, or the secrets are read again."""
+        from peregrine_desktop.settings.secrets import SecretStore
+
+        def done(_unlocked: object) -> None:
+            if then is not None:
+                then()
+            else:
+                self.saved_config()   # read afresh, now that the keychain may answer
+                self.refresh()
+
+        self.unlock_button.setEnabled(False)
+        self.runner.start(SecretStore(self.config_dir).unlock, self.name, key="unlock",
+                          on_success=done, on_failure=lambda _exc: done(False))
 
     def _confirm_plain_http(self, config: dict[str, Any]) -> bool:
         """Before a secret travels unencrypted to another machine, the user decides."""
@@ -362,11 +387,11 @@ class ConnectionCard(QFrame):
         self._sign_in_instance = instance
         url = str(getattr(prompt, "url", "") or "")
         code = str(getattr(prompt, "user_code", "") or "")
-        parts = [str(getattr(prompt, "message", "") or "")]
+        parts = [html.escape(str(getattr(prompt, "message", "") or ""))]   # a service's words
         if code:
-            parts.append(f"Your code: <b style='font-size: 12pt'>{code}</b>")
+            parts.append(f"Your code: <b style='font-size: 12pt'>{html.escape(code)}</b>")
         if url:
-            parts.append(f"<a href='{url}'>Open the sign-in page</a>")
+            parts.append(f"<a href='{html.escape(url, quote=True)}'>Open the sign-in page</a>")
         self.sign_in_box.setText("<br>".join(p for p in parts if p))
         if url and not code:   # a browser flow: open it for them; a device code is typed there
             QDesktopServices.openUrl(QUrl(url))
@@ -488,10 +513,19 @@ class ConnectionCard(QFrame):
     def _write(self, config: dict[str, Any], tested: bool) -> None:
         from peregrine_desktop.settings.config_recovery import write_failure_message
 
+        from peregrine_desktop.settings.secrets import KeychainRefused
+
         if not tested and not self._confirm_plain_http(config):
             return
         try:
             self.cls.save_config(config, self.config_dir)
+        except KeychainRefused as refused:
+            choice = self._keychain_refused(refused)
+            if choice == "retry" and refused.locked:
+                self.unlock_keychain(then=lambda: self._write(config, tested))
+            elif choice is not None:
+                self._write(config, tested)
+            return
         except OSError as exc:
             self._show(CardState.NEEDS_ATTENTION,
                        write_failure_message(self.cls.config_path(self.config_dir), exc))
@@ -505,6 +539,27 @@ class ConnectionCard(QFrame):
         self._passed_config = self._failed_config = None
         self.refresh()
         self.saved.emit(self.name)
+
+    def _keychain_refused(self, refused: Any) -> str | None:
+        """The keychain exists but did not take the secret: the user chooses to (unlock and)
+        retry, to keep it in a private file, or to stop: "retry", "file" or None."""
+        from peregrine_desktop.settings.secrets import consent_to_file
+        from peregrine_desktop.ui.plain_text import message_box
+
+        box = message_box(self, QMessageBox.Icon.Warning, "The keychain did not take the secret",
+                          str(refused), "Nothing was saved yet. A private file is readable by "
+                          "your user account only.", QMessageBox.StandardButton.Cancel)
+        retry = box.addButton("Unlock and retry" if refused.locked else "Retry",
+                              QMessageBox.ButtonRole.AcceptRole)
+        to_file = box.addButton("Save in a private file", QMessageBox.ButtonRole.DestructiveRole)
+        box.setDefaultButton(retry)
+        box.exec()
+        if box.clickedButton() is retry:
+            return "retry"
+        if box.clickedButton() is to_file:
+            consent_to_file(self.name)
+            return "file"
+        return None
 
     def start_editing(self) -> None:
         if self.form is None:

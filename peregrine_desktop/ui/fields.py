@@ -1,7 +1,7 @@
 """FieldWidgetFactory: one widget per field type, used by the wizard and Settings alike.
 
 A field dict is the guide's (key, label, type, placeholder, required, help; plus ``choices`` for
-``choice``).  Each editor exposes ``value()``, ``set_value()``, ``problem()`` and ``changed``.
+``choice`` and an optional ``default``, the value a new card starts with).  Each editor exposes ``value()``, ``set_value()``, ``problem()`` and ``changed``.
 """
 from __future__ import annotations
 
@@ -263,7 +263,10 @@ class FieldWidgetFactory:
             log.warning("field %r has unknown type %r; showing it as text",
                         spec.get("key"), spec.get("type"))
             editor_class = TextEditor
-        return editor_class(spec, parent)
+        editor = editor_class(spec, parent)
+        if "default" in spec:   # a new card starts with it; saved settings replace it
+            editor.set_value(spec["default"])
+        return editor
 
 
 class FieldForm(QWidget):

@@ -14,6 +14,7 @@ from peregrine_desktop import APP_NAME, __version__
 from peregrine_desktop.settings import paths
 from peregrine_desktop.settings.profile import UserProfile
 if TYPE_CHECKING:  # pragma: no cover
+    from peregrine_desktop.jobs.dates import Clock
     from peregrine_desktop.ui.config_problems import ConfigProblemsPanel
     from peregrine_desktop.events.hub import EventHub
     from peregrine_desktop.jobs.repository import JobRepository
@@ -64,11 +65,14 @@ class MainWindow(QMainWindow):
         self._column = column
         #: Damaged settings files, above the pipeline: made when the first one is reported.
         self.config_problems: ConfigProblemsPanel | None = None
+        self.reminders = None
+        self.reminder_banner = None
         if repository is not None:
             from peregrine_desktop.ui.pipeline.view import PipelineView
 
-            self.pipeline = PipelineView(repository, central)
+            self.pipeline = PipelineView(repository, central, settings=self.window_settings)
             column.addWidget(self.pipeline, 1)
+            self.apply_profile()
         else:
             column.addWidget(empty_state(
                 "Your job pipeline will live here",
@@ -107,6 +111,14 @@ class MainWindow(QMainWindow):
         quit_action.triggered.connect(self.close)
         file_menu.addAction(quit_action)
 
+        if self.pipeline is not None:
+            edit_menu = self.menuBar().addMenu("&Edit")
+            self.edit_menu = edit_menu
+            edit_menu.addAction(self.pipeline.undo_action)
+            edit_menu.addAction(self.pipeline.redo_action)
+            edit_menu.addSeparator()
+            edit_menu.addAction(self.pipeline.find_action)
+
         settings_menu = self.menuBar().addMenu("&Settings")
         self.settings_action = QAction("&Settings…", self)
         self.settings_action.setShortcut(QKeySequence.StandardKey.Preferences)
@@ -127,6 +139,14 @@ class MainWindow(QMainWindow):
         self.sync_dialog = None
 
         view_menu = self.menuBar().addMenu("&View")
+        self.view_menu = view_menu
+        if self.pipeline is not None:
+            view_menu.addAction(self.pipeline.table_action)
+            view_menu.addAction(self.pipeline.board_action)
+            view_menu.addAction(self.pipeline.details_action)
+            view_menu.addSeparator()
+            view_menu.addAction(self.pipeline.dashboard_action)
+            view_menu.addSeparator()
         self.activity_action = QAction("&Activity log…", self)
         self.activity_action.setShortcut("Ctrl+L")
         self.activity_action.setToolTip("What was sent to your services, and what is waiting")
@@ -139,6 +159,21 @@ class MainWindow(QMainWindow):
         about.setMenuRole(QAction.MenuRole.AboutRole)
         about.triggered.connect(self.show_about)
         help_menu.addAction(about)
+        self.open_log_action = QAction("Open &log folder", self)
+        self.open_log_action.setStatusTip("Show the folder with Peregrine's log file")
+        self.open_log_action.triggered.connect(self.open_log_folder)
+        help_menu.addAction(self.open_log_action)
+
+    def open_log_folder(self) -> None:
+        """Help → Open log folder: the file manager, at the folder (made if still missing)."""
+        from PySide6.QtCore import QUrl
+        from PySide6.QtGui import QDesktopServices
+
+        from peregrine_desktop.settings import paths
+
+        folder = paths.log_dir()
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
 
     def export_interviews(self) -> None:
         """Write every interview to an .ics file any calendar app can import."""
@@ -183,6 +218,51 @@ class MainWindow(QMainWindow):
             from peregrine_desktop.events.documents import DocumentUploads
 
             self.pipeline.documents = DocumentUploads(hub, self)
+
+    def start_reminders(self, clock: "Clock | None" = None) -> None:
+        """Look for what came due (also while the app was closed), then keep looking; called
+        once the window has painted."""
+        if self.pipeline is None or self.reminders is not None:
+            return
+        from peregrine_desktop.jobs.dates import system_clock
+        from peregrine_desktop.jobs.reminders import ReminderLog
+        from peregrine_desktop.ui.reminders import DesktopNotifier, ReminderBanner, ReminderService
+
+        self._clock = clock or system_clock
+        self.reminder_banner = ReminderBanner(self.centralWidget())
+        self.reminder_banner.show_job.connect(self._show_reminded_job)
+        self._column.insertWidget(self._column.indexOf(self.pipeline), self.reminder_banner)
+        self.notifier = DesktopNotifier(self.windowIcon())
+        self.reminders = ReminderService(ReminderLog(self.repository.store),
+                                         self.pipeline.model.dated_jobs, clock=self._clock,
+                                         parent=self)
+        self.reminders.due.connect(self._reminders_due)
+        for signal in (self.repository.job_added, self.repository.job_changed,
+                       self.repository.jobs_reset):
+            signal.connect(self.reminders.check_soon)
+        self.reminders.start()
+
+    def _reminders_due(self, reminders: list) -> None:
+        from peregrine_desktop.jobs.dates import DueWindow
+        from peregrine_desktop.ui.reminders import send_to_notifiers, summary_text
+
+        window = DueWindow.from_clock(self._clock)
+        self.reminder_banner.add(reminders, window)
+        self.notifier.notify(*summary_text(reminders, window))
+        send_to_notifiers(self.hub, reminders, window)
+
+    def _show_reminded_job(self, job_id: int) -> None:
+        if not self.pipeline.select_job(job_id):
+            self.pipeline.clear_filters()
+            self.pipeline.select_job(job_id)
+        self.pipeline.current_list().setFocus()
+
+    def apply_profile(self) -> None:
+        """The profile was loaded or saved: the pipeline marks and filters by its targets."""
+        if self.pipeline is not None:
+            from peregrine_desktop.jobs.targets import Targets
+
+            self.pipeline.set_targets(Targets.from_profile(self.profile))
 
     def add_config_problems(self, problems: list) -> None:
         """Damaged or unusable settings files, each with Reset and Dismiss, above the pipeline."""
@@ -238,6 +318,8 @@ class MainWindow(QMainWindow):
         QMessageBox.about(self, f"About {APP_NAME}", self.about_text())
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
+        if self.pipeline is not None:
+            self.pipeline.save_settings()
         self.window_settings.setValue("geometry", self.saveGeometry())
         self.window_settings.sync()
         super().closeEvent(event)

@@ -61,6 +61,10 @@ class SettingsDialog(QDialog):
                   "as soon as you press Save on a card." + (f" {storage_note}" if storage_note
                                                              else ""))
         self.tabs.addTab(self.integrations, "&Integrations")
+        from peregrine_desktop.ui.plugin_permissions import PluginPermissionsPanel
+
+        self.plugins = PluginPermissionsPanel(self.config_dir, self)
+        self.tabs.addTab(self.plugins, "Pl&ugins")
         layout.addWidget(self.tabs, 1)
 
         self.error = QLabel("", self)

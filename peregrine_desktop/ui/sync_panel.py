@@ -1,10 +1,14 @@
 """SyncPanel: "Sync now" for every connected job tracker, with progress, cancel and a summary.
 
-Each tracker syncs on the worker pool (one after another, see ``_start_next``) with its own
-progress bar and Cancel button; the summary then lists per tracker what was created, updated, left unchanged and
-what failed — with the reason next to each failed job.  "Preview changes" runs the same
-comparison without writing anything.  The stages that sync and the automatic mode (a debounced
-background sync of the jobs just edited) are chosen here and kept in ``sync.yaml``.
+Each tracker syncs both ways on the worker pool (one after another, see ``_start_next``) with its
+own progress bar and Cancel button.  The summary then lists per tracker what was created, updated
+and what failed (with the reason), what was taken in from the tracker, and what waits for the
+user, each with its buttons: conflicts (Keep mine / Take theirs), rows added there (Import),
+another computer's jobs (These are my jobs / Keep separate), records deleted there (Delete here
+too / Push again) and records of jobs deleted here (Delete there too / Keep them there).
+"Preview changes" runs the same comparison without writing anything.  The stages that sync, the
+automatic mode (a debounced sync of the jobs just edited, and a periodic pull) and what happens
+to rows added or deleted on one side are chosen here and kept in ``sync.yaml``.
 """
 from __future__ import annotations
 
@@ -16,20 +20,24 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import (QCheckBox, QDialog, QDialogButtonBox, QFrame, QGridLayout,
-                               QGroupBox, QHBoxLayout, QHeaderView, QLabel, QProgressBar,
-                               QPushButton, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFrame,
+                               QGridLayout, QGroupBox, QHBoxLayout, QHeaderView, QLabel,
+                               QProgressBar, QPushButton, QTreeWidget, QTreeWidgetItem,
+                               QVBoxLayout, QWidget)
 
 import integrations
 from peregrine_sdk.base import IntegrationBase
 from peregrine_sdk.capabilities import JobSync, capabilities_of
+from peregrine_desktop.settings import paths
 from peregrine_desktop.settings.configfiles import ConfigFileError
 from peregrine_desktop.jobs import statuses as pipeline
 from peregrine_desktop.jobs.store import JobStore
-from peregrine_desktop.sync.engine import SyncEngine
+from peregrine_sdk.job_columns import FIELD_LABELS
+from peregrine_desktop.sync import choices
 from peregrine_desktop.sync.report import SyncReport
-from peregrine_desktop.sync.settings import SyncSettings
-from peregrine_desktop.sync.state import LastRun, SyncState
+from peregrine_desktop.sync.run import run_sync, tracker_status
+from peregrine_desktop.sync.settings import PULL_CHOICES, SyncSettings
+from peregrine_desktop.sync.state import SyncState
 from peregrine_desktop.settings.tiers import can_use, locked_reason, tier_allows
 from peregrine_desktop.workers import TaskRunner
 from peregrine_desktop.ui.plain_text import bold_heading, tooltip
@@ -42,38 +50,17 @@ ERROR = "color: #c62828;"
 WARNING = "color: #a15c00;"
 
 
-def run_sync(cls: type[IntegrationBase], config: dict, store: JobStore, statuses: list[str],
-             jobs: list[dict], dry_run: bool, cancel: threading.Event,
-             progress: Callable[[int, int], None] | None = None) -> SyncReport:
-    """One tracker's whole sync, as one call for a worker thread.  Never raises."""
-    state = SyncState(store)
-    integration = cls()
-    report = SyncReport(cls.name, cls.label, dry_run=dry_run)
-    try:
-        if not integration.connect(dict(config)):
-            report.error = ("Some required settings are missing; complete them in Settings → "
-                            "Integrations.")
-            report.finished_at = datetime.now()
-            return report
-        return SyncEngine(state, statuses).run(integration, jobs, dry_run=dry_run,
-                                               progress=progress, cancel=cancel)
-    except Exception as exc:  # noqa: BLE001 - a plugin's bug becomes a line in the summary
-        log.exception("%s: sync failed", cls.name)
-        report.error = f"The sync stopped unexpectedly ({type(exc).__name__}); see the log."
-        report.finished_at = datetime.now()
-        return report
+#: One action of a summary row: the button's text and what it does.
+Action = tuple[str, Callable[[], None]]
+Entry = tuple[str, str, list[Action]]
 
 
-def last_run_text(run: LastRun | None) -> str:
-    if run is None:
-        return "Never synced"
-    when = run.finished_at
-    stamp = f"{when:%H:%M}" if when.date() == datetime.now().date() else f"{when:%d %b %H:%M}"
-    counts = (f"{run.created} created · {run.updated} updated · {run.unchanged} unchanged · "
-              f"{run.failed} failed")
-    if run.error:
-        return f"Last synced {stamp}: {counts} — {run.error}"
-    return f"Last synced {stamp}: {counts}" + (" (cancelled)" if run.cancelled else "")
+def quoted(form: str, limit: int = 60) -> str:
+    """A value in a summary line: quoted, shortened, "empty" for nothing."""
+    text = " ".join(form.split())
+    if not text:
+        return "empty"
+    return f"“{text if len(text) <= limit else text[:limit - 1] + '…'}”"
 
 
 class TrackerRow(QFrame):
@@ -184,10 +171,14 @@ class SyncPanel(QWidget):
         self.settings = SyncSettings.load(self.config_dir)
         self.state = SyncState(store)
         self.runner = TaskRunner(self)
+        self._announcing = False
+        self._choices = 0
+        self._acting: QTreeWidgetItem | None = None
         self.rows: dict[str, TrackerRow] = {}
         self.reports: dict[str, SyncReport] = {}
         self._cancels: dict[str, threading.Event] = {}
         self._dry_run = False
+        self._full = True
         self._edited: set[int] = set()
         self._auto_pending = False
         self._group_entries: dict[int, Callable[[], list[tuple[str, str]]]] = {}
@@ -195,11 +186,15 @@ class SyncPanel(QWidget):
         self.auto_timer = QTimer(self)
         self.auto_timer.setSingleShot(True)
         self.auto_timer.timeout.connect(self._auto_sync)
+        #: While automatic sync is on, the trackers are asked for their changes this often.
+        self.pull_timer = QTimer(self)
+        self.pull_timer.timeout.connect(self._periodic_pull)
         self._build()
+        self._arm_pull_timer()
         if repository is not None:
             repository.job_added.connect(lambda job: self._on_edited(job))
             repository.job_changed.connect(lambda new, old: self._on_edited(new, old))
-            repository.job_removed.connect(lambda job: self.state.forget_job(int(job["id"])))
+            repository.job_removed.connect(self.state.job_deleted)
 
     # -- construction -----------------------------------------------------------------------------
     def _build(self) -> None:
@@ -242,15 +237,40 @@ class SyncPanel(QWidget):
             box.toggled.connect(self._save_settings)
             self.status_boxes[status] = box
             grid.addWidget(box, 1 + index // 4, index % 4)
-        note = QLabel("Jobs synced before are kept up to date in any stage. Syncing never "
-                      "changes a job's stage in Peregrine.", options)
+        note = QLabel("Jobs synced before are kept up to date in any stage. Edits made in a "
+                      "tracker come back here; a value changed on both sides waits for you to "
+                      "choose.", options)
         note.setWordWrap(True)
         note.setStyleSheet(MUTED)
         grid.addWidget(note, 3, 0, 1, 4)
         self.auto_box = QCheckBox("Sync &automatically a few seconds after I edit a job", options)
         self.auto_box.setChecked(self.settings.auto_sync)
         self.auto_box.toggled.connect(self._save_settings)
-        grid.addWidget(self.auto_box, 4, 0, 1, 4)
+        grid.addWidget(self.auto_box, 4, 0, 1, 2)
+        self.pull_combo = self._combo(options, [
+            (m, "never" if m == 0 else f"every {m} minutes") for m in PULL_CHOICES],
+            self.settings.pull_minutes)
+        self.pull_combo.setAccessibleName("Check the trackers for changes")
+        self.pull_combo.setToolTip("While automatic sync is on, how often each tracker is asked "
+                                   "what changed there (one request when nothing did)")
+        pull_label = QLabel("and check for changes", options)
+        pull_label.setBuddy(self.pull_combo)
+        grid.addWidget(pull_label, 4, 2)
+        grid.addWidget(self.pull_combo, 4, 3)
+        self.rows_combo = self._combo(options, [("ask", "list them for me to import"),
+                                                ("import", "import them as jobs")],
+                                      self.settings.remote_rows)
+        rows_label = QLabel("New &rows added in a tracker:", options)
+        rows_label.setBuddy(self.rows_combo)
+        grid.addWidget(rows_label, 5, 0, 1, 2)
+        grid.addWidget(self.rows_combo, 5, 2, 1, 2)
+        self.deletes_combo = self._combo(options, [
+            ("ask", "ask me what to do"), ("delete", "delete its tracker records too"),
+            ("keep", "keep its tracker records")], self.settings.local_deletes)
+        deletes_label = QLabel("When I &delete a job here:", options)
+        deletes_label.setBuddy(self.deletes_combo)
+        grid.addWidget(deletes_label, 6, 0, 1, 2)
+        grid.addWidget(self.deletes_combo, 6, 2, 1, 2)
         layout.addWidget(options)
 
         self.summary_title = QLabel("", self)
@@ -259,18 +279,34 @@ class SyncPanel(QWidget):
         layout.addWidget(self.summary_title)
         self.summary = QTreeWidget(self)
         self.summary.setObjectName("syncSummary")
-        self.summary.setColumnCount(2)
-        self.summary.setHeaderLabels(["Job", "Result"])
+        self.summary.setColumnCount(3)
+        self.summary.setHeaderLabels(["Job", "Result", ""])
         self.summary.setRootIsDecorated(True)
-        self.summary.setUniformRowHeights(True)
+        self.summary.setUniformRowHeights(False)      # rows with buttons are taller
         self.summary.setAlternatingRowColors(True)
-        self.summary.header().setStretchLastSection(True)
+        self.summary.header().setStretchLastSection(False)
         self.summary.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
+        self.summary.header().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.summary.header().setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
         self.summary.setColumnWidth(0, 300)
         self.summary.itemExpanded.connect(self._fill_group)
         self.summary.hide()
         layout.addWidget(self.summary, 1)
+        self._connect_combos()
         self.refresh()
+
+    @staticmethod
+    def _combo(parent: QWidget, items: list[tuple[Any, str]], current: Any) -> QComboBox:
+        combo = QComboBox(parent)
+        for value, text in items:
+            combo.addItem(text, value)
+        index = combo.findData(current)
+        combo.setCurrentIndex(max(0, index))
+        return combo
+
+    def _connect_combos(self) -> None:
+        for combo in (self.pull_combo, self.rows_combo, self.deletes_combo):
+            combo.currentIndexChanged.connect(self._save_settings)
 
     def trackers(self) -> list[type[IntegrationBase]]:
         """Configured integrations that sync jobs, in label order."""
@@ -304,7 +340,7 @@ class SyncPanel(QWidget):
             locked = self.locked_reason(cls)
             row = TrackerRow(cls, locked, self)
             if not locked:
-                row.status.setText(last_run_text(self.state.last_run(cls.name)))
+                row.status.setText(tracker_status(self.store, cls.name).text)
             row.cancel_button.clicked.connect(lambda _c=False, n=cls.name: self.cancel(n))
             self.rows[cls.name] = row
             self.rows_box.addWidget(row)
@@ -326,6 +362,10 @@ class SyncPanel(QWidget):
     def _save_settings(self) -> None:
         self.settings.statuses = self.chosen_statuses()
         self.settings.auto_sync = self.auto_box.isChecked()
+        self.settings.pull_minutes = int(self.pull_combo.currentData())
+        self.settings.remote_rows = str(self.rows_combo.currentData())
+        self.settings.local_deletes = str(self.deletes_combo.currentData())
+        self._arm_pull_timer()
         try:
             self.settings.save(self.config_dir)
         except OSError as exc:
@@ -347,11 +387,15 @@ class SyncPanel(QWidget):
         self.preview_button.setEnabled(idle)
         self.sync_button.setText("Syncing…" if self.is_running() else "&Sync now")
 
-    def start_sync(self, dry_run: bool = False, only_ids: set[int] | None = None) -> bool:
+    def start_sync(self, dry_run: bool = False, only_ids: set[int] | None = None,
+                   full: bool = True) -> bool:
         """Sync (or preview) every connected tracker.  The jobs are read on the pool (``load_jobs``
-        must be thread-safe, as JobStore is), then each tracker starts; False if nothing to do."""
+        must be thread-safe, as JobStore is), then each tracker starts; False if nothing to do.
+        ``full``: list every record (finds records deleted there), as Sync now does; automatic
+        syncs ask only for what changed since the last one."""
         if self.is_running() or not self._runnable():
             return False
+        self._full = full
         self._dry_run = dry_run
         self.reports.clear()
         self.summary.clear()
@@ -370,8 +414,8 @@ class SyncPanel(QWidget):
     def _load_failed(self, exc: BaseException) -> None:
         log.error("reading the jobs for a sync failed: %r", exc)
         for row in self._runnable():
-            row.finish(last_run_text(self.state.last_run(row.name)), False, False)
-        self.summary_title.setText("Your jobs could not be read for the sync; see the log.")
+            row.finish(tracker_status(self.store, row.name).text, False, False)
+        self.summary_title.setText(f"Your jobs could not be read for the sync; {paths.see_the_log()}.")
         self.summary_title.setStyleSheet(ERROR)
         self._update_buttons()
 
@@ -401,7 +445,7 @@ class SyncPanel(QWidget):
             row.status.setText("Syncing…")
             self.runner.start(
                 run_sync, row.cls, config, self.store, self.chosen_statuses(), jobs, dry_run,
-                cancel, key=row.name,
+                cancel, options=self.settings.options(full=self._full), key=row.name,
                 on_success=lambda report, n=row.name: self._finished(n, report),
                 on_failure=lambda exc, n=row.name, label=row.cls.label: self._finished(
                     n, SyncReport(n, label, dry_run=dry_run,
@@ -430,14 +474,15 @@ class SyncPanel(QWidget):
     def _finished(self, name: str, report: SyncReport) -> None:
         self._cancels.pop(name, None)
         self.reports[name] = report
+        self._announce(report)
         row = self.rows.get(name)
         if row is not None:
             if report.dry_run:
-                row.finish(f"{last_run_text(self.state.last_run(name))}\n"
+                row.finish(f"{tracker_status(self.store, name).text}\n"
                            f"Preview: {report.summary_line()}", bool(report.error),
                            bool(report.failed))
             else:
-                text = last_run_text(self.state.last_run(name))
+                text = tracker_status(self.store, name).text
                 row.finish(text, bool(report.error), bool(report.failed))
         self._start_next()
         if not self.is_running():
@@ -452,20 +497,26 @@ class SyncPanel(QWidget):
         reports = sorted(self.reports.values(), key=lambda r: r.label.lower())
         dry = any(r.dry_run for r in reports)
         problems = sum(len(r.failed) for r in reports)
+        waiting = sum(len(r.conflicts) + len(r.remote_new) + len(r.remote_gone)
+                      + len(r.deleted_here) + bool(r.foreign) for r in reports)
         if dry:
-            changes = sum(r.writes for r in reports)
+            changes = sum(r.writes + r.taken_in for r in reports)
             self.summary_title.setText(
                 "<b>Preview</b> — nothing was written. " +
-                (f"A sync would create or update {changes} record{'s' if changes != 1 else ''}."
-                 if changes else "Everything is up to date."))
+                (f"A sync would change {changes} record{'s' if changes != 1 else ''} or job"
+                 f"{'s' if changes != 1 else ''}." if changes else "Everything is up to date."))
         else:
-            self.summary_title.setText(
-                "<b>Sync finished</b>" + (f" — {problems} job{'s' if problems != 1 else ''} "
-                                          f"could not be synced; the reasons are below."
-                                          if problems else "."))
+            text = "<b>Sync finished</b>"
+            if problems:
+                text += (f" — {problems} job{'s' if problems != 1 else ''} could not be synced; "
+                         f"the reasons are below.")
+            if waiting:
+                text += (" Some things need your choice below; they are carried out at the "
+                         "next sync.")
+            self.summary_title.setText(text + ("" if problems or waiting else "."))
         self.summary_title.setStyleSheet("")
         self.summary.clear()
-        self._group_entries: dict[int, Callable[[], list[tuple[str, str]]]] = {}
+        self._group_entries: dict[int, Callable[[], list[Entry]]] = {}
         for report in reports:
             top = QTreeWidgetItem([report.label, report.summary_line()])
             font = top.font(0)
@@ -475,16 +526,7 @@ class SyncPanel(QWidget):
                 top.setText(1, f"{report.summary_line()} — {report.error}")
                 top.setForeground(1, Qt.GlobalColor.darkRed)
             self.summary.addTopLevelItem(top)
-            verbs = ("Would create", "Would update") if report.dry_run else ("Created",
-                                                                              "Updated")
-            groups = (
-                ("Failed", len(report.failed),
-                 lambda r=report: [(f.title, f"Failed: {f.reason}") for f in r.failed]),
-                (verbs[0], len(report.created),
-                 lambda r=report, v=verbs[0]: [(r.title_of(i), v) for i in r.created]),
-                (verbs[1], len(report.updated),
-                 lambda r=report, v=verbs[1]: [(r.title_of(i), v) for i in r.updated]))
-            for heading, count, entries in groups:
+            for heading, count, entries, opened in self._groups(report):
                 if not count:
                     continue
                 group = QTreeWidgetItem([f"{heading} ({count})", ""])
@@ -493,11 +535,95 @@ class SyncPanel(QWidget):
                 self._group_entries[len(self._group_entries)] = entries   # filled when opened
                 group.setData(0, Qt.ItemDataRole.UserRole, len(self._group_entries) - 1)
                 top.addChild(group)
-                if count <= self.EXPANDED_LIMIT and (heading == "Failed"
-                                                            or report.dry_run):
+                if count <= self.EXPANDED_LIMIT and opened:
                     group.setExpanded(True)
             top.setExpanded(True)
         self.summary.setVisible(bool(reports))
+
+    def _groups(self, report: SyncReport) -> list[tuple[str, int, Callable[[], list[Entry]],
+                                                          bool]]:
+        """(heading, count, entries, open at once) of one tracker's summary."""
+        label, dry = report.label, report.dry_run
+        verbs = ("Would create", "Would update") if dry else ("Created", "Updated")
+        taken = "Would take from" if dry else "Taken from"
+        name = report.integration
+
+        def failed() -> list[Entry]:
+            return [(f.title, f"Failed: {f.reason}", []) for f in report.failed]
+
+        def pulled() -> list[Entry]:
+            return [(report.title_of(c.job_id),
+                     f"{FIELD_LABELS.get(c.field, c.field)}: {quoted(c.before)} → "
+                     f"{quoted(c.after)}", []) for c in report.pulled] + \
+                [(report.title_of(i), f"New job from {label}", []) for i in report.imported]
+
+        def conflicts() -> list[Entry]:
+            return [(report.title_of(c.job_id),
+                     f"{FIELD_LABELS.get(c.field, c.field)} — here {quoted(c.local)}, in "
+                     f"{label} {quoted(c.remote)}",
+                     [] if dry else [
+                         ("Keep mine", self._choice(lambda c=c: choices.resolve_conflict(
+                             self.state, name, c.job_id, c.field, choices.MINE),
+                             f"Keeping yours; {label} gets it at the next sync")),
+                         ("Take theirs", self._choice(lambda c=c: choices.resolve_conflict(
+                             self.state, name, c.job_id, c.field, choices.THEIRS),
+                             f"Taken from {label}", announce=True))])
+                    for c in report.conflicts]
+
+        def added() -> list[Entry]:
+            return [(entry.title, f"Added in {label}; not in Peregrine yet",
+                     [] if dry else [("Import", self._choice(
+                         lambda e=entry: choices.import_rows(self.state, name, [e.remote_id]),
+                         "Imported at the next sync"))])
+                    for entry in report.remote_new]
+
+        def foreign() -> list[Entry]:
+            count = len(report.foreign)
+            return [(f"{count} job{'s' if count != 1 else ''} from another computer",
+                     f"{label} holds jobs that Peregrine on another computer (or an earlier "
+                     f"install) synced there. Are they yours?",
+                     [] if dry else [
+                         ("These are my jobs", self._choice(
+                             lambda: choices.join(self.state, name, True),
+                             "Joined: they come in with the next sync, and both computers "
+                             "stay in step")),
+                         ("Keep separate", self._choice(
+                             lambda: choices.join(self.state, name, False),
+                             "Kept apart; not asked again"))])]
+
+        def gone() -> list[Entry]:
+            return [(report.title_of(job_id), f"Deleted in {label}; still here",
+                     [] if dry else [
+                         ("Delete here too", lambda job_id=job_id: self._delete_here(
+                             name, job_id)),
+                         ("Push again", self._choice(
+                             lambda job_id=job_id: choices.push_again(self.state, name, job_id),
+                             f"Created in {label} again at the next sync"))])
+                    for job_id in report.remote_gone]
+
+        def deleted_here() -> list[Entry]:
+            titles = ", ".join(t.title for t in report.deleted_here[:5])
+            more = len(report.deleted_here) - 5
+            return [(titles + (f" and {more} more" if more > 0 else ""),
+                     f"Deleted here; their records are still in {label}",
+                     [] if dry else [
+                         ("Delete there too", lambda: self._local_deletes("delete")),
+                         ("Keep them there", lambda: self._local_deletes("keep"))])]
+
+        def entries(ids: list[int], verb: str) -> Callable[[], list[Entry]]:
+            return lambda: [(report.title_of(i), verb, []) for i in ids]
+
+        return [
+            ("Failed", len(report.failed), failed, True),
+            ("Conflicts: changed on both sides", len(report.conflicts), conflicts, True),
+            (f"{taken} {label}", len(report.pulled) + len(report.imported), pulled, True),
+            (f"Added in {label}", len(report.remote_new), added, True),
+            ("From another computer", len(report.foreign), foreign, True),
+            (f"Deleted in {label}", len(report.remote_gone), gone, True),
+            ("Deleted here", len(report.deleted_here), deleted_here, True),
+            ("Notes", len(report.notes), lambda: [("", n, []) for n in report.notes], True),
+            (verbs[0], len(report.created), entries(report.created, verbs[0]), dry),
+            (verbs[1], len(report.updated), entries(report.updated, verbs[1]), dry)]
 
     def _fill_group(self, group: QTreeWidgetItem) -> None:
         """Create a group's job rows when it is first opened: thousands of rows would stall the
@@ -505,16 +631,91 @@ class SyncPanel(QWidget):
         make_entries = self._group_entries.get(group.data(0, Qt.ItemDataRole.UserRole))
         if make_entries is None or group.childCount():
             return
-        entries = make_entries()
         failed = group.text(0).startswith("Failed")
         children = []
-        for title, result in entries:
+        actions: list[tuple[QTreeWidgetItem, list[Action]]] = []
+        for title, result, buttons in make_entries():
             child = QTreeWidgetItem([title, result])
+            child.setToolTip(1, result)
             if failed:
                 child.setForeground(1, Qt.GlobalColor.darkRed)
-                child.setToolTip(1, tooltip(result))
             children.append(child)
+            if buttons:
+                actions.append((child, buttons))
         group.addChildren(children)
+        for child, buttons in actions:
+            self.summary.setItemWidget(child, 2, self._buttons(child, buttons))
+
+    def _buttons(self, item: QTreeWidgetItem, actions: list[Action]) -> QWidget:
+        box = QWidget(self.summary)
+        row = QHBoxLayout(box)
+        row.setContentsMargins(2, 1, 2, 1)
+        row.setSpacing(4)
+        for text, act in actions:
+            button = QPushButton(text, box)
+            button.setAutoDefault(False)
+            button.setAccessibleName(f"{text}: {item.text(0)}")
+            button.clicked.connect(lambda _c=False, act=act, item=item: self._act(item, act))
+            row.addWidget(button)
+        return box
+
+    def _act(self, item: QTreeWidgetItem, act: Callable[[], None]) -> None:
+        widget = self.summary.itemWidget(item, 2)
+        if widget is not None:
+            widget.setEnabled(False)          # one answer per row
+        self._acting = item
+        act()
+
+    def _choice(self, fn: Callable[[], Any], done: str,
+                announce: bool = False) -> Callable[[], None]:
+        """An action that records a choice in the sync state (on the pool), then says so in
+        its row; a job changed by it is announced to the pipeline."""
+        def run() -> None:
+            item = self._acting
+            self._choices += 1
+            self.runner.start(fn, key=f"choice-{self._choices}",
+                              on_success=lambda job, item=item: self._chosen(item, done,
+                                                                            job if announce
+                                                                            else None),
+                              on_failure=lambda exc, item=item: self._choice_failed(item, exc))
+        return run
+
+    def _chosen(self, item: QTreeWidgetItem, done: str,
+                job: tuple[dict, dict] | None = None) -> None:
+        self.summary.removeItemWidget(item, 2)
+        item.setText(1, f"{item.text(1)} — {done}")
+        item.setToolTip(1, item.text(1))
+        if isinstance(job, tuple) and self.repository is not None:
+            self._announcing = True
+            try:
+                self.repository.changed_elsewhere(*job)
+            finally:
+                self._announcing = False
+
+    def _choice_failed(self, item: QTreeWidgetItem, exc: BaseException) -> None:
+        log.error("a sync choice could not be saved: %r", exc)
+        widget = self.summary.itemWidget(item, 2)
+        if widget is not None:
+            widget.setEnabled(True)
+        item.setText(1, f"{item.text(1)} — could not be saved ({type(exc).__name__}); "
+                        f"try again")
+
+    def _delete_here(self, name: str, job_id: int) -> None:
+        """"Delete here too": the job goes from the pipeline (through the repository, so every
+        view and the other trackers hear of it)."""
+        choices.forget_deleted_record(self.state, name, job_id)
+        if self.repository is not None:
+            self.repository.delete_job(job_id)
+        else:
+            self.state.job_deleted(self.store.delete_job(job_id))
+        self._chosen(self._acting, "Deleted here")
+
+    def _local_deletes(self, choice: str) -> None:
+        """Asked once: the answer becomes the setting (changeable under "What syncs")."""
+        self.deletes_combo.setCurrentIndex(self.deletes_combo.findData(choice))
+        self._choice(lambda: choices.deleted_jobs(self.state, None, choice == "delete"),
+                     "Deleted there at the next sync" if choice == "delete"
+                     else "Kept there")()
 
     def summary_lines(self) -> list[str]:
         """The summary as visible text, row by row (what a person reads)."""
@@ -529,8 +730,37 @@ class SyncPanel(QWidget):
             walk(self.summary.topLevelItem(i), 0)
         return lines
 
+    def _announce(self, report: SyncReport) -> None:
+        """Jobs a pull changed or added are announced like any edit (the pipeline redraws,
+        calendars follow an interview moved in the tracker) — without syncing them back."""
+        if self.repository is None or report.dry_run:
+            return
+        self._announcing = True
+        try:
+            for new, old in report.changed_jobs:
+                self.repository.changed_elsewhere(new, old)
+            for job in report.added_jobs:
+                self.repository.changed_elsewhere(job, None)
+        finally:
+            self._announcing = False
+
     # -- automatic mode -----------------------------------------------------------------------------
+    def _arm_pull_timer(self) -> None:
+        minutes = self.settings.pull_minutes
+        if minutes and self.settings.auto_sync:
+            self.pull_timer.start(minutes * 60_000)
+        else:
+            self.pull_timer.stop()
+
+    def _periodic_pull(self) -> None:
+        """Every few minutes while automatic sync is on: ask the trackers what changed."""
+        if not (self.auto_box.isChecked() and self.auto_box.isEnabled()) or self.is_running():
+            return
+        self.start_sync(dry_run=False, full=False)
+
     def _on_edited(self, job: dict, old: dict | None = None) -> None:
+        if self._announcing:
+            return                     # taken in from a tracker: nothing to send back
         if not (self.auto_box.isChecked() and self.auto_box.isEnabled()) \
                 or not isinstance(job, dict) or "id" not in job:
             return
@@ -547,7 +777,7 @@ class SyncPanel(QWidget):
             self._auto_pending = True
             return
         ids, self._edited = self._edited, set()
-        self.start_sync(dry_run=False, only_ids=ids)
+        self.start_sync(dry_run=False, only_ids=ids, full=False)
 
 
 class SyncDialog(QDialog):

@@ -4,18 +4,28 @@ Each emulator keeps its records in memory on a :class:`LoopbackServer` (which re
 request and lets tests inject faults):
 
 - :class:`NotionService` — ``Notion-Version`` required; databases hold data sources (2025-09-03
-  on); data-source query with filters and cursors; pages POST/PATCH with per-type validation;
-  404 ``object_not_found`` for databases not shared; 429 ``rate_limited`` + ``Retry-After``.
+  on); data-source query with property and ``last_edited_time`` timestamp filters and cursors;
+  pages POST/PATCH (``in_trash`` too) with per-type validation, text limits counted in UTF-16
+  code units (2,000 per rich-text object, 100 objects, 2,000 for a URL) refused with 400;
+  ``last_edited_time`` rounded down to the minute, as Notion does; 404 ``object_not_found`` for
+  databases not shared; 429 ``rate_limited`` + ``Retry-After``; optionally Notion's average of 3
+  requests a second enforced with 429s (``max_per_second``).
 - :class:`AirtableService` — records API with at most 10 records per write (422 otherwise),
-  ``performUpsert.fieldsToMergeOn``, unknown fields → 422, wrong table → 403, 429 without
-  ``Retry-After`` (Airtable documents a fixed 30 s wait), optional 5 req/s enforcement.
+  ``performUpsert.fieldsToMergeOn``, updates by id (404 for a deleted record), DELETE of up to 10
+  records, ``filterByFormula`` (the formulas Peregrine sends; any other is 422), each record's
+  last-modified time, unknown fields → 422, wrong table → 403, 429 without ``Retry-After``
+  (Airtable documents a fixed 30 s wait), optional 5 req/s enforcement.
 - :class:`GoogleService` — the OAuth token endpoint verifying an RS256 JWT signed with a key the
-  fixture generates, and Sheets ``values`` get / append / batchUpdate with 403 PERMISSION_DENIED
-  for a sheet not shared with the service account.
+  fixture generates, and Sheets ``values`` get / append / batchUpdate (a null value leaves its
+  cell alone; numbers and formulas in cells are kept as such and read as their formatted value),
+  ``spreadsheets:batchUpdate`` deleteDimension, and 403s with Google's reasons
+  (PERMISSION_DENIED for a sheet not shared, SERVICE_DISABLED, ACCESS_TOKEN_SCOPE_INSUFFICIENT).
+  Every emulator records its requests (``server.requests``).
 """
 from __future__ import annotations
 
 import base64
+import calendar
 import itertools
 import json
 import re
@@ -23,6 +33,7 @@ import threading
 import time
 import uuid
 from collections import deque
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote
@@ -33,6 +44,15 @@ from tests.fakes.loopback import LoopbackServer, Reply, Request
 # Notion
 # ================================================================================================
 NOTION_VERSIONS = ("2022-06-28", "2025-09-03", "2026-03-11")
+
+
+def utf16_units(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def iso_minute(timestamp: float) -> str:
+    """Notion's last_edited_time: UTC, rounded down to the minute."""
+    return time.strftime("%Y-%m-%dT%H:%M:00.000Z", time.gmtime(timestamp))
 
 
 def notion_error(status: int, code: str, message: str, headers: dict | None = None) -> Reply:
@@ -60,8 +80,12 @@ def notion_job_columns() -> dict[str, dict]:
 class NotionService:
     def __init__(self, server: LoopbackServer, token: str = "ntn_good",
                  database_id: str = "0123456789abcdef0123456789abcdef",
-                 columns: dict[str, dict] | None = None) -> None:
+                 columns: dict[str, dict] | None = None,
+                 max_per_second: float | None = None) -> None:
         self.server, self.token, self.database_id = server, token, database_id
+        self.max_per_second = max_per_second
+        self._recent: deque[float] = deque()
+        self.too_fast = 0
         self.data_source_id = "ds" + database_id[2:]
         self.columns: dict[str, dict] = {}
         for name, spec in (columns if columns is not None else notion_job_columns()).items():
@@ -93,6 +117,39 @@ class NotionService:
 
     def trash(self, page_id: str) -> None:
         self.pages[page_id]["in_trash"] = True
+        self.touch(self.pages[page_id])
+
+    def touch(self, page: dict) -> None:
+        page["last_edited_time"] = iso_minute(self.server.now())
+
+    def edit(self, page_id: str, column: str, value: Any) -> None:
+        """A person edits one cell in Notion (plain value → the column's property value)."""
+        kind = self.columns[column]["type"]
+        if kind in ("title", "rich_text"):
+            data: Any = [{"type": "text", "text": {"content": str(value)},
+                          "plain_text": str(value)}] if value else []
+        elif kind in ("select", "status"):
+            data = {"name": value} if value else None
+        elif kind == "date":
+            data = {"start": value} if value else None
+        else:
+            data = value
+        page = self.pages[page_id]
+        page["properties"][column] = {"id": self.columns[column]["id"], "type": kind,
+                                      kind: data}
+        self.touch(page)
+
+    def add_row(self, **values: Any) -> str:
+        """A person adds a page in Notion (column → plain value); returns its id."""
+        page_id = str(uuid.uuid4())
+        self.pages[page_id] = {"id": page_id, "order": next(self._order), "in_trash": False,
+                               "properties": {}}
+        for column, value in values.items():
+            self.edit(page_id, column, value)
+        return page_id
+
+    def reads(self) -> list[Request]:
+        return [r for r in self.server.requests if r.path.endswith("/query")]
 
     def writes(self) -> list[Request]:
         return [r for r in self.server.requests
@@ -106,6 +163,16 @@ class NotionService:
     def _check(self, request: Request, data_sources: bool = False) -> Reply | None:
         if request.header("Authorization") != f"Bearer {self.token}":
             return notion_error(401, "unauthorized", "API token is invalid.")
+        if self.max_per_second:
+            now = time.monotonic()
+            with self._lock:
+                while self._recent and now - self._recent[0] > 1.0:
+                    self._recent.popleft()
+                self._recent.append(now)
+                if len(self._recent) > self.max_per_second + 1:   # one of slack for jitter
+                    self.too_fast += 1
+                    return notion_error(429, "rate_limited", "You have been rate limited.",
+                                        {"Retry-After": "1"})
         version = request.header("Notion-Version")
         if not version:
             return notion_error(400, "missing_version", "Notion-Version header failed "
@@ -207,6 +274,7 @@ class NotionService:
                 self.pages[page_id] = {"id": page_id, "order": next(self._order),
                                        "in_trash": False, "properties": {}}
                 self._apply(self.pages[page_id], body["properties"])
+                self.touch(self.pages[page_id])
                 return Reply(200, self._render(self.pages[page_id]))
 
         @server.route("PATCH", r"/v1/pages/([0-9a-f-]+)")
@@ -216,14 +284,18 @@ class NotionService:
             page = self.pages.get(m.group(1))
             if page is None:
                 return self._not_found(f"page with ID: {m.group(1)}")
-            if page["in_trash"]:
+            body = request.json or {}
+            if page["in_trash"] and body.get("in_trash") is not False:
                 return notion_error(400, "validation_error", "Can't edit block that is "
                                     "archived. You must unarchive the block before editing.")
-            problem = self._invalid((request.json or {}).get("properties") or {})
+            problem = self._invalid(body.get("properties") or {})
             if problem:
                 return notion_error(400, "validation_error", problem)
             with self._lock:
-                self._apply(page, request.json.get("properties") or {})
+                self._apply(page, body.get("properties") or {})
+                if isinstance(body.get("in_trash"), bool):
+                    page["in_trash"] = body["in_trash"]
+                self.touch(page)
                 return Reply(200, self._render(page))
 
     # -- model ------------------------------------------------------------------------------------
@@ -237,8 +309,17 @@ class NotionService:
                 return f"body.properties.{name}.{kind} should be defined."
             data = value[kind]
             if kind in ("title", "rich_text"):
-                if any(len(p["text"]["content"]) > 2000 for p in data):
-                    return f"body.properties.{name}.{kind}[0].text.content.length should be ≤ 2000"
+                if len(data) > 100:
+                    return f"body.properties.{name}.{kind}.length should be ≤ `100`, instead " \
+                           f"was `{len(data)}`."
+                for index, piece in enumerate(data):
+                    if utf16_units(piece["text"]["content"]) > 2000:
+                        return (f"body.properties.{name}.{kind}[{index}].text.content.length "
+                                f"should be ≤ `2000`, instead was "
+                                f"`{utf16_units(piece['text']['content'])}`.")
+            elif kind in ("url", "email", "phone_number") and data is not None \
+                    and utf16_units(str(data)) > 2000:
+                return f"body.properties.{name}.{kind}.length should be ≤ `2000`."
             elif kind == "number" and data is not None and not isinstance(data, (int, float)):
                 return f"body.properties.{name}.number should be a number or `null`."
             elif kind == "status":
@@ -274,6 +355,7 @@ class NotionService:
                                                                  kind: empty}
         return {"object": "page", "id": page["id"], "in_trash": page["in_trash"],
                 "archived": page["in_trash"],
+                "last_edited_time": page.get("last_edited_time") or iso_minute(0),
                 "parent": {"type": "data_source_id", "data_source_id": self.data_source_id},
                 "url": f"https://www.notion.so/{page['id'].replace('-', '')}",
                 "properties": properties}
@@ -285,6 +367,17 @@ class NotionService:
             return any(self._matches(page, c) for c in condition["or"])
         if "and" in condition:
             return all(self._matches(page, c) for c in condition["and"])
+        if condition.get("timestamp") == "last_edited_time":
+            test = condition["last_edited_time"]
+            stamp = page.get("last_edited_time") or iso_minute(0)
+            since = next(iter(test.values()))
+            since_minute = iso_minute(calendar.timegm(time.strptime(since[:16],
+                                                                    "%Y-%m-%dT%H:%M")))
+            if "on_or_after" in test:
+                return stamp >= since_minute
+            if "after" in test:
+                return stamp > since_minute
+            raise ValueError(f"timestamp filter not emulated: {test}")
         name = condition["property"]
         kind = next(k for k in condition if k != "property")
         test = condition[kind]
@@ -342,6 +435,21 @@ class AirtableService:
 
     def delete(self, record_id: str) -> None:
         del self.records[record_id]
+
+    def edit(self, record_id: str, **fields: Any) -> None:
+        """A person edits cells in Airtable (field name → value)."""
+        record = self.records[record_id]
+        record["fields"].update(fields)
+        record["modified"] = self.server.now()
+
+    def add_row(self, **fields: Any) -> str:
+        with self._lock:
+            record = self._new(fields)
+        return record["id"]
+
+    def reads(self) -> list[Request]:
+        return [r for r in self.server.requests if r.method == "GET"
+                and not r.path.startswith("/v0/meta")]
 
     def writes(self) -> list[Request]:
         return [r for r in self.server.requests if r.method in ("POST", "PATCH", "PUT")
@@ -401,8 +509,13 @@ class AirtableService:
             if size > 100:
                 return airtable_error(422, "INVALID_REQUEST_UNKNOWN", "pageSize ≤ 100")
             wanted = request.query.get("fields[]")
+            formula = (request.query.get("filterByFormula") or [""])[0]
+            test = self._formula(formula)
+            if test is None:
+                return airtable_error(422, "INVALID_FILTER_BY_FORMULA",
+                                      f"The formula for filtering records is invalid: {formula}")
             with self._lock:
-                records = list(self.records.values())
+                records = [r for r in self.records.values() if test(r)]
             limit = request.query.get("maxRecords")
             if limit:
                 records = records[:int(limit[0])]
@@ -412,6 +525,21 @@ class AirtableService:
             if start + size < len(records):
                 body["offset"] = str(start + size)
             return Reply(200, body)
+
+        @server.route("DELETE", r"/v0/([^/]+)/([^/]+)")
+        def delete(request, m):
+            if (bad := self._check(request, m.group(1), m.group(2))) is not None:
+                return bad
+            ids = request.query.get("records[]") or []
+            if not ids or len(ids) > 10:
+                return airtable_error(422, "INVALID_RECORDS", "You can only delete 1 to 10 "
+                                      "records at a time")
+            with self._lock:
+                if any(i not in self.records for i in ids):
+                    return airtable_error(404, "NOT_FOUND", "Could not find a record")
+                for record_id in ids:
+                    del self.records[record_id]
+            return Reply(200, {"records": [{"id": i, "deleted": True} for i in ids]})
 
         @server.route("POST", r"/v0/([^/]+)/([^/]+)")
         def create(request, m):
@@ -457,6 +585,7 @@ class AirtableService:
                         created.append(target["id"])
                     else:
                         target["fields"].update(record["fields"])
+                        target["modified"] = self.server.now()
                         updated.append(target["id"])
                     out.append(target)
             answer: dict[str, Any] = {"records": [self._render(r) for r in out]}
@@ -487,9 +616,26 @@ class AirtableService:
                                           f'Field "{name}" cannot accept the provided value')
         return None
 
+    def _formula(self, formula: str) -> Any:
+        """The filters Peregrine sends, as predicates; None for a formula not emulated."""
+        if not formula:
+            return lambda record: True
+        match = re.fullmatch(r"IS_AFTER\(LAST_MODIFIED_TIME\(\), '([^']+)'\)", formula)
+        if match:
+            try:
+                since = calendar.timegm(time.strptime(match.group(1)[:19], "%Y-%m-%dT%H:%M:%S"))
+            except ValueError:
+                return None
+            return lambda record: record["modified"] > since
+        match = re.fullmatch(r"\{([^}]+)\} = '([^']*)'", formula)
+        if match:
+            return lambda record: str(record["fields"].get(match.group(1)) or "") == \
+                match.group(2)
+        return None
+
     def _new(self, fields: dict) -> dict:
         record = {"id": f"rec{next(self._ids):014d}", "createdTime": "2026-01-01T00:00:00.000Z",
-                  "fields": dict(fields)}
+                  "fields": dict(fields), "modified": self.server.now()}
         self.records[record["id"]] = record
         return record
 
@@ -550,6 +696,37 @@ def parse_a1(text: str) -> tuple[str, int | None, int | None]:
     return sheet, row, column
 
 
+@dataclass(frozen=True)
+class Formula:
+    """A formula cell: read as its result, kept as the formula unless a write replaces it."""
+
+    formula: str
+    result: Any
+
+
+def formatted(cell: Any) -> Any:
+    """A cell as ``values.get`` returns it by default (FORMATTED_VALUE): text."""
+    if isinstance(cell, Formula):
+        cell = cell.result
+    if isinstance(cell, bool):
+        return "TRUE" if cell else "FALSE"
+    if isinstance(cell, float) and cell.is_integer():
+        return str(int(cell))
+    return "" if cell is None else str(cell)
+
+
+def _entered(value: Any, option: str) -> Any:
+    """A value written with RAW (kept as sent) or USER_ENTERED (parsed as if typed)."""
+    if option == "USER_ENTERED" and isinstance(value, str):
+        if value.startswith("="):
+            return Formula(value, "")
+        try:
+            return float(value) if "." in value else int(value)
+        except ValueError:
+            return value
+    return value
+
+
 class GoogleService:
     def __init__(self, server: LoopbackServer, public_key: Any = None,
                  client_email: str = "peregrine@jobs-test.iam.gserviceaccount.com",
@@ -558,6 +735,9 @@ class GoogleService:
         self.spreadsheet_id, self.sheet = spreadsheet_id, sheet
         self.sheets: dict[str, list[list[Any]]] = {sheet: []}
         self.shared = True
+        #: Why a 403 is answered: "" (not shared: PERMISSION_DENIED), "SERVICE_DISABLED",
+        #: "ACCESS_TOKEN_SCOPE_INSUFFICIENT".
+        self.forbidden_reason = ""
         self.tokens: set[str] = set()
         self.token_requests = 0
         self._lock = threading.Lock()
@@ -637,6 +817,20 @@ class GoogleService:
                                       "credential.")
         if spreadsheet_id != self.spreadsheet_id:
             return self._google_error(404, "NOT_FOUND", "Requested entity was not found.")
+        if self.forbidden_reason == "SERVICE_DISABLED":
+            return Reply(403, {"error": {
+                "code": 403, "status": "PERMISSION_DENIED",
+                "message": "Google Sheets API has not been used in project 1234567890 before "
+                           "or it is disabled.",
+                "details": [{"@type": "type.googleapis.com/google.rpc.ErrorInfo",
+                             "reason": "SERVICE_DISABLED", "domain": "googleapis.com"}]}})
+        if self.forbidden_reason == "ACCESS_TOKEN_SCOPE_INSUFFICIENT":
+            return Reply(403, {"error": {
+                "code": 403, "status": "PERMISSION_DENIED",
+                "message": "Request had insufficient authentication scopes.",
+                "details": [{"@type": "type.googleapis.com/google.rpc.ErrorInfo",
+                             "reason": "ACCESS_TOKEN_SCOPE_INSUFFICIENT",
+                             "domain": "googleapis.com"}]}})
         if not self.shared:
             return self._google_error(403, "PERMISSION_DENIED",
                                       "The caller does not have permission")
@@ -667,7 +861,7 @@ class GoogleService:
                 return self._google_error(400, "INVALID_ARGUMENT",
                                           f"Unable to parse range: {unquote(m.group(2))}")
             with self._lock:
-                rows = [self._trim(r) for r in self.sheets[sheet]]
+                rows = [self._trim([formatted(c) for c in r]) for r in self.sheets[sheet]]
             while rows and not rows[-1]:
                 rows.pop()
             body: dict[str, Any] = {"range": f"{sheet}!A1:Z{max(1, len(rows))}",
@@ -687,12 +881,14 @@ class GoogleService:
             if sheet not in self.sheets:
                 return self._google_error(400, "INVALID_ARGUMENT", "Unable to parse range")
             values = (request.json or {}).get("values") or []
+            option = request.query["valueInputOption"][0]
             with self._lock:
                 rows = self.sheets[sheet]
                 while rows and not any(c not in ("", None) for c in rows[-1]):
                     rows.pop()
                 first = len(rows) + 1
-                rows.extend([list(v) for v in values])
+                rows.extend([["" if c is None else _entered(c, option) for c in v]
+                             for v in values])
             return Reply(200, {"spreadsheetId": self.spreadsheet_id, "updates": {
                 "updatedRange": f"{sheet}!A{first}:Z{first + len(values) - 1}",
                 "updatedRows": len(values)}})
@@ -721,9 +917,27 @@ class GoogleService:
                         target = rows[row + offset]
                         while len(target) < column + len(value_row):
                             target.append("")
-                        target[column:column + len(value_row)] = list(value_row)
+                        for index, value in enumerate(value_row):
+                            if value is not None:    # null: the cell is left as it is
+                                target[column + index] = _entered(
+                                    value, body["valueInputOption"])
             return Reply(200, {"spreadsheetId": self.spreadsheet_id,
                                "totalUpdatedRows": sum(len(p[3]) for p in parsed)})
+
+        @server.route("POST", r"/v4/spreadsheets/([^/:]+):batchUpdate")
+        def structure(request, m):
+            if (bad := self._check(request, m.group(1))) is not None:
+                return bad
+            titles = list(self.sheets)
+            with self._lock:
+                for item in (request.json or {}).get("requests") or []:
+                    spec = (item.get("deleteDimension") or {}).get("range")
+                    if not spec or spec.get("dimension") != "ROWS":
+                        return self._google_error(400, "INVALID_ARGUMENT",
+                                                  "Request not emulated")
+                    rows = self.sheets[titles[spec["sheetId"]]]
+                    del rows[spec["startIndex"]:spec["endIndex"]]
+            return Reply(200, {"spreadsheetId": self.spreadsheet_id, "replies": [{}]})
 
     @staticmethod
     def _trim(row: list[Any]) -> list[Any]:

@@ -4,7 +4,7 @@
 
 import requests
 
-from peregrine_sdk.base import IntegrationBase
+from integrations.base import IntegrationBase
 
 
 class MyServiceIntegration(IntegrationBase):

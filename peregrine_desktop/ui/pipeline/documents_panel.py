@@ -10,7 +10,7 @@ from datetime import datetime
 from pathlib import Path
 from urllib.parse import unquote
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtWidgets import (QFileDialog, QFrame, QHBoxLayout, QLabel, QLineEdit, QMessageBox,
                                QPushButton, QScrollArea, QSizePolicy, QVBoxLayout, QWidget)
 
@@ -20,7 +20,8 @@ from peregrine_desktop.ui.plain_text import ask
 INTRO = ("Résumés, cover letters or any file for this job. Each is copied to every connected "
          "store, into <folder>/<Company>/<Job title>/; a file is sent again only when its "
          "content changed.")
-NO_DOCUMENTS = "No documents yet: type a file's path above, or choose one with Browse…."
+NO_DOCUMENTS = ("No documents yet: type a file's path above, choose one with Browse…, or drop "
+                "files here.")
 NO_STORES = ("No document store is connected. Connect Nextcloud, Dropbox, Google Drive, "
              "OneDrive or MEGA in Settings → Integrations to keep copies there.")
 _STATE_MARK = {"stored": "✓", "waiting": "…", "failed": "✗"}
@@ -93,15 +94,21 @@ class DocumentRow(QFrame):
         header.addWidget(self.name_label)
         header.addWidget(self.details_label)
         header.addStretch(1)
+        layout.addLayout(header)
+        # The buttons get a row of their own: beside a long name they were squeezed to "R…".
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
         self.replace_button = QPushButton("Replace…", self)
         self.again_button = QPushButton("Upload again", self)
         self.remove_button = QPushButton("Remove", self)
         self.again_button.setToolTip("Read the file again and send it to every store; a store "
                                      "that already has this content keeps it.")
         self.again_button.setEnabled(not status.file_missing)
+        # Uploading again means something only with a store to upload to.
+        self.again_button.setVisible(panel.has_stores)
         for button in (self.replace_button, self.again_button, self.remove_button):
-            header.addWidget(button)
-        layout.addLayout(header)
+            button.setMinimumWidth(button.sizeHint().width())
+            buttons.addWidget(button)
         path = str(document.local_path)
         if status.file_missing:
             self.path_label = QLabel(f"The file is no longer at {path}; use Replace… to choose "
@@ -114,6 +121,7 @@ class DocumentRow(QFrame):
         self.path_label.setToolTip(path)
         self.path_label.setWordWrap(True)
         layout.addWidget(self.path_label)
+        layout.addLayout(buttons)
         self.copy_labels: list[QLabel] = []
         for copy in status.copies:
             label = QLabel(copy_html(copy), self)
@@ -139,6 +147,8 @@ class DocumentsPanel(QWidget):
         self.job_id = job_id
         self.rows: list[DocumentRow] = []
         self._busy = ""
+        self.has_stores = bool(uploads.connected_stores())
+        self.setAcceptDrops(True)       # files dropped from a file manager are attached
         layout = QVBoxLayout(self)
         intro = QLabel(INTRO, self)
         intro.setTextFormat(Qt.TextFormat.PlainText)
@@ -185,7 +195,9 @@ class DocumentsPanel(QWidget):
 
         self.path_edit.textChanged.connect(
             lambda text: self.attach_button.setEnabled(bool(text.strip())))
-        self.path_edit.returnPressed.connect(self.attach_typed)
+        # Enter in the path field attaches and goes no further: it must not press the
+        # dialog's default button (Save) and close it.
+        self.path_edit.installEventFilter(self)
         self.attach_button.clicked.connect(self.attach_typed)
         self.browse_button.clicked.connect(self.browse)
         uploads.documents_changed.connect(self._on_documents_changed)
@@ -193,6 +205,41 @@ class DocumentsPanel(QWidget):
         uploads.hub.outbox_changed.connect(self.refresh)
         self.refresh()
         uploads.start_refresh(job_id)
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802 - Qt override
+        if watched is self.path_edit and event.type() == QEvent.Type.KeyPress \
+                and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            self.attach_typed()
+            return True
+        return super().eventFilter(watched, event)
+
+    # -- drag and drop ------------------------------------------------------------------------------
+    @staticmethod
+    def _dropped_files(event) -> list[Path]:
+        mime = event.mimeData()
+        if mime is None or not mime.hasUrls():
+            return []
+        return [Path(url.toLocalFile()) for url in mime.urls()
+                if url.isLocalFile() and Path(url.toLocalFile()).is_file()]
+
+    def dragEnterEvent(self, event) -> None:  # noqa: N802 - Qt override
+        if self._dropped_files(event):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event) -> None:  # noqa: N802 - Qt override
+        self.dragEnterEvent(event)
+
+    def dropEvent(self, event) -> None:  # noqa: N802 - Qt override
+        files = self._dropped_files(event)
+        if not files:
+            event.ignore()
+            return
+        event.acceptProposedAction()
+        for path in files:
+            self._working(f"Reading {path.name}…")
+            self.uploads.start_attach(self.job_id, path)
 
     # -- file choice (replaceable in tests) ---------------------------------------------------------
     def choose_file(self, title: str) -> str | None:
@@ -259,6 +306,7 @@ class DocumentsPanel(QWidget):
             self._say(message)
 
     def refresh(self) -> None:
+        self.has_stores = bool(self.uploads.connected_stores())
         statuses = self.uploads.statuses(self.job_id)
         for row in self.rows:
             self.list_layout.removeWidget(row)
@@ -269,4 +317,4 @@ class DocumentsPanel(QWidget):
             self.list_layout.insertWidget(index, row)
             row.show()      # now, not on the next event-loop pass
         self.empty_label.setVisible(not self.rows)
-        self.stores_label.setVisible(not self.uploads.connected_stores())
+        self.stores_label.setVisible(not self.has_stores)

@@ -35,6 +35,45 @@ def local_zone_name() -> str:
     return name if name in zone_names() else "UTC"
 
 
+class DateChoice(QWidget):
+    """An optional date: a check box that says whether it is set, and the date."""
+
+    changed = Signal()
+
+    def __init__(self, text: str = "Set", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        self.check = QCheckBox(text, self)
+        self.date = QDateEdit(QDate.currentDate(), self)
+        self.date.setCalendarPopup(True)
+        self.date.setDisplayFormat("yyyy-MM-dd")
+        self.date.setEnabled(False)
+        row.addWidget(self.check)
+        row.addWidget(self.date)
+        row.addStretch(1)
+        self.setFocusProxy(self.check)
+        self.check.toggled.connect(self.date.setEnabled)
+        self.check.toggled.connect(self.changed)
+        self.date.dateChanged.connect(self.changed)
+
+    def value(self) -> str | None:
+        if not self.check.isChecked():
+            return None
+        day = self.date.date()
+        return date(day.year(), day.month(), day.day()).isoformat()
+
+    def set_value(self, value: str | None) -> None:
+        for widget in (self.check, self.date):
+            widget.blockSignals(True)
+        self.check.setChecked(bool(value))
+        self.date.setEnabled(bool(value))
+        self.date.setDate(QDate.fromString(value, "yyyy-MM-dd") if value
+                          else QDate.currentDate())
+        for widget in (self.check, self.date):
+            widget.blockSignals(False)
+
+
 class JobForm(QWidget):
     """Fields for one job.  ``values()`` returns the job dict keys the store accepts."""
 
@@ -63,6 +102,15 @@ class JobForm(QWidget):
         self.date_found.setCalendarPopup(True)
         self.date_found.setDisplayFormat("yyyy-MM-dd")
         self.status = QComboBox(self)
+        self.applied_on = DateChoice("Set", self)
+        self.deadline = DateChoice("Set", self)
+        self.next_action_on = DateChoice("Set", self)
+        self.next_action_note = QLineEdit(self)
+        self.next_action_note.setPlaceholderText("e.g. Follow up with the recruiter")
+        self.next_action_note.setMaxLength(200)
+        next_row = QHBoxLayout()
+        next_row.addWidget(self.next_action_on)
+        next_row.addWidget(self.next_action_note, 1)
         self.has_interview = QCheckBox("Scheduled", self)
         self.interview_at = QDateTimeEdit(self)
         self.interview_at.setDisplayFormat("yyyy-MM-dd HH:mm")
@@ -99,6 +147,9 @@ class JobForm(QWidget):
         layout.addRow("S&ource", self.source)
         layout.addRow("&Found on", self.date_found)
         layout.addRow("Stat&us", self.status)
+        layout.addRow(self._buddy("&Applied on", self.applied_on), self.applied_on)
+        layout.addRow(self._buddy("D&eadline", self.deadline), self.deadline)
+        layout.addRow(self._buddy("Ne&xt action", self.next_action_on), next_row)
         layout.addRow(self._buddy("&Interview", self.has_interview), interview_row)
         layout.addRow("&Description", self.description)
         layout.addRow("&Notes", self.notes)
@@ -110,6 +161,9 @@ class JobForm(QWidget):
         for edit in (self.title, self.company, self.url, self.location, self.salary, self.source):
             edit.textChanged.connect(self.changed)
         self.remote.toggled.connect(self.changed)
+        for choice in (self.applied_on, self.deadline, self.next_action_on):
+            choice.changed.connect(self.changed)
+        self.next_action_note.textChanged.connect(self.changed)
         self.status.currentIndexChanged.connect(self.changed)
 
     def _buddy(self, text: str, widget: QWidget) -> QLabel:
@@ -147,6 +201,10 @@ class JobForm(QWidget):
             index = self.status.findData(job["status"])
             if index >= 0:
                 self.status.setCurrentIndex(index)
+        self.applied_on.set_value(job.get("applied_on"))
+        self.deadline.set_value(job.get("deadline"))
+        self.next_action_on.set_value(job.get("next_action_on"))
+        self.next_action_note.setText(job.get("next_action_note") or "")
         self.description.setPlainText(job.get("description") or "")
         self.notes.setPlainText(job.get("notes") or "")
         moment = job.get("interview_at")
@@ -165,6 +223,8 @@ class JobForm(QWidget):
         problem = url_problem(self.url.text().strip())
         if problem:
             return f"Posting URL: {problem}."
+        if self.next_action_note.text().strip() and not self.next_action_on.value():
+            return "Tick “On” and choose the day for the next action, or clear its note."
         if self.has_interview.isChecked() and self.interview_tz.currentText() not in zone_names():
             return "Choose the interview's time zone from the list (like Europe/Berlin)."
         return None
@@ -187,6 +247,10 @@ class JobForm(QWidget):
             "status": self.status.currentData(),
             "description": self.description.toPlainText().strip(),
             "notes": self.notes.toPlainText().strip(),
+            "applied_on": self.applied_on.value(),
+            "deadline": self.deadline.value(),
+            "next_action_on": self.next_action_on.value(),
+            "next_action_note": self.next_action_note.text().strip(),
             "interview_at": None,
             "interview_tz": None,
         }

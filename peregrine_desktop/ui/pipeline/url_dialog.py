@@ -2,24 +2,33 @@
 filled-in form, save.  Nothing is stored until the user presses Save."""
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QHBoxLayout, QLabel, QLineEdit,
-                               QPushButton, QVBoxLayout, QWidget)
+                               QMessageBox, QPushButton, QVBoxLayout, QWidget)
 
 from peregrine_desktop.jobs.page_fetch import PageFetch
 from peregrine_desktop.jobs.repository import JobRepository
 from peregrine_desktop.jobs.store import StoreError
+from peregrine_desktop.jobs.targets import Targets
 from peregrine_desktop.jobs.url_import import PostingDraft, PostingFetchError, fetch_posting
 from peregrine_desktop.ui.fields import url_problem
 from peregrine_desktop.ui.pipeline.job_form import JobForm
-from peregrine_desktop.ui.plain_text import plain_label
+from peregrine_desktop.ui.plain_text import message_box, plain_label
 from peregrine_desktop.workers import TaskRunner
 
 
 class UrlImportDialog(QDialog):
     def __init__(self, repository: JobRepository, url: str = "",
                  fetch_timeout: float | tuple[float, float] = (5.0, 15.0),
-                 fetch_deadline: float = 30.0, parent: QWidget | None = None) -> None:
+                 fetch_deadline: float = 30.0, parent: QWidget | None = None, *,
+                 targets: Targets | None = None,
+                 add: Callable[[dict[str, Any]], dict[str, Any]] | None = None) -> None:
         super().__init__(parent)
+        #: The person's targets: a posting with an excluded keyword is questioned before Save.
+        self.targets = targets or Targets()
+        self._add = add or repository.add_job
         self.setWindowTitle("Import a job from its posting")
         self.repository = repository
         self.fetch_timeout = fetch_timeout
@@ -102,7 +111,12 @@ class UrlImportDialog(QDialog):
         self.fetch_button.setEnabled(True)
         self.form.set_values(draft.values)
         self.form.setEnabled(True)
-        self._say(draft.message)
+        word = self.targets.excluded_word(self.form.values())
+        if word:
+            self._say(f"{draft.message} It contains “{word}”, one of your excluded keywords.",
+                      error=True)
+        else:
+            self._say(draft.message)
         self._refresh_save()
         self.form.title.setFocus()
 
@@ -125,9 +139,23 @@ class UrlImportDialog(QDialog):
         if problem:
             self.form.show_problem(problem)
             return
+        values = self.form.values()
+        word = self.targets.excluded_word(values)
+        if word and not self._add_anyway(word):
+            return
         try:
-            self.saved_job = self.repository.add_job(self.form.values())
+            self.saved_job = self._add(values)
         except StoreError as exc:
             self.form.show_problem(str(exc))
             return
         self.accept()
+
+    def _add_anyway(self, word: str) -> bool:
+        box = message_box(self, QMessageBox.Icon.Warning, "Excluded keyword",
+                          f"This posting contains “{word}”, one of the keywords you excluded.",
+                          "Add it to your pipeline anyway?",
+                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+                          QMessageBox.StandardButton.Cancel)
+        box.button(QMessageBox.StandardButton.Yes).setText("Add anyway")
+        box.exec()
+        return box.standardButton(box.clickedButton()) == QMessageBox.StandardButton.Yes

@@ -1,39 +1,55 @@
-"""PipelineView: the job pipeline as a sortable, filterable table with counts per status.
+"""PipelineView: the job pipeline as a sortable, filterable table or a board of stages, with
+counts per status, due and target filters, a detail pane, and undo.
 
 The main window embeds it and puts its actions (``add_action``, ``import_url_action``,
-``import_csv_action``, ``export_csv_action``) in its menus; the view's own toolbar row can be
-hidden with ``toolbar.hide()`` when the window shows them elsewhere.
+``import_csv_action``, ``export_csv_action``, ``undo_action``, ``redo_action``, ``find_action``,
+``board_action``, ``details_action``, ``dashboard_action``) in its menus; the view's own toolbar
+row can be hidden with ``toolbar.hide()`` when the window shows them elsewhere.  The board, the
+detail pane and the dashboard are built the first time they are shown, never before the first
+paint.
 """
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (QAbstractItemView, QButtonGroup, QHBoxLayout, QHeaderView, QLabel,
-                               QLineEdit, QPushButton, QSizePolicy, QStackedWidget, QTableView,
-                               QToolButton, QVBoxLayout, QWidget)
+import shiboken6
+from PySide6.QtCore import (QByteArray, QEvent, QItemSelection, QItemSelectionModel, QModelIndex,
+                            QPoint, QSettings, Qt, QTimer, QUrl, Signal)
+from PySide6.QtGui import (QAction, QActionGroup, QDesktopServices, QGuiApplication, QKeySequence,
+                           QUndoStack)
+from PySide6.QtWidgets import (QAbstractItemView, QButtonGroup, QFrame, QHBoxLayout, QHeaderView,
+                               QLabel, QLineEdit, QMenu, QMessageBox, QPushButton, QSizePolicy,
+                               QSplitter, QStackedWidget, QTableView, QToolButton, QVBoxLayout,
+                               QWidget)
 
 from peregrine_desktop.jobs import statuses
+from peregrine_desktop.jobs.dates import DUE_FILTERS, Clock, system_clock
 from peregrine_desktop.jobs.repository import JobRepository
-from peregrine_desktop.jobs.store import StoreError
+from peregrine_desktop.jobs.targets import Targets
+from peregrine_desktop.ui.fields import url_problem
+from peregrine_desktop.ui.flow_layout import flow_container
 from peregrine_desktop.ui.pipeline.model import (COLUMNS, FIELD_COLUMN, JobFilterProxy, JobIdRole,
                                                  JobTableModel)
+from peregrine_desktop.ui.pipeline.undo import PipelineEditor
 from peregrine_desktop.ui.plain_text import message_box, plain_label, tooltip
 
-if TYPE_CHECKING:  # pragma: no cover - Qt classes the first paint does not use: imported
-    # where used (each costs start-up time when first touched)
-    from PySide6.QtCore import QPoint
-    from PySide6.QtWidgets import QMenu
-
+if TYPE_CHECKING:  # pragma: no cover
+    from peregrine_desktop.ui.pipeline.board import BoardView
+    from peregrine_desktop.ui.pipeline.detail_pane import DetailPane
     from peregrine_desktop.ui.pipeline.url_dialog import UrlImportDialog
 
 EMPTY_MESSAGE = "No jobs yet — add one, paste a posting URL, or import a CSV."
 
-#: Starting widths; Title takes what is left.
-#: Room for typical values; the title takes what is left (at 1100 px, about 270 px).
-_COLUMN_WIDTHS = {"company": 145, "location": 115, "salary": 100, "status": 120,
-                  "date_found": 100, "interview_at": 165, "source": 105}
+#: Room for typical values; the title takes what is left.  "Tue 14 Mar 2026, 15:00 Berlin"
+#: needs the Interview column's 205 px.
+_COLUMN_WIDTHS = {"company": 140, "location": 120, "salary": 150, "status": 120,
+                  "date_found": 95, "applied_on": 95, "deadline": 95, "next_action_on": 150,
+                  "interview_at": 205, "source": 105}
+#: Columns hidden until the window is wide enough, least needed first; a column the person
+#: hid or showed from the header's menu stays as they chose.
+_FIT_ORDER = ("source", "salary", "date_found", "applied_on", "deadline", "location",
+              "next_action_on", "interview_at")
+_TITLE_MIN = 200
 
 _CHIP_STYLE = """
 QToolButton[chip="true"] { border: 1px solid palette(mid); border-radius: 11px;
@@ -45,6 +61,7 @@ QToolButton[chip="true"]:checked { background: palette(highlight);
 
 #: Above this many rows the text filter waits for a pause in typing instead of every keystroke.
 _DEBOUNCE_ROWS = 2000
+TABLE, BOARD = "table", "board"
 
 
 def _plural(count: int, word: str) -> str:
@@ -52,22 +69,33 @@ def _plural(count: int, word: str) -> str:
 
 
 class PipelineView(QWidget):
-    """The pipeline table.  ``message`` carries one-line feedback ("Moved 3 jobs to Applied")
-    that the main window may also show in its status bar."""
+    """The pipeline.  ``message`` carries one-line feedback ("Moved 3 jobs to Applied")
+    that the main window may also show in its status bar.  ``settings`` (the window's
+    QSettings) remembers the chosen view, column widths and the detail pane's size."""
 
     message = Signal(str)
 
-    def __init__(self, repository: JobRepository, parent: QWidget | None = None) -> None:
+    def __init__(self, repository: JobRepository, parent: QWidget | None = None, *,
+                 clock: Clock = system_clock, settings: QSettings | None = None) -> None:
         super().__init__(parent)
         self.repository = repository
-        # Newest first, sorted as the rows load: nothing is re-sorted or re-filtered later.
-        self.model = JobTableModel(repository, self, sort_by=(FIELD_COLUMN["date_found"],
-                                                              Qt.SortOrder.DescendingOrder))
+        self.clock = clock
+        self.settings = settings
+        # Newest first; sorted as it loads (sorting again after would cost a second pass).
+        self.model = JobTableModel(repository, self, clock=clock, sort=(
+            FIELD_COLUMN["date_found"], Qt.SortOrder.DescendingOrder))
         self.proxy = JobFilterProxy(self)
         self.proxy.setSourceModel(self.model)
+        self.undo_stack = QUndoStack(self)
+        self.editor = PipelineEditor(repository, self.undo_stack)
         self.active_dialog = None
         #: DocumentUploads, set once the event hub runs; edit dialogs then show documents.
         self.documents = None
+        self.board: "BoardView | None" = None
+        self.detail: "DetailPane | None" = None
+        self._mode = TABLE
+        self._keep_selection: tuple[list[int], int | None] = ([], None)
+        self._user_columns: dict[str, bool] = {}
         self._build_actions()
         self._build_ui()
         self._counts_timer = QTimer(self)
@@ -76,6 +104,9 @@ class PipelineView(QWidget):
         self._filter_timer = QTimer(self)
         self._filter_timer.setSingleShot(True)
         self._filter_timer.timeout.connect(self._apply_text)
+        self._detail_timer = QTimer(self)
+        self._detail_timer.setSingleShot(True)
+        self._detail_timer.timeout.connect(self._show_detail)
         for signal in (self.model.rowsInserted, self.model.rowsRemoved, self.model.modelReset,
                        self.model.dataChanged):
             signal.connect(self._schedule_counts)
@@ -84,9 +115,13 @@ class PipelineView(QWidget):
                        self.proxy.layoutChanged, self.model.rowsInserted, self.model.rowsRemoved,
                        self.model.modelReset):
             signal.connect(self._refresh_visibility)
+        # A filter change resets the proxy: the selection is carried over by job id.
+        self.proxy.modelAboutToBeReset.connect(self._remember_selection)
+        self.proxy.modelReset.connect(self._restore_selection)
         self._refresh_counts()
         self._refresh_visibility()
         self._update_actions()
+        self._restore_settings()
 
     # -- construction -------------------------------------------------------------------------------
     def _action(self, text: str, slot, shortcut: QKeySequence | str | None = None,
@@ -126,9 +161,29 @@ class PipelineView(QWidget):
                                   tip=f"Move the selected jobs to {statuses.label(status)}")
             action.setCheckable(True)
             self.status_actions[status] = action
+        self.undo_action = self._action("&Undo", self.undo, QKeySequence.StandardKey.Undo)
+        self.redo_action = self._action("&Redo", self.redo, QKeySequence.StandardKey.Redo)
+        self.undo_stack.indexChanged.connect(self._after_undo_step)
+        self._after_undo_step()
+        self.find_action = self._action("&Find…", self.focus_filter, QKeySequence.StandardKey.Find,
+                                        tip="Filter the jobs by what you type")
+        self.view_group = QActionGroup(self)
+        self.table_action = self._action("&Table", lambda: self.set_mode(TABLE), "Ctrl+Shift+T",
+                                         tip="Show the jobs as a table")
+        self.board_action = self._action("&Board", lambda: self.set_mode(BOARD), "Ctrl+Shift+B",
+                                         tip="Show the jobs as cards in a column per stage")
+        for action in (self.table_action, self.board_action):
+            action.setCheckable(True)
+            self.view_group.addAction(action)
+        self.table_action.setChecked(True)
+        self.details_action = self._action("&Details pane", self._details_toggled, "F4",
+                                           tip="Show the selected job's details beside the list")
+        self.details_action.setCheckable(True)
+        self.dashboard_action = self._action("&Numbers…", self.show_dashboard, "Ctrl+Shift+N",
+                                             tip="Applications per week, response and interview "
+                                                 "rates, days per stage")
 
     def _build_ui(self) -> None:
-        self.setStyleSheet(_CHIP_STYLE)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 4)
 
@@ -142,36 +197,65 @@ class PipelineView(QWidget):
             button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
             bar.addWidget(button)
         bar.addStretch(1)
+        self.mode_buttons: dict[str, QToolButton] = {}
+        for mode, action in ((TABLE, self.table_action), (BOARD, self.board_action)):
+            button = QToolButton(self.toolbar)
+            button.setDefaultAction(action)
+            button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+            button.setAutoRaise(True)
+            bar.addWidget(button)
+            self.mode_buttons[mode] = button
         self.search = QLineEdit(self.toolbar)
         self.search.setPlaceholderText("Filter by title, company, location, notes…")
         self.search.setClearButtonEnabled(True)
-        self.search.setMinimumWidth(300)
+        self.search.setMinimumWidth(160)
+        self.search.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.search.setMaximumWidth(360)
+        self.search.setAccessibleName("Filter jobs")
         self.search.textChanged.connect(self._text_edited)
         self.search.returnPressed.connect(self._apply_text)
-        bar.addWidget(self.search)
+        bar.addWidget(self.search, 1)
         layout.addWidget(self.toolbar)
 
-        self.chip_bar = QWidget(self)
-        chips = QHBoxLayout(self.chip_bar)
-        chips.setContentsMargins(0, 0, 0, 0)
-        chips.setSpacing(6)
+        # Chips wrap onto a second line in a narrow window instead of being cut.
+        self.chip_bar, chips = flow_container(self)
+        self.chip_bar.setStyleSheet(_CHIP_STYLE)     # not on the view: a style sheet on the
+        # table's parent would route every cell's painting through the slower style-sheet style
         self.chip_group = QButtonGroup(self)
         self.chip_group.setExclusive(True)
         self.status_chips: dict[str | None, QToolButton] = {}
         for status in (None, *statuses.STATUSES):
-            chip = QToolButton(self.chip_bar)
-            chip.setProperty("chip", True)
-            chip.setCheckable(True)
-            chip.setAutoRaise(True)
+            chip = self._chip(status and statuses.label(status) or "All")
             chip.clicked.connect(lambda _c=False, s=status: self.set_status_filter(s))
             self.chip_group.addButton(chip)
             self.status_chips[status] = chip
             chips.addWidget(chip)
         self.status_chips[None].setChecked(True)
-        chips.addStretch(1)
+        separator = QFrame(self.chip_bar)
+        separator.setFrameShape(QFrame.Shape.VLine)
+        separator.setFixedHeight(22)
+        chips.addWidget(separator)
+        self.due_chips: dict[str, QToolButton] = {}
+        for due, text in DUE_FILTERS.items():
+            chip = self._chip(text)
+            chip.setToolTip({"overdue": "Next actions and deadlines whose day has passed",
+                             "today": "Next actions, deadlines and interviews today",
+                             "week": "Due today or in the next six days"}[due])
+            chip.clicked.connect(lambda checked, d=due: self.set_due_filter(d if checked
+                                                                            else None))
+            self.due_chips[due] = chip
+            chips.addWidget(chip)
+        self.targets_chip = self._chip("Matches my targets")
+        self.targets_chip.setToolTip("Jobs whose title and place match the targets in your "
+                                     "profile (Settings → Profile)")
+        self.targets_chip.clicked.connect(self.set_targets_filter)
+        self.targets_chip.hide()
+        chips.addWidget(self.targets_chip)
         layout.addWidget(self.chip_bar)
 
-        self.stack = QStackedWidget(self)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        self.splitter.setChildrenCollapsible(False)
+        self.stack = QStackedWidget(self.splitter)
         self.empty_page = self._build_empty_page()
         self.stack.addWidget(self.empty_page)
         self.table_page = QWidget(self)
@@ -184,6 +268,7 @@ class PipelineView(QWidget):
         self.no_match_label = QLabel(self.no_match)
         self.no_match_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.no_match_label.setWordWrap(True)
+        self.no_match_label.setTextFormat(Qt.TextFormat.PlainText)
         self.show_all_button = QPushButton("Show all jobs", self.no_match)
         self.show_all_button.clicked.connect(self.clear_filters)
         no_match.addStretch(1)
@@ -192,7 +277,9 @@ class PipelineView(QWidget):
         no_match.addStretch(2)
         page.addWidget(self.no_match, 1)
         self.stack.addWidget(self.table_page)
-        layout.addWidget(self.stack, 1)
+        self.splitter.addWidget(self.stack)
+        self.splitter.setStretchFactor(0, 1)
+        layout.addWidget(self.splitter, 1)
 
         footer = QHBoxLayout()
         self.count_label = QLabel(self)
@@ -204,6 +291,14 @@ class PipelineView(QWidget):
         footer.addWidget(self.count_label)
         footer.addWidget(self.message_label, 1)
         layout.addLayout(footer)
+
+    def _chip(self, text: str) -> QToolButton:
+        chip = QToolButton(self.chip_bar)
+        chip.setProperty("chip", True)
+        chip.setCheckable(True)
+        chip.setAutoRaise(True)
+        chip.setText(text)
+        return chip
 
     def _build_empty_page(self) -> QWidget:
         page = QWidget(self)
@@ -243,6 +338,7 @@ class PipelineView(QWidget):
         table.setShowGrid(False)
         table.setWordWrap(False)
         table.setTextElideMode(Qt.TextElideMode.ElideRight)
+        table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         table.customContextMenuRequested.connect(self._context_menu)
         table.activated.connect(lambda _index: self.edit_selected())
@@ -255,14 +351,140 @@ class PipelineView(QWidget):
         header.setSectionResizeMode(FIELD_COLUMN["title"], QHeaderView.ResizeMode.Stretch)
         header.setMinimumSectionSize(60)
         header.setHighlightSections(False)
+        header.setSectionsMovable(True)
+        header.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        header.customContextMenuRequested.connect(self._header_menu)
         for column, (name, _title) in enumerate(COLUMNS):
             if name in _COLUMN_WIDTHS:
                 table.setColumnWidth(column, _COLUMN_WIDTHS[name])
         header.setSortIndicator(FIELD_COLUMN["date_found"], Qt.SortOrder.DescendingOrder)
         table.setSortingEnabled(True)
-        table.selectionModel().selectionChanged.connect(lambda *_: self._update_actions())
+        table.selectionModel().selectionChanged.connect(lambda *_: self._selection_changed())
+        table.installEventFilter(self)      # columns refit whenever the table's width changes
         self.model.dataChanged.connect(lambda *_: self._update_actions())
         return table
+
+    # -- columns: fitted to the width, chosen from the header's menu, remembered ------------------
+    def _header_menu(self, position: QPoint) -> None:
+        self.build_header_menu().popup(self.table.horizontalHeader().mapToGlobal(position))
+
+    def build_header_menu(self) -> QMenu:
+        """Show or hide each column (Title always shows)."""
+        menu = QMenu(self)
+        for column, (name, title) in enumerate(COLUMNS):
+            if name == "title":
+                continue
+            action = menu.addAction(title)
+            action.setCheckable(True)
+            action.setChecked(not self.table.isColumnHidden(column))
+            action.toggled.connect(lambda on, n=name: self.set_column_shown(n, on))
+        menu.aboutToHide.connect(menu.deleteLater)
+        return menu
+
+    def set_column_shown(self, name: str, shown: bool) -> None:
+        self._user_columns[name] = shown
+        self._fit_columns()
+        self._save_settings()
+
+    def _fit_columns(self) -> None:
+        """Hide the least needed columns the width cannot hold (nothing scrolls sideways)."""
+        if not hasattr(self, "table"):
+            return
+        width = self.table.width() - self.table.verticalScrollBar().sizeHint().width() - 4
+        header = self.table.horizontalHeader()
+        shown = {name: self._user_columns.get(name, True) for name, _ in COLUMNS}
+        shown["title"] = True
+
+        def needed() -> int:
+            return _TITLE_MIN + sum(header.sectionSize(FIELD_COLUMN[n]) or _COLUMN_WIDTHS[n]
+                                    for n, on in shown.items() if on and n != "title")
+        for name in _FIT_ORDER:
+            if needed() <= width:
+                break
+            if name not in self._user_columns:
+                shown[name] = False
+        for name, on in shown.items():
+            column = FIELD_COLUMN[name]
+            if self.table.isColumnHidden(column) == on:
+                self.table.setColumnHidden(column, not on)
+                if on and header.sectionSize(column) < 60:
+                    self.table.setColumnWidth(column, _COLUMN_WIDTHS.get(name, 100))
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802 - Qt override
+        if watched is self.table and event.type() == QEvent.Type.Resize:
+            self._fit_columns()
+        return super().eventFilter(watched, event)
+
+    def _restore_settings(self) -> None:
+        if self.settings is None:
+            return
+        state = self.settings.value("pipeline/header")
+        if isinstance(state, QByteArray) and not state.isEmpty():
+            self.table.horizontalHeader().restoreState(state)
+            self.table.horizontalHeader().setSectionResizeMode(FIELD_COLUMN["title"],
+                                                               QHeaderView.ResizeMode.Stretch)
+        chosen = self.settings.value("pipeline/columns") or ""
+        for item in str(chosen).split(","):
+            name, _, on = item.partition("=")
+            if name in FIELD_COLUMN and name != "title":
+                self._user_columns[name] = on == "1"
+        self._fit_columns()
+        if self.settings.value("pipeline/details", "false") in (True, "true"):
+            self.details_action.setChecked(True)
+        if self.settings.value("pipeline/view", TABLE) == BOARD:
+            self.set_mode(BOARD)
+
+    def _save_settings(self) -> None:
+        if self.settings is None:
+            return
+        self.settings.setValue("pipeline/header", self.table.horizontalHeader().saveState())
+        self.settings.setValue("pipeline/columns", ",".join(
+            f"{name}={int(on)}" for name, on in self._user_columns.items()))
+        self.settings.setValue("pipeline/view", self._mode)
+        self.settings.setValue("pipeline/details", self.details_action.isChecked())
+        if self.detail is not None:
+            self.settings.setValue("pipeline/splitter", self.splitter.saveState())
+
+    def save_settings(self) -> None:
+        """Remember widths, the view and the pane (the window calls this as it closes)."""
+        self._save_settings()
+        if self.settings is not None:
+            self.settings.sync()
+
+    # -- table or board -----------------------------------------------------------------------------
+    @property
+    def mode(self) -> str:
+        return self._mode
+
+    def set_mode(self, mode: str) -> None:
+        """Show the table or the board (built the first time it is asked for)."""
+        ids = self.selected_ids()
+        self._mode = mode
+        (self.board_action if mode == BOARD else self.table_action).setChecked(True)
+        if mode == BOARD and self.board is None:
+            from peregrine_desktop.ui.pipeline.board import BoardView   # on demand
+            self.board = BoardView(self.proxy, self.stack)
+            self.board.selection_changed.connect(self._selection_changed)
+            self.board.move_requested.connect(self.move_jobs)
+            self.board.activated.connect(lambda _job_id: self.edit_selected())
+            self.board.context_menu_requested.connect(
+                lambda position: self.build_context_menu().popup(position))
+            for action in self.actions():
+                if action.shortcutContext() == Qt.ShortcutContext.WidgetWithChildrenShortcut:
+                    self.board.addAction(action)
+            self.stack.addWidget(self.board)
+        if self.board is not None:
+            self.board.set_active(mode == BOARD)
+        self._refresh_visibility()
+        for job_id in ids[:1]:
+            self.select_job(job_id)
+        self._save_settings()
+
+    def current_list(self) -> QAbstractItemView:
+        """The widget holding the selection now (the table, or the board's focused column)."""
+        if self._mode == BOARD and self.board is not None:
+            return self.board.current_list()
+        return self.table
 
     # -- filtering ----------------------------------------------------------------------------------
     def set_status_filter(self, status: str | None) -> None:
@@ -270,9 +492,31 @@ class PipelineView(QWidget):
         self.proxy.set_status(status)
         self._refresh_visibility()
 
-    def set_text_filter(self, text: str) -> None:
-        self.search.setText(text)
-        self._apply_text()
+    def set_due_filter(self, due: str | None) -> None:
+        """Show only what is overdue, due today or due this week (None: everything)."""
+        for key, chip in self.due_chips.items():
+            chip.setChecked(key == due)
+        self.proxy.set_due(due)
+        self._refresh_visibility()
+
+    def set_targets_filter(self, on: bool) -> None:
+        self.targets_chip.setChecked(on)
+        self.proxy.set_targets_only(on)
+        self._refresh_visibility()
+
+    def set_targets(self, targets: Targets) -> None:
+        """The person's targets (from the profile) changed: mark and filter by them."""
+        self.model.set_targets(targets)
+        self.targets_chip.setVisible(targets.active)
+        if not targets.active and self.proxy.targets_only:
+            self.set_targets_filter(False)
+        elif self.proxy.targets_only:
+            self.proxy.refilter()
+        self._refresh_counts()
+
+    def focus_filter(self) -> None:
+        self.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.search.selectAll()
 
     def _text_edited(self, _text: str) -> None:
         self._filter_timer.start(150 if self.model.rowCount() > _DEBOUNCE_ROWS else 0)
@@ -285,6 +529,8 @@ class PipelineView(QWidget):
     def clear_filters(self) -> None:
         self.search.clear()
         self._apply_text()
+        self.set_due_filter(None)
+        self.set_targets_filter(False)
         self.set_status_filter(None)
 
     def _schedule_counts(self, *_args: Any) -> None:
@@ -295,11 +541,17 @@ class PipelineView(QWidget):
         self.status_chips[None].setText(f"All {self.model.rowCount():,}")
         for status in statuses.STATUSES:
             self.status_chips[status].setText(f"{statuses.label(status)} {counts[status]:,}")
+        for due, count in self.model.due_counts().items():
+            self.due_chips[due].setText(f"{DUE_FILTERS[due]} {count:,}")
+        if self.model.targets.active:
+            self.targets_chip.setText(f"Matches my targets {self.model.target_count():,}")
         self._refresh_visibility()
 
     def _refresh_visibility(self, *_args: Any) -> None:
         total, shown = self.model.rowCount(), self.proxy.rowCount()
-        self.stack.setCurrentWidget(self.empty_page if total == 0 else self.table_page)
+        page = self.empty_page if total == 0 else (
+            self.board if self._mode == BOARD and self.board is not None else self.table_page)
+        self.stack.setCurrentWidget(page)
         # Filters and counts mean nothing without jobs: the empty state stands alone.
         self.chip_bar.setVisible(total > 0)
         self.search.setVisible(total > 0)
@@ -317,15 +569,23 @@ class PipelineView(QWidget):
             parts.append(f"“{self.search.text().strip()}”")
         if self.proxy.status:
             parts.append(f"in {statuses.label(self.proxy.status)}")
+        if self.proxy.due:
+            parts.append(DUE_FILTERS[self.proxy.due].lower())
+        if self.proxy.targets_only:
+            parts.append("matching your targets")
         return " ".join(parts) if parts else "the filter"
 
     # -- selection ----------------------------------------------------------------------------------
     def selected_ids(self) -> list[int]:
+        if self._mode == BOARD and self.board is not None:
+            return self.board.selected_ids()
         rows = self.table.selectionModel().selectedRows()
         return [self.proxy.data(index, JobIdRole) for index in sorted(rows, key=QModelIndex.row)]
 
     def select_job(self, job_id: int) -> bool:
         """Select and reveal ``job_id``; False when the filter hides it."""
+        if self._mode == BOARD and self.board is not None:
+            return self.board.select_job(job_id)
         row = self.model.row_of(job_id)
         if row is None:
             return False
@@ -337,18 +597,81 @@ class PipelineView(QWidget):
         self.table.scrollTo(index)
         return True
 
+    def _remember_selection(self) -> None:
+        if not hasattr(self, "table"):
+            return
+        current = self.table.currentIndex()
+        self._keep_selection = ([self.proxy.data(i, JobIdRole)
+                                 for i in self.table.selectionModel().selectedRows()],
+                                self.proxy.data(current, JobIdRole) if current.isValid()
+                                else None)
+
+    def _restore_selection(self) -> None:
+        ids, current = self._keep_selection
+        self._keep_selection = ([], None)
+        if not ids and current is None:
+            return
+        selection = QItemSelection()
+        last = self.proxy.columnCount() - 1
+        for job_id in ids:
+            row = self.model.row_of(job_id)
+            index = self.proxy.mapFromSource(self.model.index(row, 0)) if row is not None \
+                else QModelIndex()
+            if index.isValid():
+                selection.select(index, self.proxy.index(index.row(), last))
+        model = self.table.selectionModel()
+        row = self.model.row_of(current) if current is not None else None
+        index = self.proxy.mapFromSource(self.model.index(row, 0)) if row is not None \
+            else QModelIndex()
+        if index.isValid():
+            model.setCurrentIndex(index, QItemSelectionModel.SelectionFlag.NoUpdate)
+            self.table.scrollTo(index)
+        model.select(selection, QItemSelectionModel.SelectionFlag.ClearAndSelect)
+
+    def _selection_changed(self) -> None:
+        self._update_actions()
+        if self.details_action.isChecked():
+            self._detail_timer.start(0)     # once per burst of selection changes
+
     def _update_actions(self) -> None:
         ids = self.selected_ids() if hasattr(self, "table") else []
         single = len(ids) == 1
         self.edit_action.setEnabled(single)
         self.delete_action.setEnabled(bool(ids))
         self.export_csv_action.setEnabled(self.model.rowCount() > 0)
-        job = self.model.job_at(self.model.row_of(ids[0])) if single else None
+        row = self.model.row_of(ids[0]) if single else None
+        job = self.model.job_at(row) if row is not None else None
         self.open_posting_action.setEnabled(bool(job and job.get("url")))
-        allowed = set(self.repository.allowed_statuses(ids[0])) if single else set()
+        allowed = set(self.repository.allowed_statuses(ids[0])) if job else set()
         for status, action in self.status_actions.items():
             action.setChecked(bool(job) and job["status"] == status)
             action.setEnabled(status in allowed if single else bool(ids))
+
+    # -- the detail pane ----------------------------------------------------------------------------
+    def _details_toggled(self) -> None:
+        on = self.details_action.isChecked()
+        if on:
+            self._show_detail()
+        elif self.detail is not None:
+            self.detail.hide()
+        self._save_settings()
+
+    def _show_detail(self) -> None:
+        if not self.details_action.isChecked():
+            return
+        if self.detail is None:
+            from peregrine_desktop.ui.pipeline.detail_pane import DetailPane   # on demand
+            self.detail = DetailPane(self.editor, clock=self.clock,
+                                     targets=lambda: self.model.targets, parent=self.splitter)
+            self.detail.message.connect(self._say)
+            self.splitter.addWidget(self.detail)
+            state = self.settings.value("pipeline/splitter") if self.settings else None
+            if not (isinstance(state, QByteArray) and self.splitter.restoreState(state)):
+                self.splitter.setSizes([max(self.width() - 340, 400), 340])
+        self.detail.set_sources(documents=self.documents)
+        ids = self.selected_ids()
+        self.detail.show_job(ids[0] if len(ids) == 1 else None, len(ids))
+        self.detail.show()
 
     def _context_menu(self, position: QPoint) -> None:
         index = self.table.indexAt(position)
@@ -361,8 +684,6 @@ class PipelineView(QWidget):
 
     def build_context_menu(self) -> QMenu:
         """The row menu (edit, open, move to a status, delete) for the current selection."""
-        from PySide6.QtWidgets import QMenu
-
         self._update_actions()
         menu = QMenu(self)
         menu.addAction(self.edit_action)
@@ -380,14 +701,14 @@ class PipelineView(QWidget):
         self.message_label.setToolTip(tooltip(text))
         self.message.emit(text)
 
-    # -- commands -----------------------------------------------------------------------------------
+    # -- commands (every change goes through the editor, so it can be undone) ---------------------
     def add_job(self) -> None:
         from peregrine_desktop.ui.pipeline.job_dialog import JobDialog  # on demand
         dialog = JobDialog(self._save_new, parent=self)
         self._open(dialog)
 
     def _save_new(self, values: dict[str, Any]) -> None:
-        job = self.repository.add_job(values)
+        job = self.editor.add(values)
         if self.select_job(job["id"]):
             self._say(f"Added “{job['title']}”.")
         else:
@@ -407,29 +728,29 @@ class PipelineView(QWidget):
         self._open(dialog)
 
     def _save_edit(self, job_id: int, values: dict[str, Any]) -> None:
-        job = self.repository.update_job(job_id, values)
+        job = self.editor.edit(job_id, values)
         self._say(f"Saved “{job['title']}”.")
 
     def set_status_of_selection(self, status: str) -> None:
-        ids = self.selected_ids()
+        self.move_jobs(self.selected_ids(), status)
+
+    def move_jobs(self, ids: list[int], status: str) -> None:
+        """Move jobs to ``status`` (menu, Ctrl+1…8, or a drag on the board), as one undo step."""
         if not ids:
             return
         label = statuses.label(status)
+        moved, refused = self.editor.move(ids, status)
         if len(ids) == 1:
-            try:
-                job = self.repository.set_status(ids[0], status)
-            except StoreError as exc:
-                self._say(str(exc))
+            if refused:
+                self._say(refused[0][1])
             else:
+                job = self.model.job_at(self.model.row_of(ids[0]))
                 self._say(f"Moved “{job['title']}” to {label}.")
-            self._update_actions()
-            return
-        refused = self.repository.set_status_many(ids, status)
-        moved = len(ids) - len(refused)
-        text = f"Moved {_plural(moved, 'job')} to {label}."
-        if refused:
-            text += f" {_plural(len(refused), 'job')} could not move: {refused[0][1]}"
-        self._say(text)
+        else:
+            text = f"Moved {_plural(len(ids) - len(refused), 'job')} to {label}."
+            if refused:
+                text += f" {_plural(len(refused), 'job')} could not move: {refused[0][1]}"
+            self._say(text)
         self._update_actions()
 
     def delete_selected(self) -> None:
@@ -442,11 +763,10 @@ class PipelineView(QWidget):
             question = f"Delete “{job['title']}”{at}?"
         else:
             question = f"Delete {_plural(len(ids), 'job')}?"
-        from PySide6.QtWidgets import QMessageBox
-
+        undo_keys = self.undo_action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
         box = message_box(self, QMessageBox.Icon.Question, "Delete jobs", question,
-                          "Their notes and status history are deleted too. This cannot be "
-                          "undone; export a CSV first if you want a copy.",
+                          "Their notes, status history and documents go with them. "
+                          f"Edit → Undo ({undo_keys}) brings them back.",
                           QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
                           QMessageBox.StandardButton.Cancel)
         box.button(QMessageBox.StandardButton.Yes).setText("Delete")
@@ -454,32 +774,59 @@ class PipelineView(QWidget):
         if box.standardButton(box.clickedButton()) != QMessageBox.StandardButton.Yes:
             return
         row = self.table.currentIndex().row()
-        removed = self.repository.delete_many(ids)
+        removed = self.editor.delete(ids)
         self._say(f"Deleted “{removed[0]['title']}”." if len(removed) == 1
                   else f"Deleted {_plural(len(removed), 'job')}.")
-        if self.proxy.rowCount():
+        if self._mode == TABLE and self.proxy.rowCount():
             self.table.selectRow(min(max(row, 0), self.proxy.rowCount() - 1))
+
+    def _after_undo_step(self, _index: int = 0) -> None:
+        """Undo/Redo say what they would do ("Undo Move “Designer” to Applied")."""
+        stack = self.undo_stack
+        if not shiboken6.isValid(stack):     # the stack clears itself as the view goes away
+            return
+        for action, word, able, text in ((self.undo_action, "&Undo", stack.canUndo(),
+                                          stack.undoText()),
+                                         (self.redo_action, "&Redo", stack.canRedo(),
+                                          stack.redoText())):
+            action.setEnabled(able)
+            action.setText(f"{word} {text.replace('&', '&&')}" if able else word)
+        if not hasattr(self, "table"):
+            return
+        self._update_actions()
+        if self.detail is not None and self.detail.isVisible():
+            self._detail_timer.start(0)
+
+    def undo(self) -> None:
+        text = self.undo_stack.undoText()
+        if self.undo_stack.canUndo():
+            self.undo_stack.undo()
+            self._say(f"Undid: {text}.")
+
+    def redo(self) -> None:
+        text = self.undo_stack.redoText()
+        if self.undo_stack.canRedo():
+            self.undo_stack.redo()
+            self._say(f"Redid: {text}.")
+
+    def show_dashboard(self) -> None:
+        from peregrine_desktop.ui.pipeline.dashboard import DashboardDialog   # on demand
+        self._open(DashboardDialog(self.repository, clock=self.clock, parent=self))
 
     def open_posting(self) -> None:
         ids = self.selected_ids()
         if len(ids) == 1:
             url = self.model.job_at(self.model.row_of(ids[0])).get("url")
             if url:
-                from PySide6.QtCore import QUrl
-                from PySide6.QtGui import QDesktopServices
-
                 QDesktopServices.openUrl(QUrl(url))
 
     def import_from_url(self, url: str | None = None) -> None:
         if url is None:
-            from PySide6.QtGui import QGuiApplication
-
-            from peregrine_desktop.ui.fields import url_problem
-
             clipboard = QGuiApplication.clipboard().text().strip()
             url = clipboard if clipboard and not url_problem(clipboard) else ""
         from peregrine_desktop.ui.pipeline.url_dialog import UrlImportDialog  # on demand
-        dialog = UrlImportDialog(self.repository, url, parent=self)
+        dialog = UrlImportDialog(self.repository, url, parent=self, targets=self.model.targets,
+                                 add=self.editor.add)
         dialog.accepted.connect(lambda: self._imported_from_url(dialog))
         self._open(dialog)
         if url:
