@@ -218,14 +218,15 @@ def claim_data_folder(folder: Path) -> "QLockFile":
 def until_resolved(attempt: Callable[[], T], parent: "QWidget | None" = None) -> T | None:
     """Run ``attempt``; while it raises :class:`StartupBlocked`, show its message with Retry
     (when retrying can help) and Quit.  None when the user quits."""
-    from PySide6.QtWidgets import QMessageBox
-
-    from peregrine_desktop.ui.plain_text import Button, ask
-
     while True:
         try:
             return attempt()
         except StartupBlocked as blocked:
+            # Message boxes only when needed: this runs before every first window.
+            from PySide6.QtWidgets import QMessageBox
+
+            from peregrine_desktop.ui.plain_text import Button, ask
+
             log.warning("start-up blocked: %s", blocked.message)
             retry = Button.Retry if blocked.can_retry else Button.NoButton
             pressed = ask(parent, blocked.title, blocked.message, retry | Button.Close,
