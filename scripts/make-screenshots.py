@@ -14,7 +14,7 @@ import argparse
 import os
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -97,10 +97,46 @@ def settings_integrations(scene: Scene):
     return dialog
 
 
+def _import_dialog(until_summary: bool):
+    """Import from Peregrine on a web install built as the tests build it (tests/fakes), into
+    a folder of its own (the demo profile is already complete)."""
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    from peregrine_desktop.jobs.store import JobStore
+    from peregrine_desktop.ui.import_dialog import PREVIEW, SUMMARY, ImportDialog
+    from tests.fakes.peregrine_web import docker_install
+
+    home = Path(os.environ["HOME"])
+    install = home / "peregrine"
+    if not install.exists():
+        docker_install(install, home / "Documents" / "JobSearch")
+    target = home / ("import-summary" if until_summary else "import-preview")
+    dialog = ImportDialog(target / "config", JobStore(target / "data" / "jobs.sqlite3"))
+    dialog.resize(820, 600)
+
+    def wait_for(page: int) -> None:
+        loop = QEventLoop()
+        timer = QTimer()
+        timer.timeout.connect(lambda: loop.quit() if dialog.pages.currentIndex() == page
+                              else None)
+        timer.start(20)
+        QTimer.singleShot(20_000, loop.quit)
+        loop.exec()
+
+    dialog.load_preview(str(install))
+    wait_for(PREVIEW)
+    if until_summary:
+        dialog.start_import()
+        wait_for(SUMMARY)
+    return dialog
+
+
 SHOTS = [
     Shot("main-window.png", (1100, 720), main_window),
     Shot("wizard-integrations.png", (760, 640), wizard_integrations),
     Shot("settings-integrations.png", (780, 640), settings_integrations),
+    Shot("import-preview.png", (820, 600), lambda _scene: _import_dialog(False)),
+    Shot("import-summary.png", (820, 600), lambda _scene: _import_dialog(True)),
 ]
 
 
@@ -184,7 +220,7 @@ def connect_demo_services(config_dir: Path) -> None:
                                          config_dir)
 
 
-def render(out: Path) -> list[Path]:
+def render(out: Path, only: Sequence[str] = ()) -> list[Path]:
     from PySide6.QtGui import QFont, QGuiApplication
     from PySide6.QtWidgets import QApplication
 
@@ -202,6 +238,8 @@ def render(out: Path) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for shot in SHOTS:
+        if only and shot.filename not in only:
+            continue
         widget = shot.build(scene)
         widget.resize(*shot.size)
         widget.show()
@@ -221,6 +259,8 @@ def render(out: Path) -> list[Path]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
+    parser.add_argument("--only", nargs="+", default=(), metavar="FILE",
+                        help="render only these pictures (file names, e.g. import-preview.png)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="peregrine-screens-") as home:
         os.environ.update({"QT_QPA_PLATFORM": "offscreen", "HOME": home,
@@ -230,7 +270,7 @@ def main() -> int:
         os.makedirs(f"{home}/runtime", mode=0o700)
         for var in ("PEREGRINE_CONFIG_DIR", "PEREGRINE_DATA_DIR"):
             os.environ.pop(var, None)
-        render(args.out.resolve())
+        render(args.out.resolve(), args.only)
     return 0
 
 

@@ -13,7 +13,7 @@ from peregrine_desktop.ui.import_dialog import PREVIEW, SUMMARY, ImportDialog
 from peregrine_desktop.ui.main_window import MainWindow
 from peregrine_desktop.ui.wizard import SetupWizard
 from tests.fakes import peregrine_web as web
-from tests.test_secrets import FileKeyring, file_keyring, use_keyring  # noqa: F401 - fixtures
+from tests.test_secrets import file_keyring, use_keyring  # noqa: F401 - fixtures
 from tests.ui_helpers import click, type_into, visible_text
 
 JOBS = len(web.STATUS_CASES) + 2
@@ -58,7 +58,7 @@ def test_preview_then_import_lands_on_the_summary(qtbot, install, config_dir, st
     rows = {row[0]: row for row in table_texts(dialog.integrations_table)}
     assert rows["Dropbox"][2] == "Needs Sign in… again"
     assert rows["Google Sheets"][2] == "Needs attention"
-    assert rows["Apple Calendar / CalDAV"][1] == "config/integrations/apple_calendar.yaml"
+    assert rows["Apple Calendar / CalDAV"][1] == "apple_calendar.yaml"
     assert dialog.jobs_table.rowCount() == 8
     assert "licence key" in dialog.preview_notes.toPlainText()
     assert store.count() == 0                          # a preview writes nothing
@@ -74,6 +74,13 @@ def test_preview_then_import_lands_on_the_summary(qtbot, install, config_dir, st
     click(qtbot, dialog.close_button)
     assert not dialog.isVisible()
     assert web.tree_hashes(install) == before
+
+    again = ImportDialog(config_dir, store, profile)      # the same install a second time
+    qtbot.addWidget(again)
+    again.show()
+    preview(qtbot, again, install)
+    states = {row[2] for row in table_texts(again.integrations_table)}
+    assert states == {"Already set up here: kept"}
 
 
 def test_a_folder_that_is_not_peregrine_is_explained_beside_the_field(qtbot, tmp_path,

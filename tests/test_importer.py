@@ -25,7 +25,7 @@ from peregrine_sdk.testkit import pointed_at
 from tests.fakes import peregrine_web as web
 from tests.fakes.loopback import LoopbackServer
 from tests.fakes.tracker_services import NotionService
-from tests.test_secrets import FileKeyring, file_keyring, use_keyring  # noqa: F401 - fixtures
+from tests.test_secrets import file_keyring, use_keyring  # noqa: F401 - fixtures
 
 
 @pytest.fixture
@@ -111,6 +111,9 @@ def test_docker_install_brings_profile_integrations_and_every_status(install, he
     odd = jobs_by_title(store)["Bad dates"]
     assert "“last tuesday”" in odd["notes"] and odd["interview_at"] is None
 
+    first = plan.jobs[0].values["uid"]
+    assert store.find_by_uid(first)["url"] == "https://jobs.example/1"   # one identity, derived
+    assert first == read_plan(install).jobs[0].values["uid"]            # the same every time
     assert web.tree_hashes(install) == before          # the original is byte for byte unchanged
 
 
@@ -154,6 +157,8 @@ def test_integrations_map_to_our_names_and_keys_with_secrets_only_in_the_keychai
     assert states["caldav_calendar"] == states["notion"] == READY
     assert {label for label, _why in summary.integrations_sign_in} == {"Dropbox", "OneDrive"}
     assert len(summary.integrations_imported) == 9
+    assert summary.integrations_locked == ["Airtable (Paid)", "Google Sheets (Paid)",
+                                           "Notion (Paid)"]       # the free plan here
 
     keychain = file_keyring.path.read_text()
     written = b"".join(our_files(tmp_path).values()).decode("utf-8", "replace")
@@ -215,7 +220,7 @@ def test_the_credential_store_is_decrypted_with_its_key_and_nothing_of_it_brough
                "file" in line for line in plan.not_brought)
 
 
-# -- an old install, the first schema ---------------------------------------------------------------
+# -- an old install, the first schema --------------------------------------------------------------
 def test_old_install_with_the_first_schema_and_only_the_legacy_notion_file(tmp_path, here,
                                                                            file_keyring):
     config, store = here
@@ -231,7 +236,7 @@ def test_old_install_with_the_first_schema_and_only_the_legacy_notion_file(tmp_p
     assert summary.notion_links == 1
 
 
-# -- backups ----------------------------------------------------------------------------------------
+# -- backups ---------------------------------------------------------------------------------------
 def test_a_settings_backup_gives_the_same_jobs_as_its_folder(install, here, tmp_path,
                                                               file_keyring):
     _config, store = here
@@ -259,7 +264,7 @@ def test_a_vue_backup_has_the_vue_profile_and_no_integrations(install, here, tmp
     assert summary.jobs_added == len(web.STATUS_CASES) + 2
 
 
-# -- damaged inputs ---------------------------------------------------------------------------------
+# -- damaged inputs --------------------------------------------------------------------------------
 def test_a_truncated_database_says_so_and_imports_what_is_readable(tmp_path, here):
     _config, store = here
     root = tmp_path / "peregrine"
@@ -322,34 +327,33 @@ def test_a_notion_job_with_its_page_id_updates_that_page_on_first_sync(install, 
                                                                        monkeypatch):
     config, store = here
     monkeypatch.setattr(NotionIntegration, "per_second", None)
-    with LoopbackServer() as server:
+    with LoopbackServer() as server, pointed_at(NotionIntegration, server.url):
         notion = NotionService(server, token=web.SECRETS["notion"])
         # The page Peregrine's old push made: no Peregrine ID, only the job's fields.
         notion.pages[web.NOTION_PAGE] = {"id": web.NOTION_PAGE, "order": -1, "in_trash": False,
                                          "properties": {}}
         _plan, summary = run(install, here)
         assert summary.notion_links == 1
-        with pointed_at(NotionIntegration, notion.url):
-            import integrations
-            settings = SecretStore(config).load(integrations.REGISTRY["notion"])
-            integration = NotionIntegration()
-            integration.connect({**settings, "column_title": "Name", "column_company": "Company",
-                                 "column_url": "URL", "column_salary": "Salary",
-                                 "column_status": "Status", "column_source": "-",
-                                 "column_date_found": "Date found", "column_remote": "Remote",
-                                 "column_notes": "Notes"})
-            job = store.find_by_url("https://jobs.example/6")
-            report = SyncEngine(SyncState(store)).run(integration, [job])
+        import integrations
+        settings = SecretStore(config).load(integrations.REGISTRY["notion"])
+        integration = NotionIntegration()
+        integration.connect({**settings, "column_title": "Name", "column_company": "Company",
+                             "column_url": "URL", "column_salary": "Salary",
+                             "column_status": "Status", "column_source": "-",
+                             "column_date_found": "Date found", "column_remote": "Remote",
+                             "column_notes": "Notes"})
+        job = store.find_by_url("https://jobs.example/6")
+        report = SyncEngine(SyncState(store)).run(integration, [job])
 
-            assert (report.created, report.updated) == ([], [job["id"]])
-            assert [r.method for r in notion.writes()] == ["PATCH"]
-            assert notion.writes()[0].path == f"/v1/pages/{web.NOTION_PAGE}"
-            assert notion.keys() == [job["uid"]]           # the page now carries its key
-            report = SyncEngine(SyncState(store)).run(integration, [job])
-            assert report.unchanged == [job["id"]] and len(notion.live_pages()) == 1
+        assert (report.created, report.updated) == ([], [job["id"]])
+        assert [r.method for r in notion.writes()] == ["PATCH"]
+        assert notion.writes()[0].path == f"/v1/pages/{web.NOTION_PAGE}"
+        assert notion.keys() == [job["uid"]]           # the page now carries its key
+        report = SyncEngine(SyncState(store)).run(integration, [job])
+        assert report.unchanged == [job["id"]] and len(notion.live_pages()) == 1
 
 
-# -- the command ------------------------------------------------------------------------------------
+# -- the command -----------------------------------------------------------------------------------
 def test_the_command_previews_imports_and_fails_only_when_nothing_is_readable(install, tmp_path):
     def command(*args):
         return subprocess.run([sys.executable, "-m", "peregrine_desktop",
@@ -371,3 +375,33 @@ def test_the_command_previews_imports_and_fails_only_when_nothing_is_readable(in
     assert f"Jobs already there: {len(web.STATUS_CASES) + 2}" in again.stdout
     missing = command(str(tmp_path / "nowhere"))
     assert missing.returncode == 1 and "does not exist" in missing.stderr
+
+
+def test_the_data_or_config_folder_or_a_hand_made_zip_find_the_whole_install(install, tmp_path):
+    whole = read_plan(install)
+    for picked in (install / "data", install / "config"):
+        plan = read_plan(picked)
+        assert (len(plan.jobs), len(plan.integrations)) == \
+            (len(whole.jobs), len(whole.integrations)), picked
+    by_hand = tmp_path / "peregrine.zip"
+    with zipfile.ZipFile(by_hand, "w") as archive:
+        for path in install.rglob("*"):
+            if path.is_file():
+                archive.write(path, f"peregrine/{path.relative_to(install)}")
+    plan = read_plan(by_hand)
+    assert len(plan.jobs) == len(whole.jobs) and plan.profile["name"] == "Zoë Ångström"
+
+
+def test_the_plan_never_shows_a_secret(install):
+    plan = read_plan(install)
+    text = repr(plan)
+    assert not any(value in text for value in web.SECRETS.values())
+
+
+def test_a_job_already_here_by_address_gets_its_notion_page(install, here, file_keyring):
+    _config, store = here
+    mine = store.add_job({"title": "Typed by hand", "url": "https://jobs.example/6"})
+    _plan, summary = run(install, here)
+    assert summary.jobs_already_there == 1 and summary.notion_links == 1
+    assert SyncState(store).records("notion")[mine["id"]].remote_id == web.NOTION_PAGE
+    assert store.get(mine["id"])["title"] == "Typed by hand"          # nothing overwritten

@@ -28,7 +28,7 @@ def preview_lines(plan: ImportPlan) -> list[str]:
                                                  if values["company"] else "")
                      + f" · {statuses.label(values['status'])}")
     if plan.profile:
-        lines.append("Profile: " + ", ".join(sorted(plan.profile)))
+        lines.append("Profile: " + plan.profile_labels())
     for item in plan.integrations:
         lines.append(f"Integration {item.label} (from {item.source_file}): {item.state_label}")
         lines += [f"    {note}" for note in item.notes]

@@ -15,11 +15,12 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 
 import integrations
-from peregrine_sdk.calendar_events import calendar_preferences, event_uid
+from peregrine_sdk.calendar_events import calendar_preferences
 from peregrine_sdk.base import IntegrationBase
 from peregrine_sdk.capabilities import (CalendarEvents, Capability, Notifications,
                                        has_capability)
 from peregrine_desktop.settings.configfiles import ConfigFileError
+from peregrine_desktop.events import event_links
 from peregrine_desktop.events.delivery import DeliveryScheduler
 from peregrine_desktop.events.outbox import Delivery, Outbox
 from peregrine_desktop.events.pipeline import (EVENT_FIELDS, JOB_REMOVED, NOTIFY_CHOICE,
@@ -67,10 +68,12 @@ def calendar_deliveries(event: PipelineEvent, hub: "EventHub") -> list[Delivery]
     found = []
     for target in hub.targets(CalendarEvents):
         preferences = calendar_preferences(target.config)
-        replaces = legacy if legacy != uid and hub.outbox.delivered_event(
-            target.name, event.job_id, legacy) else ""
+        linked = event_links.linked_uid(hub.repository.store, target.name, event.job_id)
+        replaces = "" if linked else (legacy if legacy != uid and hub.outbox.delivered_event(
+            target.name, event.job_id, legacy) else "")
+        target_uid = linked or uid
         if wanted:
-            interview = interview_event(job, preferences)
+            interview = interview_event(job, preferences, target_uid)
             found.append(Delivery(
                 target.name, event.job_id, event.kind, "upsert_event",
                 {"event": event_to_payload(interview), "revision": revision,
@@ -79,7 +82,7 @@ def calendar_deliveries(event: PipelineEvent, hub: "EventHub") -> list[Delivery]
         elif not preferences.keep_events:
             found.append(Delivery(
                 target.name, event.job_id, event.kind, "delete_event",
-                {"uid": uid, "revision": revision,
+                {"uid": target_uid, "revision": revision,
                  **({"replaces": replaces} if replaces else {})},
                 f"removing the interview for {job_phrase(job)}"))
     return found

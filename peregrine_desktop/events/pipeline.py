@@ -117,12 +117,14 @@ def interview_description(job: Mapping[str, Any]) -> str:
 
 
 def interview_event(job: Mapping[str, Any],
-                    preferences: CalendarPreferences = CalendarPreferences()) -> InterviewEvent:
-    """The calendar form of a job's interview, at its real time in its own zone."""
+                    preferences: CalendarPreferences = CalendarPreferences(),
+                    uid: str | None = None) -> InterviewEvent:
+    """The calendar form of a job's interview, at its real time in its own zone (``uid``: an
+    existing event's, when the job has one from before; see ``events/event_links``)."""
     start = interview_start(job)
     return InterviewEvent(
-        uid=event_uid(job.get("uid") or job["id"]), title=interview_title(job), start=start,
-        end=start + timedelta(minutes=preferences.duration_minutes),
+        uid=uid or event_uid(job.get("uid") or job["id"]), title=interview_title(job),
+        start=start,        end=start + timedelta(minutes=preferences.duration_minutes),
         timezone=interview_zone(job), description=interview_description(job),
         url=event_url(job.get("url")), reminder_minutes=preferences.reminder_minutes)
 

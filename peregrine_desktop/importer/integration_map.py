@@ -100,7 +100,7 @@ class IntegrationPlan:
     name: str
     label: str
     tier: str
-    values: dict[str, Any]
+    values: dict[str, Any] = field(repr=False)     # secrets: kept out of every repr
     secret_keys: list[str]
     state: str = READY
     notes: list[str] = field(default_factory=list)
@@ -208,6 +208,9 @@ def _plan_for(source: Source, name: str, data: dict, mapping: Mapping, cls: type
     for up_key, why in mapping.dropped.items():
         if str(data.get(up_key) or "").strip():
             plan.notes.append(f"{up_key.replace('_', ' ').capitalize()} not brought: {why}.")
+    if plan.tier != "free":
+        plan.notes.append(f"{plan.label} needs the {plan.tier.capitalize()} plan here; without "
+                          "it the card shows as locked.")
     if mapping.sign_in:
         plan.state = SIGN_IN
         plan.notes.append(mapping.sign_in)

@@ -46,6 +46,8 @@ SAME = {s: s for s in (statuses.PENDING, statuses.APPROVED, statuses.APPLIED,
 BODY_LIMIT = 2000
 _TAGS = re.compile(r"<[^>]+>")
 _UUID_HEX = re.compile(r"^[0-9a-f]{32}$")
+#: The UID upstream gave its CalDAV events; Google event ids look nothing like it (§6.1).
+CALDAV_EVENT = re.compile(r"^peregrine-job-\d+@circuitforge\.tech$")
 
 
 @dataclass
@@ -70,7 +72,7 @@ class JobsReading:
     install_id: str = ""
 
 
-# -- values -------------------------------------------------------------------------------------------
+# -- values ----------------------------------------------------------------------------------------
 def instant(value: Any) -> datetime | None:
     """An upstream timestamp with its zone: a space or ``Z`` means UTC, otherwise the naive
     value is the local time of the machine that wrote it (§6.1 "Dates")."""
@@ -152,7 +154,7 @@ def map_status(status: str, rejection_stage: str, applied_at: str
     return statuses.PENDING, None, f"Was “{shown}” in Peregrine, which has no counterpart here."
 
 
-# -- reading ------------------------------------------------------------------------------------------
+# -- reading ---------------------------------------------------------------------------------------
 def _columns(conn: sqlite3.Connection, table: str) -> list[str]:
     try:
         return [row[1] for row in conn.execute(f"PRAGMA table_info({table})")]
@@ -357,8 +359,9 @@ def _more_notes(row: dict[str, Any], contacts: Any, surveys: Any) -> list[str]:
         notes.append(f"Match score: {_text(score)}" + (f" · Missing keywords: {gaps}" if gaps
                                                         else ""))
     event = _text(row.get("calendar_event_id"))
-    if event:
-        notes.append(f"Peregrine's calendar event: {event} (it stays in your calendar).")
+    if event and not CALDAV_EVENT.match(event):
+        notes.append(f"Peregrine's Google Calendar event {event} stays in your calendar; "
+                     "Peregrine Desktop adds its own if the interview changes.")
     for contact in contacts:
         direction = "received" if contact.get("direction") == "inbound" else "sent"
         when = _text(contact.get("received_at"))

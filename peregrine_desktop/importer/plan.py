@@ -10,7 +10,7 @@ from typing import Any
 from peregrine_desktop.importer.integration_map import (IntegrationPlan, map_integrations,
                                                         secrets_not_brought)
 from peregrine_desktop.importer.jobs_map import JobPlan, read_jobs
-from peregrine_desktop.importer.profile_map import map_profile
+from peregrine_desktop.importer.profile_map import PROFILE_LABELS, map_profile
 from peregrine_desktop.importer.source import Source, SourceError
 from peregrine_desktop.jobs import statuses
 
@@ -46,6 +46,10 @@ class ImportPlan:
     def status_counts(self) -> dict[str, int]:
         counts = Counter(job.values["status"] for job in self.jobs)
         return {s: counts[s] for s in statuses.STATUSES if counts[s]}
+
+    def profile_labels(self) -> str:
+        """The profile answers found, as people call them."""
+        return ", ".join(PROFILE_LABELS.get(key, key) for key in self.profile)
 
     def sample(self, size: int = 8) -> list[JobPlan]:
         """The most recent jobs, for the preview."""

@@ -17,6 +17,11 @@ from peregrine_desktop.importer.source import Source
 PROFILE_FILES = ("config/user.yaml", "data/config/user.yaml")
 SEARCH_FILES = ("config/search_profiles.yaml", "data/config/search_profiles.yaml")
 TEXT_KEYS = ("name", "email", "phone", "linkedin", "career_summary")
+#: Our profile fields as the preview and the summary name them.
+PROFILE_LABELS = {"name": "name", "email": "e-mail", "phone": "phone", "linkedin": "LinkedIn",
+                  "career_summary": "career summary", "documents_folder": "documents folder",
+                  "resume_path": "résumé", "target_titles": "target titles",
+                  "target_locations": "target locations", "exclude_keywords": "excluded words"}
 #: Keys of the web app's AI features, which have no counterpart here (summarised, not listed).
 AI_KEYS = ("nda_companies", "mission_preferences", "candidate_voice",
            "candidate_accessibility_focus", "candidate_lgbtq_focus", "inference_profile",

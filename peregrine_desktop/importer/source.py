@@ -41,7 +41,7 @@ class Source:
     _members: dict[str, zipfile.ZipInfo] = field(default_factory=dict)
     _temp: Path | None = None
 
-    # -- opening ------------------------------------------------------------------------------------
+    # -- opening -----------------------------------------------------------------------------------
     @classmethod
     def open(cls, path: str | os.PathLike) -> "Source":
         path = Path(path).expanduser()
@@ -67,6 +67,11 @@ class Source:
             name = str(PurePosixPath(info.filename.replace("\\", "/")))
             if not info.is_dir() and not name.startswith(("/", "..")):
                 members[name] = info
+        if members and not any(_is_peregrine(n) for n in members):
+            # The install folder zipped by hand: every entry under one top folder.
+            tops = {n.split("/", 1)[0] for n in members}
+            if len(tops) == 1 and any(_is_peregrine(n.split("/", 1)[-1]) for n in members):
+                members = {n.split("/", 1)[1]: info for n, info in members.items() if "/" in n}
         source = cls(path, "", None, _zip=archive, _members=members)
         if MANIFEST in members:
             source.kind = "a backup made in Peregrine's Settings"
@@ -84,7 +89,7 @@ class Source:
                             "read.")
         else:
             source.kind = "a backup made in Peregrine's new (Vue) settings"
-        if not any(n.startswith("config/") or n in DATABASE_NAMES for n in members):
+        if not any(_is_peregrine(n) for n in members):
             archive.close()
             raise SourceError(f"{path.name} holds no Peregrine settings or jobs. Choose a "
                               "backup made in Peregrine or the Peregrine folder itself.")
@@ -94,8 +99,11 @@ class Source:
     def _open_folder(cls, path: Path) -> "Source":
         root = path.resolve()
         # The user may pick the checkout, its data/ or its config/ folder (§1.5).
-        if root.name in ("data", "config") and not (root / "config").is_dir() \
+        if root.name == "data" and (root / "staging.db").is_file() \
                 and (root.parent / "config").is_dir():
+            root = root.parent
+        elif root.name == "config" and ((root / "user.yaml").is_file()
+                                        or (root / "integrations").is_dir()):
             root = root.parent
         looks_like = ((root / "config").is_dir() or any((root / n).is_file()
                                                          for n in DATABASE_NAMES))
@@ -120,7 +128,7 @@ class Source:
     def __exit__(self, *_exc: object) -> None:
         self.close()
 
-    # -- reading ------------------------------------------------------------------------------------
+    # -- reading -----------------------------------------------------------------------------------
     @property
     def identity(self) -> str:
         """What the install is called in messages."""
@@ -204,7 +212,7 @@ class Source:
             return None
         return target
 
-    # -- the install's environment and paths ---------------------------------------------------------
+    # -- the install's environment and paths -------------------------------------------------------
     def env(self) -> dict[str, str]:
         """``.env`` of the install (KEY=VALUE lines); empty for a zip, which never holds it."""
         if self._zip is not None:
@@ -258,6 +266,10 @@ class Source:
         if not path.is_absolute() and self.root is not None:
             path = self.root / path
         return str(path), None
+
+
+def _is_peregrine(name: str) -> bool:
+    return name.startswith("config/") or name in DATABASE_NAMES or name == MANIFEST
 
 
 def _reason(exc: BaseException) -> str:

@@ -16,17 +16,15 @@ from peregrine_desktop.importer.integration_map import ATTENTION, SIGN_IN
 from peregrine_desktop.jobs import statuses
 from peregrine_desktop.jobs.store import JobStore
 from peregrine_desktop.settings.profile import UserProfile
+from peregrine_desktop.ui.plain_text import plain_label, tooltip
 from peregrine_desktop.workers import TaskRunner
 
 CHOOSE, PREVIEW, IMPORTING, SUMMARY = range(4)
 STATE_COLOURS = {SIGN_IN: "#b26a00", ATTENTION: "#c62828"}
 
 
-def _plain(text: str, parent: QWidget, wrap: bool = True) -> QLabel:
-    label = QLabel(text, parent)
-    label.setTextFormat(Qt.TextFormat.PlainText)
-    label.setWordWrap(wrap)
-    return label
+def _plain(text: str, parent: QWidget) -> QLabel:
+    return plain_label(text, parent, word_wrap=True)
 
 
 def _table(headers: list[str], parent: QWidget) -> QTableWidget:
@@ -35,6 +33,7 @@ def _table(headers: list[str], parent: QWidget) -> QTableWidget:
     table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
     table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
     table.verticalHeader().hide()
+    table.verticalHeader().setDefaultSectionSize(24)
     table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
     table.horizontalHeader().setStretchLastSection(True)
     table.setWordWrap(False)
@@ -42,12 +41,23 @@ def _table(headers: list[str], parent: QWidget) -> QTableWidget:
 
 
 def _item(text: str, colour: str | None = None) -> QTableWidgetItem:
-    item = QTableWidgetItem(text)      # table items are plain text
-    item.setToolTip(text)
+    item = QTableWidgetItem(text)      # table items are plain text; tooltips need escaping
+    item.setToolTip(tooltip(text))
     if colour:
         item.setForeground(Qt.GlobalColor.darkYellow if colour == "#b26a00"
                            else Qt.GlobalColor.darkRed)
     return item
+
+
+def _read(path: str, config_dir: Path) -> tuple[ImportPlan, set[str]]:     # worker thread
+    """The plan, and which of its integrations are set up here already (kept as they are)."""
+    import integrations
+
+    plan = read_plan(path)
+    kept = {item.name for item in plan.integrations
+            if (cls := integrations.REGISTRY.get(item.name)) is not None
+            and cls.is_configured(config_dir)}
+    return plan, kept
 
 
 def _import(plan: ImportPlan, config_dir: Path, store: JobStore | None,
@@ -91,11 +101,11 @@ class ImportDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(self.pages, 1)
         layout.addWidget(self.buttons)
-        self.resize(820, 600)
+        self.resize(780, 560)     # fits an 800×600 screen
         self.setMinimumSize(640, 480)
         self._show(CHOOSE)
 
-    # -- pages --------------------------------------------------------------------------------------
+    # -- pages -------------------------------------------------------------------------------------
     def _choose_page(self) -> QWidget:
         page = QWidget(self)
         intro = _plain(
@@ -143,7 +153,8 @@ class ImportDialog(QDialog):
         layout.addWidget(self.integrations_table, 2)
         layout.addWidget(_plain("Some of the jobs:", page))
         layout.addWidget(self.jobs_table, 2)
-        layout.addWidget(_plain("Not brought, and what could not be read:", page))
+        layout.addWidget(_plain("Worth knowing: what changes, what stays behind, what could not be "
+                                  "read:", page))
         layout.addWidget(self.preview_notes, 1)
         return page
 
@@ -184,7 +195,7 @@ class ImportDialog(QDialog):
         elif page == SUMMARY:
             self.close_button.setFocus()
 
-    # -- choosing -----------------------------------------------------------------------------------
+    # -- choosing ----------------------------------------------------------------------------------
     def choose_folder(self) -> None:
         path = QFileDialog.getExistingDirectory(self, "Choose your Peregrine folder",
                                                 self.path_edit.text() or str(Path.home()))
@@ -220,7 +231,7 @@ class ImportDialog(QDialog):
         self.path_problem.setText("Reading…")
         self.path_problem.setStyleSheet("")
         self.path_problem.show()
-        self.runner.start(read_plan, text, key="read", on_success=self._plan_read,
+        self.runner.start(_read, text, self.config_dir, key="read", on_success=self._plan_read,
                           on_failure=self._read_failed)
 
     def _read_failed(self, error: BaseException) -> None:
@@ -234,8 +245,9 @@ class ImportDialog(QDialog):
         self.next_button.setEnabled(True)
         self.path_edit.setFocus()
 
-    # -- preview ------------------------------------------------------------------------------------
-    def _plan_read(self, plan: ImportPlan) -> None:
+    # -- preview -----------------------------------------------------------------------------------
+    def _plan_read(self, result: tuple[ImportPlan, set[str]]) -> None:
+        plan, already_here = result
         if not plan.readable:
             self._say_problem(plan.error)
             return
@@ -246,14 +258,16 @@ class ImportDialog(QDialog):
         lines = [f"{len(plan.jobs):,} jobs to bring" + (f" ({counts})" if counts else "")
                  + (f"; {len(plan.skipped_jobs)} will be skipped" if plan.skipped_jobs else ""),
                  f"{len(plan.integrations)} integrations"
-                 + (f"; profile: {', '.join(sorted(plan.profile))}" if plan.profile else "")]
+                 + (f"; profile: {plan.profile_labels()}" if plan.profile else "")]
         self.preview_counts.setText("\n".join(lines))
         self.integrations_table.setRowCount(0)
         for item in plan.integrations:
             row = self.integrations_table.rowCount()
             self.integrations_table.insertRow(row)
-            colour = STATE_COLOURS.get(item.state)
-            for column, text in enumerate((item.label, item.source_file, item.state_label,
+            kept = item.name in already_here
+            colour = None if kept else STATE_COLOURS.get(item.state)
+            state = "Already set up here: kept" if kept else item.state_label
+            for column, text in enumerate((item.label, Path(item.source_file).name, state,
                                            " ".join(item.notes))):
                 self.integrations_table.setItem(row, column, _item(text, colour if column == 2
                                                                    else None))
@@ -271,7 +285,7 @@ class ImportDialog(QDialog):
                                                   + skipped))
         self._show(PREVIEW)
 
-    # -- importing ----------------------------------------------------------------------------------
+    # -- importing ---------------------------------------------------------------------------------
     def start_import(self) -> None:
         if self.plan is None:
             return

@@ -209,6 +209,9 @@ class MainWindow(QMainWindow):
     def _imported_from_peregrine(self, _summary: object) -> None:
         self.repository.jobs_reset.emit()
         self.update_status()
+        panel = getattr(self.sync_dialog, "panel", None)
+        if panel is not None:       # trackers brought over appear in Sync now…
+            panel.refresh()
 
     def set_hub(self, hub: "EventHub") -> None:
         """The event hub arrives after discovery (which runs once the window is shown)."""
