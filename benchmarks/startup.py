@@ -123,6 +123,64 @@ for round_ in range(runs + 1):      # round 0: imports and caches, discarded
 print(json.dumps(times))
 """
 
+#: In a running app (main window up, plugins loaded): open Settings and the sync window for the
+#: first time, each until it has painted; the baseline is a bare QDialog with four tabs.
+SECOND_WINDOWS = """
+import json, sys, time
+from peregrine_desktop.lifecycle.qt_import import import_qt
+import_qt()
+from PySide6.QtCore import QEvent, QEventLoop, QObject, QTimer
+from PySide6.QtWidgets import QApplication, QDialog, QLabel, QTabWidget, QVBoxLayout
+app = QApplication(sys.argv[:1])
+from peregrine_desktop.app import Application
+application = Application()
+application.start()
+loop = QEventLoop()
+def ready():
+    if application.hub is not None:
+        loop.quit()
+    else:
+        QTimer.singleShot(10, ready)
+QTimer.singleShot(0, ready)
+loop.exec()
+
+class FirstPaint(QObject):
+    def __init__(self, class_name):
+        super().__init__(); self.class_name = class_name; self.loop = QEventLoop()
+    def eventFilter(self, obj, event):
+        if (event.type() == QEvent.Type.Paint and obj.isWidgetType()
+                and type(obj.window()).__name__ == self.class_name):
+            app.removeEventFilter(self)
+            QTimer.singleShot(0, self.loop.quit)
+        return False
+
+def timed(class_name, open_it):
+    watch = FirstPaint(class_name)
+    app.installEventFilter(watch)
+    start, cpu = time.perf_counter(), time.thread_time()
+    open_it()
+    QTimer.singleShot(30000, watch.loop.quit)
+    watch.loop.exec()
+    return time.perf_counter() - start, time.thread_time() - cpu
+
+def bare():
+    dialog = QDialog(application.window)
+    tabs = QTabWidget(dialog)
+    for name in ("One", "Two", "Three", "Four"):
+        tabs.addTab(QLabel(name), name)
+    QVBoxLayout(dialog).addWidget(tabs)
+    dialog.resize(700, 560)
+    dialog.open()
+    globals()["kept"] = dialog
+
+result = {"bare": timed("QDialog", bare)}
+kept.close()
+result["settings"] = timed("SettingsDialog", application.open_settings)
+result["sync"] = timed("SyncDialog", application.window.show_sync)
+print(json.dumps(result))
+application.shutdown()
+"""
+
 DISCOVERY = """
 import json, sys, time
 for name in json.loads(sys.argv[1]):
@@ -335,10 +393,25 @@ def xvfb_startup(runs: int, app: list[str], jobs: int,
             [sys.executable, "-c", LOAD_AND_SHOW, str(BENCHMARKS), str(database), str(runs)],
             env={**env, "DISPLAY": server.name, "QT_QPA_PLATFORM": "xcb"}, cwd=ROOT,
             capture_output=True, text=True, check=True).stdout
-        in_process = json.loads(load.strip().splitlines()[-1])
+        in_process = {name: [tuple(pair) for pair in values]
+                      for name, values in json.loads(load.strip().splitlines()[-1]).items()}
         times[f"in one process: bare QTableView, {jobs:,} rows"] = in_process["bare"]
         times[f"in one process: pipeline, {jobs:,} jobs"] = in_process["view"]
+        for name in SECOND_WINDOW_NAMES.values():
+            times[name] = []
+        for _round in range(runs):      # a first opening needs a fresh process each time
+            out = subprocess.run(
+                [sys.executable, "-c", SECOND_WINDOWS], cwd=ROOT, capture_output=True,
+                text=True, check=True, timeout=120,
+                env={**env, "DISPLAY": server.name, "QT_QPA_PLATFORM": "xcb"}).stdout
+            for key, value in json.loads(out.strip().splitlines()[-1]).items():
+                times[SECOND_WINDOW_NAMES[key]].append(tuple(value))
     return times
+
+
+SECOND_WINDOW_NAMES = {"bare": "first opening: bare QDialog with 4 tabs",
+                       "settings": "first opening: Settings",
+                       "sync": "first opening: sync window"}
 
 
 def print_xvfb(times: dict[str, list[tuple[float, float]]], runs: int, jobs: int) -> None:
@@ -351,7 +424,9 @@ def print_xvfb(times: dict[str, list[tuple[float, float]]], runs: int, jobs: int
     in_process = f"in one process: bare QTableView, {jobs:,} rows"
     floors = {"Peregrine main window": window, "Peregrine first-launch wizard": window,
               f"Peregrine, {jobs:,} jobs": table,
-              f"in one process: pipeline, {jobs:,} jobs": in_process}
+              f"in one process: pipeline, {jobs:,} jobs": in_process,
+              SECOND_WINDOW_NAMES["settings"]: SECOND_WINDOW_NAMES["bare"],
+              SECOND_WINDOW_NAMES["sync"]: SECOND_WINDOW_NAMES["bare"]}
     print(f"Under Xvfb: spawn to MapNotify of the first window ({runs} alternating runs each, "
           "medians); in one process: load and show until the table painted")
     print(f"  {'':<46} {'wall':>7} {'range':>11} {'ratio':>6}   {'CPU':>6} {'ratio':>6}")

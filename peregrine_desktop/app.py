@@ -249,9 +249,7 @@ class Application:
                                 storage_note=keychain_description())
         dialog.run_setup_requested.connect(self.run_setup)
         dialog.profile_saved.connect(self._profile_changed)
-        for card in dialog.integrations.cards.values():
-            card.saved.connect(lambda _name: self._integrations_changed())
-            card.disconnected.connect(lambda _name: self._integrations_changed())
+        dialog.integrations_changed.connect(self._integrations_changed)
         dialog.finished.connect(lambda _r: self.window.update_status())
         dialog.open()
 

@@ -46,6 +46,21 @@ def test_tabs(qtbot, profile, config_dir):
     assert names == ["Profile", "Plan", "Job search", "Notifications", "Integrations", "Plugins"]
 
 
+def test_the_integrations_tab_shows_a_card_per_integration_when_chosen(qtbot, profile,
+                                                                        config_dir):
+    """The cards are made when their tab is first shown (not for the Profile tab opening
+    first), and each is there, with its service's name, once the tab is chosen."""
+    import integrations
+
+    dialog = open_settings(qtbot, profile, config_dir)
+    assert dialog.tabs.currentIndex() == 0 and not dialog._integrations_tab.built
+    dialog.tabs.setCurrentIndex(4)
+    assert dialog._integrations_tab.built and dialog.integrations.isVisible()
+    shown = {card.record.label for card in dialog.integrations.cards.values()
+             if card.isVisible()}
+    assert shown == {record.label for record in integrations.RECORDS}
+
+
 def test_ok_saves_the_profile(qtbot, profile, config_dir):
     dialog = open_settings(qtbot, profile, config_dir)
     identity = dialog.sections[0]

@@ -30,6 +30,8 @@ class BuildOnShow(QWidget):
         if self._content is None:
             self._content = self._factory()
             self._layout.addWidget(self._content)
+            if self.isVisible():    # a child added to a shown widget is not shown by itself
+                self._content.show()
         return self._content
 
     def showEvent(self, event) -> None:  # noqa: ANN001, N802 - Qt override
