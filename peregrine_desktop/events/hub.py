@@ -15,7 +15,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 
 import integrations
-from peregrine_sdk.calendar_events import calendar_preferences
+from peregrine_sdk.calendar_events import calendar_preferences, event_uid
 from peregrine_sdk.base import IntegrationBase
 from peregrine_sdk.capabilities import (CalendarEvents, Capability, Notifications,
                                        has_capability)
