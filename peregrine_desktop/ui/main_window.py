@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QVBoxLayout, QWi
 from peregrine_desktop import APP_NAME, __version__
 from peregrine_desktop.settings import paths
 from peregrine_desktop.settings.profile import UserProfile
+
 if TYPE_CHECKING:  # pragma: no cover
     from peregrine_desktop.jobs.dates import Clock
     from peregrine_desktop.ui.config_problems import ConfigProblemsPanel
