@@ -32,9 +32,10 @@ class FirstPaintWatcher(QObject):
         if event.type() == QEvent.Type.Paint and not self.seen:
             self.seen = True
             watched.removeEventFilter(self)
-            # Report after this paint is done, not before it starts.
+            # Report after this paint is done, not before it starts; not at all if the widget
+            # (and this watcher with it) is gone by then.
             from PySide6.QtCore import QTimer
-            QTimer.singleShot(0, self.painted.emit)
+            QTimer.singleShot(0, self, self.painted.emit)
         return False
 
 

@@ -188,6 +188,8 @@ class JobTableModel(QAbstractTableModel):
         self._hay_from = 0
         self._hay_timer = QTimer(self)
         self._hay_timer.timeout.connect(lambda: self._fill_haystacks(2000))
+        #: Until start_haystacks (the view's first paint), slices would run before that paint.
+        self._hay_waits = True
         self._dates: list[tuple[tuple[str, str], ...]] = []
         self._target: list[bool] = []
         self._excluded: list[str | None] = []
@@ -345,6 +347,13 @@ class JobTableModel(QAbstractTableModel):
             hay = self._hay[row] = haystack(self._rows[row])
         return all(word in hay for word in words)
 
+    def start_haystacks(self) -> None:
+        """Begin building the haystacks in the background (called once the view has painted;
+        a text filter before then builds them at once)."""
+        self._hay_waits = False
+        if None in self._hay:
+            self._hay_timer.start()
+
     def _fill_haystacks(self, budget: int | None = None) -> bool:
         """Build missing haystacks, ``budget`` rows at most (None: all); True when complete.
 
@@ -460,7 +469,8 @@ class JobTableModel(QAbstractTableModel):
         self._rows = self.repository.summaries(newest_first=presorted)
         self._hay = [None] * len(self._rows)       # built once shown (_fill_haystacks)
         self._hay_from = 0
-        self._hay_timer.start()
+        if not self._hay_waits:
+            self._hay_timer.start()
         self._dates = [open_dates(job) for job in self._rows]
         self._status = [job["status"] for job in self._rows]
         targets = self.targets

@@ -25,6 +25,7 @@ from peregrine_desktop.jobs import statuses
 from peregrine_desktop.jobs.dates import DUE_FILTERS, Clock, system_clock
 from peregrine_desktop.jobs.repository import JobRepository
 from peregrine_desktop.jobs.targets import Targets
+from peregrine_desktop.lifecycle.first_paint import after_first_paint
 from peregrine_desktop.ui.flow_layout import flow_container
 from peregrine_desktop.ui.pipeline.model import (COLUMNS, FIELD_COLUMN, JobFilterProxy, JobIdRole,
                                                  JobTableModel)
@@ -86,6 +87,7 @@ class PipelineView(QWidget):
             FIELD_COLUMN["date_found"], Qt.SortOrder.DescendingOrder))
         self.proxy = JobFilterProxy(self)
         self.proxy.setSourceModel(self.model)
+        after_first_paint(self, self.model.start_haystacks)
         self.undo_stack = QUndoStack(self)
         self.editor = PipelineEditor(repository, self.undo_stack)
         self.active_dialog = None
