@@ -44,14 +44,14 @@ from peregrine_desktop.lifecycle.first_paint import ENV_FLAG, MARKER  # noqa: E4
 BENCHMARKS = Path(__file__).resolve().parent
 
 BARE_WINDOW = f"""
-import sys
+import os, sys
 from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtWidgets import QApplication, QMainWindow
 app = QApplication(sys.argv[:1])
 window = QMainWindow(); window.setWindowTitle("bare"); window.resize(1100, 720)
 class Watch(QObject):
     def eventFilter(self, obj, event):
-        if event.type() == QEvent.Type.Paint:
+        if event.type() == QEvent.Type.Paint and os.environ.get({ENV_FLAG!r}):
             obj.removeEventFilter(self)
             QTimer.singleShot(0, lambda: (print({MARKER!r}, flush=True), app.quit()))
         return False
@@ -59,25 +59,19 @@ watch = Watch(); window.installEventFilter(watch); window.show(); app.exec()
 """
 
 #: The 10,000-job floor as a program: the rows read with sqlite3 into a trivial model, a stock
-#: proxy, a QTableView (benchmarks/pipeline_view.py's baseline), shown, quit after its paint.
+#: proxy, a QTableView (benchmarks/pipeline_view.py's baseline), shown.
 BARE_TABLE = f"""
 import sys
 sys.path.insert(0, {str(BENCHMARKS)!r})
-from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtWidgets import QApplication
 from pipeline_view import open_baseline
 app = QApplication(sys.argv[:1])
-table, _proxy = open_baseline(sys.argv[1])
-class Watch(QObject):
-    def eventFilter(self, obj, event):
-        if event.type() == QEvent.Type.Paint:
-            obj.removeEventFilter(self)
-            QTimer.singleShot(0, lambda: (print({MARKER!r}, flush=True), app.quit()))
-        return False
-watch = Watch(); table.installEventFilter(watch); table.show(); app.exec()
+table, _proxy = open_baseline(sys.argv[2])
+table.show(); app.exec()
 """
 
-#: In one process: load and show the pipeline (or the bare table) until its table painted.
+#: In one process: load and show the pipeline (or the bare table) until its table painted; wall
+#: time and the UI thread's CPU time.
 LOAD_AND_SHOW = """
 import json, sys, time
 sys.path.insert(0, sys.argv[1])
@@ -98,13 +92,13 @@ class Painted(QObject):
 
 def shown(make):
     loop = QEventLoop()
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.thread_time()
     window, table, keep = make()
     watch = Painted(table.viewport(), loop)
     window.show()
     QTimer.singleShot(30000, loop.quit)
     loop.exec()
-    elapsed = time.perf_counter() - start
+    elapsed = (time.perf_counter() - start, time.thread_time() - cpu)
     window.close(); window.deleteLater()
     for _ in range(3):
         app.processEvents()
@@ -127,6 +121,64 @@ for round_ in range(runs + 1):      # round 0: imports and caches, discarded
         if round_:
             times[name].append(elapsed)
 print(json.dumps(times))
+"""
+
+#: In a running app (main window up, plugins loaded): open Settings and the sync window for the
+#: first time, each until it has painted; the baseline is a bare QDialog with four tabs.
+SECOND_WINDOWS = """
+import json, sys, time
+from peregrine_desktop.lifecycle.qt_import import import_qt
+import_qt()
+from PySide6.QtCore import QEvent, QEventLoop, QObject, QTimer
+from PySide6.QtWidgets import QApplication, QDialog, QLabel, QTabWidget, QVBoxLayout
+app = QApplication(sys.argv[:1])
+from peregrine_desktop.app import Application
+application = Application()
+application.start()
+loop = QEventLoop()
+def ready():
+    if application.hub is not None:
+        loop.quit()
+    else:
+        QTimer.singleShot(10, ready)
+QTimer.singleShot(0, ready)
+loop.exec()
+
+class FirstPaint(QObject):
+    def __init__(self, class_name):
+        super().__init__(); self.class_name = class_name; self.loop = QEventLoop()
+    def eventFilter(self, obj, event):
+        if (event.type() == QEvent.Type.Paint and obj.isWidgetType()
+                and type(obj.window()).__name__ == self.class_name):
+            app.removeEventFilter(self)
+            QTimer.singleShot(0, self.loop.quit)
+        return False
+
+def timed(class_name, open_it):
+    watch = FirstPaint(class_name)
+    app.installEventFilter(watch)
+    start, cpu = time.perf_counter(), time.thread_time()
+    open_it()
+    QTimer.singleShot(30000, watch.loop.quit)
+    watch.loop.exec()
+    return time.perf_counter() - start, time.thread_time() - cpu
+
+def bare():
+    dialog = QDialog(application.window)
+    tabs = QTabWidget(dialog)
+    for name in ("One", "Two", "Three", "Four"):
+        tabs.addTab(QLabel(name), name)
+    QVBoxLayout(dialog).addWidget(tabs)
+    dialog.resize(700, 560)
+    dialog.open()
+    globals()["kept"] = dialog
+
+result = {"bare": timed("QDialog", bare)}
+kept.close()
+result["settings"] = timed("SettingsDialog", application.open_settings)
+result["sync"] = timed("SyncDialog", application.window.show_sync)
+print(json.dumps(result))
+application.shutdown()
 """
 
 DISCOVERY = """
@@ -244,11 +296,14 @@ class XServer:
         while self.display.pending_events():
             self.display.next_event()
 
-    def time_to_map(self, command: list[str], env: dict[str, str]) -> float:
-        """Seconds from spawning ``command`` until a window of its process is mapped."""
+    def time_to_map(self, command: list[str], env: dict[str, str]) -> tuple[float, float]:
+        """Seconds from spawning ``command`` until a window of its process is mapped, and the
+        CPU seconds the process (and its children) used by then; then the process is ended (it
+        must still be running when its window's pid is read)."""
         self._drain()
         env = {**env, "DISPLAY": self.name, "QT_QPA_PLATFORM": "xcb"}
         env.pop("XAUTHORITY", None)
+        env.pop(ENV_FLAG, None)
         start = time.perf_counter()
         process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
                                    stderr=subprocess.DEVNULL)
@@ -258,7 +313,8 @@ class XServer:
                     event = self.display.next_event()
                     if (event.type == self.X.MapNotify
                             and self._pid_of(event.window) == process.pid):
-                        return time.perf_counter() - start
+                        elapsed = time.perf_counter() - start
+                        return elapsed, self._end(process)
                 if process.poll() is not None:
                     raise SystemExit(f"{shlex.join(command)} exited ({process.returncode}) "
                                      "before mapping a window")
@@ -266,11 +322,18 @@ class XServer:
                     raise SystemExit(f"{shlex.join(command)} mapped no window in 60 s")
                 select.select([self.display], [], [], 0.05)
         finally:
-            try:        # it quits after its first paint (ENV_FLAG)
+            if process.returncode is None:
+                process.terminate()
                 process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+
+    @staticmethod
+    def _end(process: subprocess.Popen) -> float:
+        """Stop the process; the CPU time it used (user + system, its children included: the
+        start command's shell and pip)."""
+        process.terminate()
+        _pid, status, usage = os.wait4(process.pid, 0)
+        process.returncode = os.waitstatus_to_exitcode(status)
+        return usage.ru_utime + usage.ru_stime
 
 
 @contextmanager
@@ -313,45 +376,70 @@ def xvfb_startup(runs: int, app: list[str], jobs: int,
             "bare PySide6 QMainWindow": ([sys.executable, "-c", BARE_WINDOW], env),
             "Peregrine main window": (app, env),
             "Peregrine first-launch wizard": (app, lambda: fresh_setup_env(env, tmp_path)),
-            f"bare QTableView, {jobs:,} rows": ([sys.executable, "-c", BARE_TABLE,
+            f"bare QTableView, {jobs:,} rows": ([sys.executable, "-c", BARE_TABLE, "table",
                                                 str(database)], env),
             f"Peregrine, {jobs:,} jobs": (app, loaded_env),
         }
         if start_command:
             cases["start command"] = (start_command, env)
-        times: dict[str, list[float]] = {name: [] for name in cases}
+        times: dict[str, list[tuple[float, float]]] = {name: [] for name in cases}
         for round_ in range(runs + 1):
             for name, (command, environment) in cases.items():
                 environment = environment() if callable(environment) else environment
-                elapsed = server.time_to_map(command, environment)
+                measured = server.time_to_map(command, environment)
                 if round_:  # round 0 warms the disk cache for every command alike
-                    times[name].append(elapsed)
+                    times[name].append(measured)
         load = subprocess.run(
             [sys.executable, "-c", LOAD_AND_SHOW, str(BENCHMARKS), str(database), str(runs)],
             env={**env, "DISPLAY": server.name, "QT_QPA_PLATFORM": "xcb"}, cwd=ROOT,
             capture_output=True, text=True, check=True).stdout
-        in_process = json.loads(load.strip().splitlines()[-1])
+        in_process = {name: [tuple(pair) for pair in values]
+                      for name, values in json.loads(load.strip().splitlines()[-1]).items()}
         times[f"in one process: bare QTableView, {jobs:,} rows"] = in_process["bare"]
         times[f"in one process: pipeline, {jobs:,} jobs"] = in_process["view"]
+        for name in SECOND_WINDOW_NAMES.values():
+            times[name] = []
+        for _round in range(runs):      # a first opening needs a fresh process each time
+            out = subprocess.run(
+                [sys.executable, "-c", SECOND_WINDOWS], cwd=ROOT, capture_output=True,
+                text=True, check=True, timeout=120,
+                env={**env, "DISPLAY": server.name, "QT_QPA_PLATFORM": "xcb"}).stdout
+            for key, value in json.loads(out.strip().splitlines()[-1]).items():
+                times[SECOND_WINDOW_NAMES[key]].append(tuple(value))
     return times
 
 
-def print_xvfb(times: dict[str, list[float]], runs: int, jobs: int) -> None:
-    medians = {name: statistics.median(values) for name, values in times.items()}
+SECOND_WINDOW_NAMES = {"bare": "first opening: bare QDialog with 4 tabs",
+                       "settings": "first opening: Settings",
+                       "sync": "first opening: sync window"}
+
+
+def print_xvfb(times: dict[str, list[tuple[float, float]]], runs: int, jobs: int) -> None:
+    """Wall time (what the user waits) is the figure; CPU time beside it shows the work done,
+    which other programs on the machine disturb less."""
+    medians = {name: statistics.median(wall for wall, _cpu in values)
+               for name, values in times.items()}
+    cpu = {name: statistics.median(c for _wall, c in values) for name, values in times.items()}
     window, table = "bare PySide6 QMainWindow", f"bare QTableView, {jobs:,} rows"
     in_process = f"in one process: bare QTableView, {jobs:,} rows"
     floors = {"Peregrine main window": window, "Peregrine first-launch wizard": window,
               f"Peregrine, {jobs:,} jobs": table,
-              f"in one process: pipeline, {jobs:,} jobs": in_process}
+              f"in one process: pipeline, {jobs:,} jobs": in_process,
+              SECOND_WINDOW_NAMES["settings"]: SECOND_WINDOW_NAMES["bare"],
+              SECOND_WINDOW_NAMES["sync"]: SECOND_WINDOW_NAMES["bare"]}
     print(f"Under Xvfb: spawn to MapNotify of the first window ({runs} alternating runs each, "
           "medians); in one process: load and show until the table painted")
+    print(f"  {'':<46} {'wall':>7} {'range':>11} {'ratio':>6}   {'CPU':>6} {'ratio':>6}")
     for name, median in medians.items():
         if name == "start command":
             continue
-        spread = f"{min(times[name]) * 1000:.0f}-{max(times[name]) * 1000:.0f}"
+        walls = [wall for wall, _cpu in times[name]]
+        spread = f"{min(walls) * 1000:.0f}-{max(walls) * 1000:.0f}"
         floor = floors.get(name)
-        ratio = f"  {median / medians[floor]:.2f}x the bare one" if floor else ""
-        print(f"  {name:<46} {median * 1000:6.0f} ms  (range {spread}){ratio}")
+        ratio = f"{median / medians[floor]:5.2f}x" if floor else ""
+        cpu_ratio = f"{cpu[name] / cpu[floor]:5.2f}x" if floor else ""
+        print(f"  {name:<46} {median * 1000:4.0f} ms {spread:>11} {ratio:>6}   "
+              f"{cpu[name] * 1000:3.0f} ms {cpu_ratio:>6}")
     if "start command" in medians:
         extra = medians["start command"] - medians["Peregrine main window"]
         print(f"  {'start command':<46} {medians['start command'] * 1000:6.0f} ms  "

@@ -42,17 +42,22 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
 
 
 def discover_all_integrations(config_dir) -> list:
-    """Worker: built-ins, entry points and the user's plugins folder, into the registry; then
-    the settings files of every integration checked.  Returns the problems found.
+    """Worker: can the settings folder be written; then built-ins, entry points and the user's
+    plugins folder, into the registry; then the settings files of every integration checked.
+    Returns the problems found.
 
     Reading those files also initialises the keychain backend (D-Bus probing takes ~0.3 s), so
     opening Settings later does not pay for it on the UI thread."""
     from peregrine_desktop.lifecycle.plugins import rediscover_all, waiting_plugins
-    from peregrine_desktop.settings.config_recovery import integration_problem
+    from peregrine_desktop.settings.config_recovery import folder_problem, integration_problem
     from peregrine_desktop.settings.secrets import keychain_available
 
+    problems = []
+    folder = folder_problem(config_dir)      # e.g. no permission: say so, don't crash
+    if folder is not None:
+        problems.append(folder)
     keychain_available()
-    problems = waiting_plugins(config_dir)
+    problems += waiting_plugins(config_dir)
     for cls in rediscover_all(config_dir).values():
         try:
             found = integration_problem(cls, config_dir)
@@ -69,53 +74,93 @@ class StartupCancelled(Exception):
 
 
 class Application:
-    """Owns the windows: the setup wizard first (until finished), then the main window."""
+    """Owns the windows: the setup wizard first (until finished), then the main window.
+
+    Start-up rule: only what the first window draws is imported, built or read before it
+    paints; the rest waits for :func:`after_first_paint` or for first use (see
+    docs/architecture.md, "Start-up rules")."""
 
     def __init__(self) -> None:
-        from peregrine_desktop.jobs.repository import JobRepository
         from peregrine_desktop.settings.profile import load_profile
+
+        self.config_dir = paths.config_dir()
+        self.profile, self.profile_problem = load_profile()
+        self.store = self.repository = self.store_problem = None
+        self.hub = None     # after discovery, which runs once the window is on screen
+        self.sync_dialog = None
+        self.wizard = None
+        self._window = None
+        if self.profile.wizard_complete:
+            self._build_main_window()
+        # else the first launch: the wizard comes first; the main window is built once the
+        # wizard has painted (see start), ready for when it finishes.
+
+    @property
+    def window(self):  # noqa: ANN201 - the MainWindow, built (and the database opened) on first use
+        if self._window is None:
+            self._build_main_window()
+        return self._window
+
+    def _build_main_window(self) -> None:
+        """Open the database (asking the user when it is in use or newer: StartupCancelled if
+        they choose Close) and build the main window over it."""
+        from peregrine_desktop.jobs.repository import JobRepository
         from peregrine_desktop.lifecycle.startup import open_job_store, until_resolved
         from peregrine_desktop.ui.main_window import MainWindow
         from peregrine_desktop.workers import TaskRunner
 
-        from peregrine_desktop.settings.config_recovery import folder_problem
-
-        self.config_dir = paths.config_dir()
-        folder = folder_problem(self.config_dir)     # e.g. no permission: say so, don't crash
-        self.profile, self.profile_problem = load_profile()
         opened = until_resolved(open_job_store)   # in use, newer, read-only: ask, Retry
         if opened is None:
             raise StartupCancelled()
         self.store, self.store_problem = opened
         self.repository = JobRepository(self.store)
-        self.hub = None     # after discovery, which runs once the window is on screen
-        self.sync_dialog = None
-        self.window = MainWindow(self.profile, self.config_dir, self.repository)
-        if folder is not None:
-            self.window.add_config_problems([folder])
-        self.window.settings_requested.connect(self.open_settings)
-        self.window.setup_requested.connect(self.run_setup)
-        self.wizard = None
-        self.runner = TaskRunner(self.window)
+        self._window = MainWindow(self.profile, self.config_dir, self.repository)
+        self._window.settings_requested.connect(self.open_settings)
+        self._window.setup_requested.connect(self.run_setup)
+        self.runner = TaskRunner(self._window)
+
+    @property
+    def first_window(self):  # noqa: ANN201 - the main window or the first-launch wizard
+        return self.wizard if self._window is None else self._window
 
     def start(self) -> None:
-        from peregrine_desktop.lifecycle.first_paint import FirstPaintWatcher
-        from peregrine_desktop.ui.plain_text import warn
+        from peregrine_desktop.lifecycle.first_paint import after_first_paint
 
         if self.profile.wizard_complete:
             self.window.show()
         else:
             self.run_setup(first_launch=True)
         # Plugins load once the first window is on screen, so they never delay it.
-        first = self.window if self.profile.wizard_complete else self.wizard
-        self._paint_watcher = FirstPaintWatcher(first)
-        self._paint_watcher.painted.connect(self.discover_integrations)
-        self._paint_watcher.painted.connect(self.window.start_reminders)
+        after_first_paint(self.first_window, self._first_painted)
         if self.profile_problem:
-            warn(self.window, "Your profile could not be read",
-                 self.profile_problem + " Setup starts again with defaults.")
+            self._warn("Your profile could not be read",
+                       self.profile_problem + " Setup starts again with defaults.")
+        if self._window is not None:
+            self._warn_about_store()
+
+    def _warn_about_store(self) -> None:
         if self.store_problem:
-            warn(self.window, "Your job database needed attention", self.store_problem)
+            self._warn("Your job database needed attention", self.store_problem)
+
+    def _warn(self, title: str, text: str) -> None:
+        from peregrine_desktop.ui.plain_text import warn
+
+        wizard_open = self.wizard is not None and self.wizard.isVisible()
+        warn(self.wizard if wizard_open else self.window, title, text)
+
+    def _first_painted(self) -> None:
+        """The first window is on screen: now the rest of start-up."""
+        if self._window is None:    # first launch: build it now that the wizard is up
+            try:
+                self._build_main_window()
+            except StartupCancelled:
+                from PySide6.QtWidgets import QApplication
+
+                QApplication.instance().quit()
+                return
+            self._warn_about_store()
+        self.window.start_reminders()
+        self.discover_integrations()
 
     def discover_integrations(self) -> None:
         """Import every plugin (built-in, entry point, plugins folder) on a worker, then start
@@ -160,7 +205,8 @@ class Application:
         page_fetch.cancel_all()
         if self.hub is not None:
             self.hub.shutdown()
-        self.store.close()
+        if self.store is not None:
+            self.store.close()
 
     def run_setup(self, first_launch: bool = False) -> None:
         from peregrine_desktop.ui.wizard import SetupWizard
@@ -168,17 +214,21 @@ class Application:
         self.wizard = SetupWizard(self.profile, self.config_dir,
                                   None if first_launch else self.window)
         self.wizard.finished.connect(lambda result: self._setup_closed(result, first_launch))
-        self.wizard.imported.connect(self.repository.jobs_reset)
+        self.wizard.imported.connect(self._jobs_imported)
         self.wizard.show()
         if first_launch:
             self.wizard.resume()
 
+    def _jobs_imported(self) -> None:
+        if self.repository is not None:     # else the pipeline reads them when it is built
+            self.repository.jobs_reset.emit()
+
     def _setup_closed(self, result: int, first_launch: bool) -> None:
         from PySide6.QtWidgets import QApplication
 
-        self.window.update_status()
-        self.window.apply_profile()
         if self.profile.wizard_complete or not first_launch:
+            self.window.update_status()
+            self.window.apply_profile()
             self.window.show()
         else:  # closed before finishing: progress is saved, the app resumes there next time
             QApplication.instance().quit()
@@ -199,9 +249,7 @@ class Application:
                                 storage_note=keychain_description())
         dialog.run_setup_requested.connect(self.run_setup)
         dialog.profile_saved.connect(self._profile_changed)
-        for card in dialog.integrations.cards.values():
-            card.saved.connect(lambda _name: self._integrations_changed())
-            card.disconnected.connect(lambda _name: self._integrations_changed())
+        dialog.integrations_changed.connect(self._integrations_changed)
         dialog.finished.connect(lambda _r: self.window.update_status())
         dialog.open()
 
@@ -235,11 +283,15 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
         from peregrine_desktop.lifecycle import self_check
         return self_check.main(args.config_dir, args.data_dir)
 
+    from peregrine_desktop.lifecycle.qt_import import import_qt
+
+    import_qt()
     from PySide6.QtWidgets import QApplication
 
     from peregrine_desktop.lifecycle.appearance import apply_app_identity, follow_color_scheme
-    from peregrine_desktop.lifecycle.first_paint import (exit_after_first_paint,
-                                               exit_after_first_paint_requested)
+    from peregrine_desktop.lifecycle.first_paint import (after_first_paint,
+                                                         exit_after_first_paint,
+                                                         exit_after_first_paint_requested)
     from peregrine_desktop.lifecycle.single_instance import SingleInstance
 
     QApplication.setOrganizationName(ORG_NAME)
@@ -249,7 +301,7 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
     apply_app_identity(qt_app)
     scheme = follow_color_scheme(qt_app)  # noqa: F841 - lives as long as the app
     instance = SingleInstance(paths.config_dir())
-    if not instance.claim():
+    if not instance.claim(listen=False):
         print(f"{APP_NAME} is already running with {paths.config_dir()}; brought it forward.")
         return 0
     from peregrine_desktop.lifecycle.startup import claim_data_folder, until_resolved
@@ -266,8 +318,9 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
         return 1
     instance.activation_requested.connect(app.bring_forward)
     app.start()
+    after_first_paint(app.first_window, instance.listen)
     if exit_after_first_paint_requested():  # start-up benchmarks
-        exit_after_first_paint(*[w for w in (app.window, app.wizard) if w is not None])
+        exit_after_first_paint(app.first_window)
     try:
         return qt_app.exec()
     finally:

@@ -20,7 +20,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK=1
 extras=$("$venv/bin/python" - <<'PY'
 import tomllib
 groups = tomllib.load(open("pyproject.toml", "rb"))["project"].get("optional-dependencies", {})
-names = [g for g in groups if g not in ("test", "dev")]
+names = [g for g in groups if g not in ("test", "dev", "bench")]
 print(f"[{','.join(names)}]" if names else "")
 PY
 )

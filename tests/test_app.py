@@ -34,6 +34,44 @@ def test_window_shows_the_pipeline_and_plugins_load_after_it(app):
         app.window.status_label.text()
 
 
+def test_the_first_paint_shows_the_real_pipeline_and_plugins_wait_for_it(qtbot, config_dir,
+                                                                         data_dir):
+    """What the window draws first is the pipeline as it is (every job, the counts on the
+    chips), not a shell filled in later; plugins are discovered only after that paint."""
+    from peregrine_desktop.jobs.store import JobStore
+    from peregrine_desktop.lifecycle.first_paint import after_first_paint
+
+    paths.set_overrides(config_dir, data_dir)
+    profile = UserProfile(config_dir / "user.yaml")
+    profile.update(name="Ada", wizard_complete=True)
+    profile.save()
+    store = JobStore(data_dir / "jobs.sqlite3")
+    for title in ("Backend Engineer", "Data Engineer", "SRE"):
+        store.add_job({"title": title, "company": "Acme", "status": "pending"})
+    store.close()
+    application = Application()
+    qtbot.addWidget(application.window)
+    seen = {}
+
+    def at_first_paint() -> None:
+        view = application.window.pipeline
+        seen.update(rows=[view.proxy.index(row, 0).data() for row in range(view.proxy.rowCount())],
+                    table=view.table.isVisible(), chip=view.status_chips[None].text(),
+                    plugins_loaded=application.hub is not None)
+
+    after_first_paint(application.window, at_first_paint)
+    application.start()
+    try:
+        qtbot.waitUntil(lambda: bool(seen), timeout=10_000)
+        assert sorted(seen["rows"]) == ["Backend Engineer", "Data Engineer", "SRE"]
+        assert seen["table"] and seen["chip"] == "All 3"
+        assert not seen["plugins_loaded"]
+        qtbot.waitUntil(lambda: application.hub is not None, timeout=10_000)
+    finally:
+        application.shutdown()
+        paths.set_overrides()
+
+
 def test_a_new_job_announces_itself_once_to_a_connected_notifier(app, qtbot, config_dir,
                                                                  monkeypatch):
     with LoopbackServer() as server:
@@ -95,6 +133,36 @@ def test_a_damaged_integration_file_is_named_above_the_pipeline(qtbot, config_di
         text = "\n".join(panel.texts())
         assert "slack.yaml" in text and "not valid YAML" in text
         assert list((config_dir / "integrations").glob("slack.yaml.bad-*"))
+    finally:
+        application.shutdown()
+        paths.set_overrides()
+
+
+def test_first_launch_opens_the_wizard_first_and_its_finish_shows_the_pipeline(qtbot, config_dir,
+                                                                            data_dir):
+    """No profile yet: the wizard is the first window; the main window (and its database) is
+    made ready behind it once it has painted, and Finish shows it."""
+    from PySide6.QtWidgets import QWizard
+
+    from peregrine_desktop.ui import wizard as wiz
+    from tests.test_wizard import advance_to
+    from tests.ui_helpers import click
+
+    paths.set_overrides(config_dir, data_dir)
+    application = Application()
+    application.start()
+    try:
+        wizard = application.wizard
+        qtbot.addWidget(wizard)
+        assert wizard.isVisible() and application.first_window is wizard
+        qtbot.waitUntil(lambda: application.hub is not None, timeout=10_000)
+        window = application.window
+        qtbot.addWidget(window)
+        assert not window.isVisible() and (data_dir / "jobs.sqlite3").exists()
+        advance_to(qtbot, wizard, wiz.INTEGRATIONS)
+        click(qtbot, wizard.button(QWizard.WizardButton.FinishButton))
+        qtbot.waitUntil(window.isVisible, timeout=5_000)
+        assert window.pipeline is not None and not wizard.isVisible()
     finally:
         application.shutdown()
         paths.set_overrides()

@@ -134,10 +134,10 @@ def test_menu_entry_for_a_program_in_a_folder_with_spaces_is_valid(tmp_path):
 class RunningApp:
     """A real app process whose stderr lines can be waited for."""
 
-    def __init__(self, config_dir: Path) -> None:
+    def __init__(self, config_dir: Path, *options: str) -> None:
         self.config_dir = config_dir
         self.process = subprocess.Popen(
-            [*app_command(), "--config-dir", str(config_dir), "--debug"], cwd=ROOT,
+            [*app_command(), "--config-dir", str(config_dir), *options, "--debug"], cwd=ROOT,
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         self.lines: queue.Queue[str] = queue.Queue()
         threading.Thread(target=self._pump, daemon=True).start()
@@ -183,7 +183,9 @@ def test_second_launch_brings_the_first_forward_and_exits(tmp_path):
         first.wait_for("asked this window to come forward")
         assert first.process.poll() is None, "the first app must keep running"
 
-        other = RunningApp(tmp_path / "other-config")  # other data: a separate app is fine
+        # Other settings and other data: a separate app is fine (the same data folder is
+        # refused by the data-folder lock).
+        other = RunningApp(tmp_path / "other-config", "--data-dir", str(tmp_path / "other-data"))
         try:
             other.wait_for("single instance: listening")
             assert other.process.poll() is None

@@ -98,6 +98,20 @@ def test_table_shows_jobs_newest_first_with_counts(qtbot, repository, jobs):
     assert view.count_label.text() == "3 jobs"
 
 
+def test_the_opening_order_is_the_found_column_sorted_newest_first(qtbot, repository):
+    """The rows arrive sorted by SQLite; re-sorting by Found (newest first) in the table gives the
+    very same order, ties on the same day included."""
+    for number, day in enumerate(("2026-03-02", "2026-03-05", "2026-03-02", "2026-02-27",
+                                  "2026-03-05", "2026-03-02")):
+        repository.add_job({"title": f"Job {number}", "date_found": day})
+    view = make_view(qtbot, repository)
+    opening = column(view, "title")
+    assert opening[:2] == ["Job 4", "Job 1"] and opening[-1] == "Job 3"
+    view.table.sortByColumn(FIELD_COLUMN["company"], Qt.SortOrder.AscendingOrder)
+    view.table.sortByColumn(FIELD_COLUMN["date_found"], Qt.SortOrder.DescendingOrder)
+    assert column(view, "title") == opening
+
+
 def test_sorting_by_clicking_a_header(qtbot, repository, jobs):
     view = make_view(qtbot, repository)
     header = view.table.horizontalHeader()

@@ -46,6 +46,21 @@ def test_tabs(qtbot, profile, config_dir):
     assert names == ["Profile", "Plan", "Job search", "Notifications", "Integrations", "Plugins"]
 
 
+def test_the_integrations_tab_shows_a_card_per_integration_when_chosen(qtbot, profile,
+                                                                        config_dir):
+    """The cards are made when their tab is first shown (not for the Profile tab opening
+    first), and each is there, with its service's name, once the tab is chosen."""
+    import integrations
+
+    dialog = open_settings(qtbot, profile, config_dir)
+    assert dialog.tabs.currentIndex() == 0 and not dialog._integrations_tab.built
+    dialog.tabs.setCurrentIndex(4)
+    assert dialog._integrations_tab.built and dialog.integrations.isVisible()
+    shown = {card.record.label for card in dialog.integrations.cards.values()
+             if card.isVisible()}
+    assert shown == {record.label for record in integrations.RECORDS}
+
+
 def test_ok_saves_the_profile(qtbot, profile, config_dir):
     dialog = open_settings(qtbot, profile, config_dir)
     identity = dialog.sections[0]
@@ -132,6 +147,50 @@ def test_profile_round_trip_and_unknown_keys_survive(config_dir):
     assert profile.effective_tier == "premium"
     profile.save()
     assert yaml.safe_load(path.read_text())["future_setting"] == 42
+
+
+def test_the_profile_read_at_start_follows_every_change_to_its_file(config_dir):
+    """The profile is read through a parsed copy at start-up; whatever changes the file — a save,
+    a hand edit in place, a file replaced by another — the next read shows the file as it is."""
+    import datetime
+    import os
+
+    path = config_dir / "user.yaml"
+    path.write_text("name: Ada\nwizard_complete: true\n")
+    assert UserProfile(path).name == "Ada"
+    assert UserProfile(path).name == "Ada"          # from the parsed copy this time
+    profile = UserProfile(path)
+    profile.update(name="Grace")
+    profile.save()
+    assert UserProfile(path).name == "Grace"
+    with open(path, "r+", encoding="utf-8") as handle:   # edited in place, same length
+        text = handle.read()
+        handle.seek(0)
+        handle.write(text.replace("Grace", "Alice"))
+    os.utime(path, ns=(1, 1))     # even with a modification time from the past
+    assert UserProfile(path).name == "Alice"
+    replacement = config_dir / "other.yaml"
+    replacement.write_text("name: Edsger\nsince: 2024-05-01\n")  # a date: not JSON
+    os.replace(replacement, path)
+    again = UserProfile(path)
+    assert (again.name, again.extra["since"]) == ("Edsger", datetime.date(2024, 5, 1))
+    assert UserProfile(path).extra["since"] == datetime.date(2024, 5, 1)
+
+
+def test_a_damaged_parsed_copy_is_ignored_and_never_shared(config_dir):
+    from peregrine_desktop.settings.configfiles import parsed_copy_path
+
+    path = config_dir / "user.yaml"
+    path.write_text("name: Ada\n")
+    UserProfile(path)
+    copy = parsed_copy_path(path)
+    assert copy.stat().st_mode & 0o077 == 0
+    copy.write_text('{"of": [1, 2')
+    assert UserProfile(path).name == "Ada"
+    path.write_text("name: [unclosed\n")
+    from peregrine_desktop.settings.configfiles import ConfigFileError
+    with pytest.raises(ConfigFileError):
+        UserProfile(path)
 
 
 def test_default_profile_location_follows_the_override(config_dir):

@@ -15,7 +15,6 @@ import os
 import sqlite3
 import threading
 import unicodedata
-import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -23,7 +22,6 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from peregrine_desktop.jobs import statuses
 
@@ -57,6 +55,8 @@ Migration = str | Callable[[sqlite3.Connection], None]
 
 def new_uid() -> str:
     """A job's global identity: the same in every install and every service it reaches."""
+    import uuid   # here, not at the top: opening the store for the first paint needs none of it
+
     return str(uuid.uuid4())
 
 
@@ -244,6 +244,8 @@ def _as_date(value: Any, key: str = "date_found") -> str:
 
 
 def _as_uid(value: Any) -> str:
+    import uuid
+
     try:
         return str(uuid.UUID(str(value).strip()))
     except ValueError:
@@ -270,6 +272,8 @@ def _as_zone(value: Any) -> str | None:
     if value in (None, ""):
         return None
     name = str(value).strip()
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
@@ -567,19 +571,20 @@ class JobStore:
 
     def summaries(self, newest_first: bool = False) -> list[dict[str, Any]]:
         """Every job without description and history: what a table of thousands needs; in the
-        order they were added, or newest found first (the table's first order, sorted here
-        rather than again in Python)."""
-        columns = ", ".join(SUMMARY_FIELDS)
-        order = "date_found DESC, id DESC" if newest_first else "id"
+        order added, or ``newest_first`` (the pipeline's opening order: undated jobs, then by
+        date found, newest first; the same date by id, highest first)."""
+        columns = ", ".join("COALESCE(url, '') AS url" if f == "url" else f
+                            for f in SUMMARY_FIELDS)
+        order = ("COALESCE(date_found, '') = '' DESC, COALESCE(date_found, '') DESC, id DESC"
+                 if newest_first else "id")
         with self.connection() as conn:
             cursor = conn.cursor()
             cursor.row_factory = None       # plain tuples: a third of the time of sqlite3.Row
             rows = cursor.execute(f"SELECT {columns} FROM jobs ORDER BY {order}").fetchall()
-        url, remote = SUMMARY_FIELDS.index("url"), SUMMARY_FIELDS.index("remote")
+        remote = SUMMARY_FIELDS.index("remote")
         jobs = []
         for row in rows:
             job = dict(zip(SUMMARY_FIELDS, row))
-            job["url"] = row[url] or ""
             job["remote"] = bool(row[remote])
             jobs.append(job)
         return jobs

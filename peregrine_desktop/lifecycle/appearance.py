@@ -8,9 +8,11 @@ when the desktop does.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPalette
+if TYPE_CHECKING:  # pragma: no cover - each Qt type costs start-up time when first touched
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QGuiApplication, QIcon, QPalette
 
 #: Packaged data (icon, desktop entry); PyInstaller places it at the same relative path.
 RESOURCES = Path(__file__).resolve().parent.parent / "resources"
@@ -25,19 +27,30 @@ def resource_path(name: str) -> Path:
 
 def app_icon() -> QIcon:
     """The Peregrine icon: the SVG for any size (crisp at every scale), PNGs as fallback where
-    Qt's SVG icon engine is missing."""
+    Qt's SVG icon engine is missing.
+
+    Only one of the two: an icon holding both makes the X11 window decode all eight PNGs when
+    it is first shown (~13 ms before the window maps)."""
+    from PySide6.QtCore import QSize
+    from PySide6.QtGui import QIcon
+
     icon = QIcon(str(resource_path("peregrine.svg")))
-    for size in ICON_SIZES:
-        icon.addFile(str(resource_path(f"peregrine-{size}.png")))
+    if icon.isNull():   # no SVG engine: the PNGs, each read only when that size is drawn
+        for size in ICON_SIZES:
+            icon.addFile(str(resource_path(f"peregrine-{size}.png")), QSize(size, size))
     return icon
 
 
 def is_dark(palette: QPalette) -> bool:
+    from PySide6.QtGui import QPalette
+
     return palette.color(QPalette.ColorRole.Window).lightness() < 128
 
 
 def dark_palette() -> QPalette:
     """Fusion's colours for a dark desktop (text contrast ≥ 7:1 on the window colour)."""
+    from PySide6.QtGui import QColor, QPalette
+
     palette = QPalette()
     roles = QPalette.ColorRole
     colours = {
@@ -66,6 +79,9 @@ class ColorSchemeFollower:
         self.supplied_dark = False
 
     def apply(self, scheme: Qt.ColorScheme) -> None:
+        from PySide6.QtCore import Qt
+        from PySide6.QtGui import QPalette
+
         if scheme == Qt.ColorScheme.Dark and not is_dark(self.app.palette()):
             self.app.setPalette(dark_palette())
             self.supplied_dark = True

@@ -1,6 +1,8 @@
 """Noticing a window's first paint: what "started" means to a person looking at the screen.
 
-Used by ``--self-check`` (the main window really drew) and by start-up benchmarks: with
+Start-up work that the first paint does not need waits for it: :func:`after_first_paint`
+(plugin discovery, listening for a second launch, the settings-folder check).  Used by
+``--self-check`` (the main window really drew) and by start-up benchmarks: with
 ``PEREGRINE_EXIT_AFTER_FIRST_PAINT=1`` the app prints :data:`MARKER` when its first window has
 painted and quits, so the installed app and the bundle are timed the same way from outside.
 """
@@ -30,10 +32,18 @@ class FirstPaintWatcher(QObject):
         if event.type() == QEvent.Type.Paint and not self.seen:
             self.seen = True
             watched.removeEventFilter(self)
-            # Report after this paint is done, not before it starts.
+            # Report after this paint is done, not before it starts; not at all if the widget
+            # (and this watcher with it) is gone by then.
             from PySide6.QtCore import QTimer
-            QTimer.singleShot(0, self.painted.emit)
+            QTimer.singleShot(0, self, self.painted.emit)
         return False
+
+
+def after_first_paint(widget: QWidget, callback) -> FirstPaintWatcher:  # noqa: ANN001
+    """Call ``callback()`` once, right after ``widget`` has painted for the first time."""
+    watcher = FirstPaintWatcher(widget)
+    watcher.painted.connect(callback)
+    return watcher
 
 
 def exit_after_first_paint_requested() -> bool:

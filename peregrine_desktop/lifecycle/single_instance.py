@@ -10,8 +10,8 @@ is taken over.
 from __future__ import annotations
 
 import getpass
-import hashlib
 import logging
+import zlib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -28,8 +28,12 @@ CONNECT_PATIENCE_MS = 5000
 
 
 def instance_key(config_dir: Path) -> str:
-    """A short name unique to this user and config folder (socket and lock names are limited)."""
-    digest = hashlib.sha256(str(Path(config_dir).resolve()).encode()).hexdigest()[:16]
+    """A short name unique to this user and config folder (socket and lock names are limited).
+
+    Two 32-bit checksums, not a cryptographic hash: nothing is secret here, and hashlib would
+    load OpenSSL (~3 ms) before the first window."""
+    folder = str(Path(config_dir).resolve()).encode()
+    digest = f"{zlib.crc32(folder):08x}{zlib.adler32(folder):08x}"
     user = "".join(c for c in getpass.getuser() if c.isalnum())[:16] or "user"
     return f"peregrine-{user}-{digest}"
 
@@ -46,13 +50,16 @@ class SingleInstance(QObject):
         self.lock.setStaleLockTime(0)  # stale only when its process is gone, never by age
         self.server: QLocalServer | None = None
 
-    def claim(self) -> bool:
-        """True: this is the first instance (now listening).  False: another one runs and was
-        asked to come forward; the caller should exit."""
+    def claim(self, listen: bool = True) -> bool:
+        """True: this is the first instance.  False: another one runs and was asked to come
+        forward; the caller should exit.
+
+        Listening needs QtNetwork (~10 ms to import and set up): with ``listen`` it starts once
+        the event loop runs; the app passes False and calls :meth:`listen` after its first
+        paint.  Meanwhile a second launch retries until we answer."""
         if self.lock.tryLock(100):
-            # Listening needs QtNetwork (~20 ms to import): start once the event loop runs, so
-            # the first window is not kept waiting; a second launch retries until we answer.
-            QTimer.singleShot(0, self._listen)
+            if listen:
+                QTimer.singleShot(0, self.listen)
             return True
         delivered = self._send_activate()
         if not delivered:
@@ -60,7 +67,7 @@ class SingleInstance(QObject):
                         "answer; not starting a second copy")
         return False
 
-    def _listen(self) -> None:
+    def listen(self) -> None:
         from PySide6.QtNetwork import QLocalServer
 
         if self.server is not None or not self.lock.isLocked():

@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import logging
 import os
-import sqlite3
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
-from peregrine_desktop.jobs.store import DB_FILENAME, JobStore, SchemaTooNewError
-
 if TYPE_CHECKING:  # pragma: no cover
+    import sqlite3
+
+    from peregrine_desktop.jobs.store import JobStore
     from PySide6.QtCore import QLockFile
     from PySide6.QtWidgets import QWidget
 
@@ -124,6 +124,10 @@ def open_job_store(path: Path | None = None, busy_timeout: float = START_BUSY_TI
     folder that cannot be written — the file untouched in each case.  A damaged file is
     salvaged: the readable rows go into a new database, the original is kept beside it.
     """
+    import sqlite3  # here: the data-folder lock is taken before the first window, the store not
+
+    from peregrine_desktop.jobs.store import DB_FILENAME, JobStore, SchemaTooNewError
+
     if path is None:
         from peregrine_desktop.settings import paths
         path = paths.data_dir() / DB_FILENAME
@@ -177,6 +181,7 @@ def open_job_store(path: Path | None = None, busy_timeout: float = START_BUSY_TI
 
 def _salvaged(path: Path) -> tuple[JobStore, str]:
     from peregrine_desktop.jobs import salvage
+    from peregrine_desktop.jobs.store import JobStore
 
     try:
         report = salvage.salvage(path)
@@ -217,6 +222,7 @@ def until_resolved(attempt: Callable[[], T], parent: "QWidget | None" = None) ->
         try:
             return attempt()
         except StartupBlocked as blocked:
+            # Message boxes only when needed: this runs before every first window.
             from PySide6.QtWidgets import QMessageBox
 
             from peregrine_desktop.ui.plain_text import Button, ask

@@ -1,13 +1,17 @@
-"""Reading and writing the YAML files under the config directory, atomically and privately."""
+"""Reading and writing the YAML files under the config directory, atomically and privately.
+
+PyYAML is imported on first use (~12 ms), and a file read at every start (the profile) can keep
+a parsed copy beside it (``.<name>.parsed.json``, see :func:`read_yaml_mapping`), so the first
+window does not wait for PyYAML at all.
+"""
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import tempfile
 from pathlib import Path
 from typing import Any
-
-import yaml
 
 PRIVATE_FILE = 0o600
 PRIVATE_DIR = 0o700
@@ -56,27 +60,108 @@ def atomic_write_text(path: Path, text: str, mode: int = PRIVATE_FILE) -> None:
             os.close(dir_fd)
 
 
-class _Dumper(yaml.SafeDumper):
+@functools.cache
+def _dumper() -> type:
     """SafeDumper that double-quotes strings holding NEL (U+0085): PyYAML writes them plain or
     single-quoted and reads them back as a space (found by tests/test_input_fuzz.py)."""
+    import yaml
 
+    class Dumper(yaml.SafeDumper):
+        pass
 
-_Dumper.add_representer(str, lambda dumper, value: dumper.represent_scalar(
-    "tag:yaml.org,2002:str", value, style='"' if "\x85" in value else None))
+    Dumper.add_representer(str, lambda dumper, value: dumper.represent_scalar(
+        "tag:yaml.org,2002:str", value, style='"' if "\x85" in value else None))
+    return Dumper
 
 
 def dump_yaml(data: Any) -> str:
-    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True,
+    import yaml
+
+    return yaml.dump(data, Dumper=_dumper(), sort_keys=False, allow_unicode=True,
                      default_flow_style=False)
 
 
-def write_yaml(path: Path, data: dict[str, Any], mode: int = PRIVATE_FILE) -> None:
+def write_yaml(path: Path, data: dict[str, Any], mode: int = PRIVATE_FILE,
+               keep_parsed: bool = False) -> None:
+    """Write ``data`` as YAML; ``keep_parsed``: also refresh the parsed copy that
+    :func:`read_yaml_mapping` with ``parsed_copy=True`` reads instead of the YAML."""
     atomic_write_text(path, dump_yaml(data), mode)
+    if keep_parsed:
+        _keep_parsed_copy(Path(path), data)
 
 
-def read_yaml_mapping(path: Path) -> dict[str, Any]:
-    """Load a YAML mapping; an empty file is ``{}``; anything unusable is a ConfigFileError."""
+def parsed_copy_path(path: Path) -> Path:
+    return path.with_name(f".{path.name}.parsed.json")
+
+
+def _identity(path: Path) -> list[int] | None:
+    """What changes whenever the file does (an atomic write makes a new inode; an edit in place
+    changes the modification time and usually the size)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return [st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns]
+
+
+def _read_parsed_copy(path: Path, identity: list[int]) -> dict[str, Any] | None:
+    import json
+
+    try:
+        saved = json.loads(parsed_copy_path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(saved, dict) or saved.get("of") != identity:
+        return None
+    data = saved.get("data")
+    return data if isinstance(data, dict) else None
+
+
+def _keep_parsed_copy(path: Path, data: dict[str, Any], identity: list[int] | None = None) -> None:
+    """Save ``data`` as JSON beside ``path``, tagged with the file's identity — only when JSON
+    gives back exactly the same values (a date, a number key or NaN would not come back equal:
+    such a file is simply parsed as YAML every time).  A cache: no fsync, failures ignored."""
+    import json
+
+    identity = identity or _identity(path)
+    if identity is None:
+        return
+    try:
+        text = json.dumps({"of": identity, "data": data}, ensure_ascii=False)
+        if json.loads(text)["data"] != data:
+            return
+    except (TypeError, ValueError, RecursionError):
+        return
+    target = parsed_copy_path(path)
+    temp = target.with_name(f"{target.name}.{os.getpid()}.tmp")
+    try:
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(temp, target)
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+
+
+def read_yaml_mapping(path: Path, parsed_copy: bool = False) -> dict[str, Any]:
+    """Load a YAML mapping; an empty file is ``{}``; anything unusable is a ConfigFileError.
+
+    ``parsed_copy``: use (and keep) a JSON copy of the parsed mapping, valid while the file's
+    inode, size and times are unchanged — for a file read at every start."""
     path = Path(path)
+    identity = _identity(path) if parsed_copy else None   # before reading: a later edit shows
+    if identity is not None:
+        cached = _read_parsed_copy(path, identity)
+        if cached is not None:
+            return cached
+    data = _parse_yaml_mapping(path)
+    if identity is not None:
+        _keep_parsed_copy(path, data, identity)
+    return data
+
+
+def _parse_yaml_mapping(path: Path) -> dict[str, Any]:
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
@@ -90,6 +175,8 @@ def read_yaml_mapping(path: Path) -> dict[str, Any]:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise ConfigFileError(path, "the file is not UTF-8 text; it may be damaged.") from None
+    import yaml
+
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:

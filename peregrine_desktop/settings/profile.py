@@ -71,8 +71,10 @@ class UserProfile(ProfileData):
             self.reload()
 
     def reload(self) -> None:
-        """Read the file; a broken file raises ConfigFileError (the app decides what to do)."""
-        data = read_yaml_mapping(self.path)
+        """Read the file; a broken file raises ConfigFileError (the app decides what to do).
+
+        Read at every start, before the first window: through its parsed copy (no PyYAML)."""
+        data = read_yaml_mapping(self.path, parsed_copy=True)
         for key, value in data.items():
             if key in _FIELD_TYPES:
                 setattr(self, key, _coerce(key, value))
@@ -94,7 +96,7 @@ class UserProfile(ProfileData):
             setattr(self, key, _coerce(key, value))
 
     def save(self) -> None:
-        write_yaml(self.path, {**self.as_dict(), **self.extra})
+        write_yaml(self.path, {**self.as_dict(), **self.extra}, keep_parsed=True)
 
 
 def load_profile(path: Path | None = None) -> tuple[UserProfile, str | None]:

@@ -8,17 +8,15 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import (QHBoxLayout, QLabel, QMainWindow, QMessageBox, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QVBoxLayout, QWidget
 
 from peregrine_desktop import APP_NAME, __version__
 from peregrine_desktop.settings import paths
 from peregrine_desktop.settings.profile import UserProfile
-from peregrine_desktop.ui.config_problems import ConfigProblemsPanel
-from peregrine_desktop.ui.plain_text import warn
 
 if TYPE_CHECKING:  # pragma: no cover
     from peregrine_desktop.jobs.dates import Clock
+    from peregrine_desktop.ui.config_problems import ConfigProblemsPanel
     from peregrine_desktop.events.hub import EventHub
     from peregrine_desktop.jobs.repository import JobRepository
 
@@ -65,10 +63,9 @@ class MainWindow(QMainWindow):
         central = QWidget(self)
         column = QVBoxLayout(central)
         column.setContentsMargins(0, 0, 0, 0)
-        self.config_problems = ConfigProblemsPanel(parent=central)
-        self.config_problems.file_reset.connect(lambda _problem: self.update_status())
-        column.addWidget(self.config_problems)
         self._column = column
+        #: Damaged settings files, above the pipeline: made when the first one is reported.
+        self.config_problems: ConfigProblemsPanel | None = None
         self.reminders = None
         self.reminder_banner = None
         if repository is not None:
@@ -192,6 +189,8 @@ class MainWindow(QMainWindow):
         try:
             count = export_interviews(Path(path), self.repository.store.list_jobs())
         except OSError as exc:
+            from peregrine_desktop.ui.plain_text import warn
+
             warn(self, "Export failed", f"The file could not be written ({exc.strerror or exc}). "
                                         "Choose another folder and try again.")
             return
@@ -236,8 +235,8 @@ class MainWindow(QMainWindow):
         self._clock = clock or system_clock
         self.reminder_banner = ReminderBanner(self.centralWidget())
         self.reminder_banner.show_job.connect(self._show_reminded_job)
-        self._column.insertWidget(1, self.reminder_banner)
-        self.notifier = DesktopNotifier(self.windowIcon(), self)
+        self._column.insertWidget(self._column.indexOf(self.pipeline), self.reminder_banner)
+        self.notifier = DesktopNotifier(self.windowIcon())
         self.reminders = ReminderService(ReminderLog(self.repository.store),
                                          self.pipeline.model.dated_jobs, clock=self._clock,
                                          parent=self)
@@ -272,6 +271,12 @@ class MainWindow(QMainWindow):
     def add_config_problems(self, problems: list) -> None:
         """Damaged or unusable settings files, each with Reset and Dismiss, above the pipeline."""
         if problems:
+            if self.config_problems is None:
+                from peregrine_desktop.ui.config_problems import ConfigProblemsPanel
+
+                self.config_problems = ConfigProblemsPanel(parent=self.centralWidget())
+                self.config_problems.file_reset.connect(lambda _problem: self.update_status())
+                self._column.insertWidget(0, self.config_problems)
             known = [row.problem for row in self.config_problems.rows]
             self.config_problems.set_problems(known + list(problems))
 
@@ -312,6 +317,8 @@ class MainWindow(QMainWindow):
                 "<p>Released under the MIT licence.</p>")
 
     def show_about(self) -> None:
+        from PySide6.QtWidgets import QMessageBox
+
         QMessageBox.about(self, f"About {APP_NAME}", self.about_text())
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override

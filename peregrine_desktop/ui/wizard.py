@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QLabel, QPushButton, QVBoxLayout, QWidget, QWizard,
@@ -14,10 +15,13 @@ from PySide6.QtWidgets import (QLabel, QPushButton, QVBoxLayout, QWidget, QWizar
 
 from peregrine_desktop.settings import paths
 from peregrine_desktop.settings.profile import UserProfile
-from peregrine_desktop.ui.integrations_panel import IntegrationsPanel
+from peregrine_desktop.ui.deferred import BuildOnShow
 from peregrine_desktop.ui.profile_forms import (DocumentsSection, IdentitySection,
                                                 NotificationsSection, PlanSection,
                                                 ProfileSection, TargetsSection)
+
+if TYPE_CHECKING:  # pragma: no cover
+    from peregrine_desktop.ui.integrations_panel import IntegrationsPanel
 
 log = logging.getLogger(__name__)
 
@@ -26,18 +30,24 @@ PAGE_COUNT = 7
 
 
 class SectionPage(QWizardPage):
-    """A wizard page around one profile section: validates, then saves the profile."""
+    """A wizard page around one profile section: validates, then saves the profile.
 
-    def __init__(self, wizard: "SetupWizard", section: ProfileSection, step: int) -> None:
+    The section's form is built when the page is first shown (only one page shows at first)."""
+
+    def __init__(self, wizard: "SetupWizard", section: type[ProfileSection], step: int) -> None:
         super().__init__(wizard)
         self.setup = wizard
-        self.section = section
         self.step = step
         self.setTitle(f"Step {step + 1} of {PAGE_COUNT}: {section.title}")
         self.setSubTitle(section.subtitle)
+        self._form = BuildOnShow(section, self)
         layout = QVBoxLayout(self)
-        layout.addWidget(section)
+        layout.addWidget(self._form)
         layout.addStretch(1)
+
+    @property
+    def section(self) -> ProfileSection:
+        return self._form.content()
 
     def initializePage(self) -> None:  # noqa: N802 - Qt override
         self.section.load(self.setup.profile)
@@ -94,6 +104,8 @@ class IntegrationsPage(QWizardPage):
     def initializePage(self) -> None:  # noqa: N802 - Qt override
         tier = self.setup.profile.effective_tier
         if self.panel is None:
+            from peregrine_desktop.ui.integrations_panel import IntegrationsPanel
+
             self.panel = IntegrationsPanel(self.setup.config_dir, tier, self)
             self.layout_.addWidget(self.panel)
         else:
@@ -123,11 +135,11 @@ class SetupWizard(QWizard):
         self.setButtonText(QWizard.WizardButton.CancelButton, "Close")
         self.resize(760, 640)
         self.setPage(WELCOME, WelcomePage(self))
-        self.setPage(PLAN, SectionPage(self, PlanSection(), PLAN))
-        self.setPage(IDENTITY, SectionPage(self, IdentitySection(), IDENTITY))
-        self.setPage(DOCUMENTS, SectionPage(self, DocumentsSection(), DOCUMENTS))
-        self.setPage(TARGETS, SectionPage(self, TargetsSection(), TARGETS))
-        self.setPage(NOTIFICATIONS, SectionPage(self, NotificationsSection(), NOTIFICATIONS))
+        self.setPage(PLAN, SectionPage(self, PlanSection, PLAN))
+        self.setPage(IDENTITY, SectionPage(self, IdentitySection, IDENTITY))
+        self.setPage(DOCUMENTS, SectionPage(self, DocumentsSection, DOCUMENTS))
+        self.setPage(TARGETS, SectionPage(self, TargetsSection, TARGETS))
+        self.setPage(NOTIFICATIONS, SectionPage(self, NotificationsSection, NOTIFICATIONS))
         self.setPage(INTEGRATIONS, IntegrationsPage(self))
 
     def open_import(self) -> None:

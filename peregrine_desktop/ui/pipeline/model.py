@@ -208,6 +208,8 @@ class JobTableModel(QAbstractTableModel):
         self._hay_timer = QTimer(self)
         self._hay_timer.setInterval(30)     # between frames, after the table is on screen
         self._hay_timer.timeout.connect(lambda: self._fill_haystacks(2000))
+        #: Until start_haystacks (the view's first paint), slices would run before that paint.
+        self._hay_waits = True
         self._dates: list[tuple[tuple[str, str], ...]] = []
         self._target: list[bool] = []
         self._excluded: list[str | None] = []
@@ -365,6 +367,13 @@ class JobTableModel(QAbstractTableModel):
             hay = self._hay[row] = haystack(self._rows[row])
         return all(word in hay for word in words)
 
+    def start_haystacks(self) -> None:
+        """Begin building the haystacks in the background (called once the view has painted;
+        a text filter before then builds them at once)."""
+        self._hay_waits = False
+        if None in self._hay:
+            self._hay_timer.start()
+
     def _fill_haystacks(self, budget: int | None = None) -> bool:
         """Build missing haystacks, ``budget`` rows at most (None: all); True when complete.
 
@@ -474,13 +483,14 @@ class JobTableModel(QAbstractTableModel):
     def reload(self) -> None:
         self.beginResetModel()
         self.window = DueWindow.from_clock(self.clock)
-        # The default order (newest found first) comes sorted from SQLite.
+        # The opening order (Found, newest first) comes sorted from SQLite: no Python sort.
         presorted = (self._sort_column == FIELD_COLUMN["date_found"]
                      and self._sort_order == Qt.SortOrder.DescendingOrder)
         self._rows = self.repository.summaries(newest_first=presorted)
         self._hay = [None] * len(self._rows)       # built once shown (_fill_haystacks)
         self._hay_from = 0
-        self._hay_timer.start()
+        if not self._hay_waits:
+            self._hay_timer.start()
         self._dates = [open_dates(job) for job in self._rows]
         self._status = [job["status"] for job in self._rows]
         targets = self.targets

@@ -14,11 +14,10 @@ from typing import TYPE_CHECKING, Any
 
 import shiboken6
 from PySide6.QtCore import (QByteArray, QEvent, QItemSelection, QItemSelectionModel, QModelIndex,
-                            QPoint, QSettings, Qt, QTimer, QUrl, Signal)
-from PySide6.QtGui import (QAction, QActionGroup, QDesktopServices, QGuiApplication, QKeySequence,
-                           QUndoStack)
+                            QPoint, QSettings, Qt, QTimer, Signal)
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (QAbstractItemView, QButtonGroup, QFrame, QHBoxLayout, QHeaderView,
-                               QLabel, QLineEdit, QMenu, QMessageBox, QPushButton, QSizePolicy,
+                               QLabel, QLineEdit, QPushButton, QSizePolicy,
                                QSplitter, QStackedWidget, QTableView, QToolButton, QVBoxLayout,
                                QWidget)
 
@@ -26,7 +25,7 @@ from peregrine_desktop.jobs import statuses
 from peregrine_desktop.jobs.dates import DUE_FILTERS, Clock, system_clock
 from peregrine_desktop.jobs.repository import JobRepository
 from peregrine_desktop.jobs.targets import Targets
-from peregrine_desktop.ui.fields import url_problem
+from peregrine_desktop.lifecycle.first_paint import after_first_paint
 from peregrine_desktop.ui.flow_layout import flow_container
 from peregrine_desktop.ui.pipeline.model import (COLUMNS, FIELD_COLUMN, JobFilterProxy, JobIdRole,
                                                  JobTableModel)
@@ -34,6 +33,8 @@ from peregrine_desktop.ui.pipeline.undo import PipelineEditor
 from peregrine_desktop.ui.plain_text import message_box, plain_label, tooltip
 
 if TYPE_CHECKING:  # pragma: no cover
+    from PySide6.QtWidgets import QMenu
+
     from peregrine_desktop.ui.pipeline.board import BoardView
     from peregrine_desktop.ui.pipeline.detail_pane import DetailPane
     from peregrine_desktop.ui.pipeline.url_dialog import UrlImportDialog
@@ -86,6 +87,7 @@ class PipelineView(QWidget):
             FIELD_COLUMN["date_found"], Qt.SortOrder.DescendingOrder))
         self.proxy = JobFilterProxy(self)
         self.proxy.setSourceModel(self.model)
+        after_first_paint(self, self.model.start_haystacks)
         self.undo_stack = QUndoStack(self)
         self.editor = PipelineEditor(repository, self.undo_stack)
         self.active_dialog = None
@@ -370,6 +372,8 @@ class PipelineView(QWidget):
 
     def build_header_menu(self) -> QMenu:
         """Show or hide each column (Title always shows)."""
+        from PySide6.QtWidgets import QMenu  # where used: each Qt class costs start-up time
+
         menu = QMenu(self)
         for column, (name, title) in enumerate(COLUMNS):
             if name == "title":
@@ -687,6 +691,8 @@ class PipelineView(QWidget):
 
     def build_context_menu(self) -> QMenu:
         """The row menu (edit, open, move to a status, delete) for the current selection."""
+        from PySide6.QtWidgets import QMenu
+
         self._update_actions()
         menu = QMenu(self)
         menu.addAction(self.edit_action)
@@ -767,6 +773,8 @@ class PipelineView(QWidget):
         else:
             question = f"Delete {_plural(len(ids), 'job')}?"
         undo_keys = self.undo_action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+        from PySide6.QtWidgets import QMessageBox
+
         box = message_box(self, QMessageBox.Icon.Question, "Delete jobs", question,
                           "Their notes, status history and documents go with them. "
                           f"Edit → Undo ({undo_keys}) brings them back.",
@@ -821,10 +829,17 @@ class PipelineView(QWidget):
         if len(ids) == 1:
             url = self.model.job_at(self.model.row_of(ids[0])).get("url")
             if url:
+                from PySide6.QtCore import QUrl
+                from PySide6.QtGui import QDesktopServices
+
                 QDesktopServices.openUrl(QUrl(url))
 
     def import_from_url(self, url: str | None = None) -> None:
         if url is None:
+            from PySide6.QtGui import QGuiApplication
+
+            from peregrine_desktop.ui.fields import url_problem
+
             clipboard = QGuiApplication.clipboard().text().strip()
             url = clipboard if clipboard and not url_problem(clipboard) else ""
         from peregrine_desktop.ui.pipeline.url_dialog import UrlImportDialog  # on demand

@@ -1,0 +1,47 @@
+"""PySide6 imported through lifecycle.qt_import: its per-module check reads bytes instead of
+tokenizing, and what the check is for — ``from __feature__`` per module — works as before."""
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_feature_switches_still_apply_per_module(tmp_path):
+    (tmp_path / "uses_snake_case.py").write_text(textwrap.dedent("""
+        from __feature__ import snake_case
+        from PySide6.QtWidgets import QWidget
+
+        def title():
+            widget = QWidget()
+            widget.set_window_title("snake")
+            return widget.window_title()
+    """))
+    (tmp_path / "camel_case.py").write_text(textwrap.dedent("""
+        from PySide6.QtWidgets import QWidget
+
+        def has_camel_case():
+            return hasattr(QWidget(), "setWindowTitle")
+    """))
+    (tmp_path / "plain_module.py").write_text("VALUE = 1\n")
+    script = textwrap.dedent(f"""
+        import sys
+        sys.path[:0] = [{str(ROOT)!r}, {str(tmp_path)!r}]
+        from peregrine_desktop.lifecycle.qt_import import import_qt
+        import_qt()
+        from PySide6.QtWidgets import QApplication
+        app = QApplication([])
+        import camel_case, plain_module, uses_snake_case
+        feature = sys.modules["shibokensupport.feature"]
+        print(uses_snake_case.title(), camel_case.has_camel_case(),
+              feature._mod_uses_pyside.reads_bytes,
+              feature.pyside_feature_dict["plain_module"],
+              feature.pyside_feature_dict["uses_snake_case"] != -1)
+    """)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["snake", "True", "True", "-1", "True"]
