@@ -300,7 +300,7 @@ def test_import_keeps_rows_with_fixable_values_and_date_columns(qtbot, repositor
     dialog = open_import(qtbot, repository, path)
     assert dialog.summary.text() == "5 rows: 4 will be imported, 1 skipped (listed below)."
     assert dialog.skipped_view.toPlainText() == (
-        "Row 6: “not a web address” is not a web address starting with https://.")
+        "Row 6: “not a web address” is not a web address (one starts with https://).")
     assert dialog.scheme_box.isChecked()
     assert dialog.scheme_box.text() == ("Add “https://” to the 3 web addresses without it "
                                         "(like https://jobs.acme.com/1)")

@@ -147,7 +147,7 @@ def test_the_warning_is_for_secrets_to_other_machines_only():
 
 def test_examples_of_refused_input_say_why():
     url = {"key": "u", "label": "Server", "type": "url"}
-    assert field_value_problem(url, "ftp://x.test") == "Enter a web address starting with https://"
+    assert field_value_problem(url, "ftp://x.test") == "Enter a web address starting with https:// (like https://example.com)."
     assert "valid web address" in field_value_problem(url, "http://[::1")
     assert field_value_problem(url, "https://x.test:99999") is not None   # port out of range
     assert "control character (U+0000)" in field_value_problem(url, "https://x\x00.test")

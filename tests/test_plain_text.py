@@ -135,5 +135,5 @@ def test_the_job_form_problem_is_plain(qtbot, repository, hostile_job):
     from peregrine_desktop.ui.pipeline.job_dialog import JobDialog
     dialog = JobDialog(lambda values: None)
     qtbot.addWidget(dialog)
-    dialog.form.show_problem(f"“{MARKUP}” is not a web address starting with https://.")
+    dialog.form.show_problem(f"“{MARKUP}” is not a web address (one starts with https://).")
     assert dialog.form.problem_label.textFormat() == Qt.TextFormat.PlainText

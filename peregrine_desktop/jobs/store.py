@@ -296,7 +296,7 @@ def _as_url(value: Any) -> str | None:
     except ValueError:   # "http://[::1" and other unparseable hosts
         valid = False
     if not valid or any(ch.isspace() for ch in text):
-        raise JobValidationError(f"“{text}” is not a web address starting with https://.")
+        raise JobValidationError(f"“{text}” is not a web address (one starts with https://).")
     return text
 
 

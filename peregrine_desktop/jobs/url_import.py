@@ -96,7 +96,7 @@ def fetch_posting(url: str, timeout: float | tuple[float, float] = (5.0, 15.0),
     url = url.strip()
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise PostingFetchError("Paste a web address starting with https://.")
+        raise PostingFetchError("Paste the posting's web address (it starts with https://).")
     connect_timeout, read_timeout = timeout if isinstance(timeout, tuple) else (timeout, timeout)
     fetch = fetch or PageFetch(deadline=deadline, connect_timeout=connect_timeout,
                                read_timeout=read_timeout, max_bytes=MAX_PAGE_BYTES)

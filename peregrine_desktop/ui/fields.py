@@ -13,6 +13,8 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QFormLayout, QHBoxLayout,
                                QLabel, QLineEdit, QPushButton, QToolButton, QVBoxLayout, QWidget)
 
+from peregrine_desktop.ui.field_problems import mark_field, problem_label
+
 log = logging.getLogger(__name__)
 
 MAX_LENGTH = 4096  # nobody pastes a longer token; longer input is a mistake or an attack
@@ -26,17 +28,17 @@ def url_problem(text: str) -> str | None:
         parts = urlsplit(text)
         host = parts.hostname
     except ValueError:
-        return "This is not a valid web address; check it for typos"
+        return "This is not a valid web address; check it for typos."
     try:
         parts.port  # noqa: B018 - raises on a port that is not a number from 1 to 65535
     except ValueError:
-        return "The port number after ':' is not valid; it must be between 1 and 65535"
+        return "The port number after “:” is not valid; it must be between 1 and 65535."
     if parts.scheme not in ("http", "https"):
-        return "Enter a web address starting with https://"
+        return "Enter a web address starting with https:// (like https://example.com)."
     if not host:
-        return "The address needs a host name, like https://example.com"
+        return "The address needs a host name (like https://example.com)."
     if any(ch.isspace() for ch in text):
-        return "A web address cannot contain spaces"
+        return "A web address cannot contain spaces."
     return None
 
 
@@ -143,17 +145,11 @@ class PasswordEditor(TextEditor):
 
 
 class UrlEditor(TextEditor):
-    """Validates as you type: anything but an http(s) address is flagged before Test/Save."""
+    """A web address: anything but an http(s) one is a problem (``settings.input_rules``)."""
 
     def __init__(self, spec: dict[str, Any], parent: QWidget | None = None) -> None:
         super().__init__(spec, parent)
         self.line.setInputMethodHints(Qt.InputMethodHint.ImhUrlCharactersOnly)
-        self.line.textChanged.connect(self._revalidate)
-
-    def _revalidate(self) -> None:
-        bad = url_problem(self.value()) is not None
-        self.line.setProperty("invalid", bad)
-        self.line.setStyleSheet("QLineEdit { border: 1px solid #c62828; }" if bad else "")
 
 
 class CheckboxEditor(FieldEditor):
@@ -302,11 +298,7 @@ class FieldForm(QWidget):
                 help_label.setStyleSheet("color: palette(placeholder-text); font-size: 9pt;")
                 box.addWidget(help_label)
                 editor.focus_widget().setToolTip(help_text)
-            error = QLabel("", column)
-            error.setObjectName("fieldError")
-            error.setStyleSheet("color: #c62828; font-size: 9pt;")
-            error.setWordWrap(True)
-            error.hide()
+            error = problem_label(column)
             box.addWidget(error)
             self.errors[editor.key] = error
             if isinstance(editor, CheckboxEditor):
@@ -318,9 +310,10 @@ class FieldForm(QWidget):
                 layout.addRow(label, column)
 
     def _on_changed(self) -> None:
+        """A field shown as wrong is checked again on each edit: fixed, its mark goes."""
         for key, editor in self.editors.items():
-            if self.errors[key].isVisible() and editor.problem() is None:
-                self.errors[key].hide()
+            if self.errors[key].isVisible():
+                mark_field(editor.focus_widget(), self.errors[key], editor.problem())
         self.changed.emit()
 
     def values(self) -> dict[str, Any]:
@@ -336,8 +329,7 @@ class FieldForm(QWidget):
         found = {key: p for key, e in self.editors.items() if (p := e.problem())}
         if show:
             for key, label in self.errors.items():
-                label.setText(found.get(key, ""))
-                label.setVisible(key in found)
+                mark_field(self.editors[key].focus_widget(), label, found.get(key))
             if found:
                 self.editors[next(iter(found))].focus_widget().setFocus()
         return found

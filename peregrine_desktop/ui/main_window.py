@@ -97,7 +97,7 @@ class MainWindow(QMainWindow):
             file_menu.addSeparator()
             file_menu.addAction(self.pipeline.import_csv_action)
             file_menu.addAction(self.pipeline.export_csv_action)
-            self.export_ics_action = QAction("Export &interviews (.ics)…", self)
+            self.export_ics_action = QAction("Export inter&views (.ics)…", self)
             self.export_ics_action.triggered.connect(self.export_interviews)
             file_menu.addAction(self.export_ics_action)
             file_menu.addSeparator()
@@ -122,7 +122,11 @@ class MainWindow(QMainWindow):
 
         settings_menu = self.menuBar().addMenu("&Settings")
         self.settings_action = QAction("&Settings…", self)
-        self.settings_action.setShortcut(QKeySequence.StandardKey.Preferences)
+        # The platform's Preferences keys (none on some desktops) and Ctrl+, everywhere.
+        keys = [*QKeySequence.keyBindings(QKeySequence.StandardKey.Preferences),
+                QKeySequence("Ctrl+,")]
+        self.settings_action.setShortcuts(list({key.toString(): key for key in keys
+                                                if not key.isEmpty()}.values()))
         self.settings_action.setMenuRole(QAction.MenuRole.PreferencesRole)
         self.settings_action.triggered.connect(self.settings_requested)
         settings_menu.addAction(self.settings_action)
@@ -164,6 +168,20 @@ class MainWindow(QMainWindow):
         self.open_log_action.setStatusTip("Show the folder with Peregrine's log file")
         self.open_log_action.triggered.connect(self.open_log_folder)
         help_menu.addAction(self.open_log_action)
+        self.shortcuts_action = QAction("&Keyboard shortcuts…", self)
+        self.shortcuts_action.setStatusTip("Every shortcut of this window")
+        self.shortcuts_action.triggered.connect(self.show_shortcuts)
+        help_menu.addAction(self.shortcuts_action)
+
+    def show_shortcuts(self) -> None:
+        """Help → Keyboard shortcuts…: read from this window's actions, so it never drifts."""
+        from peregrine_desktop.ui.shortcuts_dialog import ShortcutsDialog, shortcut_rows
+
+        others = {"Job list": self.pipeline.actions()} if self.pipeline is not None else {}
+        dialog = ShortcutsDialog(shortcut_rows(self.menuBar(), others), self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.shortcuts_dialog = dialog
+        dialog.open()
 
     def open_log_folder(self) -> None:
         """Help → Open log folder: the file manager, at the folder (made if still missing)."""

@@ -1,24 +1,30 @@
 """The profile sections (identity, plan, documents, targets, notifications) as widgets.
 
-Each section reads from and writes to a UserProfile and says what is wrong in words; the setup
-wizard shows one per page and Settings shows them as tabs, so both stay the same.
+Each section reads from and writes to a UserProfile and says what is wrong beside the field it is
+about (``ui/field_problems.py``, as the connection cards do); the setup wizard shows the sections
+the app acts on, one per page, and Settings shows them all as tabs, so both stay the same.
 """
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QFileDialog, QFormLayout, QHBoxLayout,
-                               QLabel, QLineEdit, QPlainTextEdit, QPushButton, QRadioButton,
-                               QVBoxLayout, QWidget)
+                               QLabel, QLayout, QLineEdit, QPlainTextEdit, QPushButton,
+                               QRadioButton, QVBoxLayout, QWidget)
 
 from peregrine_desktop.settings.profile import NOTIFY_EVENTS, UserProfile
 from peregrine_desktop.settings.tiers import TIER_LABELS, TIER_ORDER
+from peregrine_desktop.ui.field_problems import mark_field, problem_label
 from peregrine_desktop.ui.fields import url_problem
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MAX_LINES = 200
+
+#: What is wrong with a field's current value, in a sentence; None when it is fine.
+Rule = Callable[[], "str | None"]
 
 
 def _error_label(parent: QWidget) -> QLabel:
@@ -30,6 +36,32 @@ def _error_label(parent: QWidget) -> QLabel:
     return label
 
 
+def with_mnemonic(text: str, used: set[str]) -> str:
+    """``text`` with ``&`` before its first letter not in ``used`` (then added to it)."""
+    for index, char in enumerate(text):
+        if char.isalnum() and char.lower() not in used:
+            used.add(char.lower())
+            return f"{text[:index]}&{text[index:]}"
+    return text
+
+
+class FieldCheck:
+    """One field, the line under it, and the rule its value must pass."""
+
+    def __init__(self, field: QWidget, label: QLabel, rule: Rule) -> None:
+        self.field, self.label, self.rule = field, label, rule
+
+    def run(self) -> str | None:
+        problem = self.rule()
+        mark_field(self.field, self.label, problem)
+        return problem
+
+    def recheck(self) -> None:
+        """After an edit: a field shown as wrong is checked again (fixed, its mark goes)."""
+        if self.label.isVisible():
+            self.run()
+
+
 class ProfileSection(QWidget):
     """Base for a section: ``load``, ``apply``, ``problems``; ``changed`` on any edit."""
 
@@ -37,26 +69,66 @@ class ProfileSection(QWidget):
     title = ""
     subtitle = ""
 
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.checks: list[FieldCheck] = []
+
     def load(self, profile: UserProfile) -> None:
         raise TypeError(f"{type(self).__name__} must define load()")
 
     def apply(self, profile: UserProfile) -> None:
         raise TypeError(f"{type(self).__name__} must define apply()")
 
+    def add_row(self, form: QFormLayout, text: str, field: QWidget,
+                rule: Rule | None = None, beside: QLayout | None = None) -> None:
+        """A labelled row: ``field`` (or the ``beside`` layout holding it) with its problem
+        line underneath; ``text``'s mnemonic focuses the field."""
+        field.setAccessibleName(text.replace("&", "").rstrip(" *"))
+        column = QVBoxLayout()
+        column.setSpacing(2)
+        if beside is not None:
+            column.addLayout(beside)
+        else:
+            column.addWidget(field)
+        label = QLabel(text, self)
+        label.setBuddy(field)
+        form.addRow(label, column)
+        signal = getattr(field, "textEdited", None) or field.textChanged
+        signal.connect(self.changed)
+        if rule is not None:
+            error = problem_label(self)
+            column.addWidget(error)
+            check = FieldCheck(field, error, rule)
+            signal.connect(check.recheck)
+            field.textChanged.connect(check.recheck)     # also a path chosen with Browse…
+            self.checks.append(check)
+
     def problems(self) -> list[str]:
-        return []
+        """Every problem of the section, in words (without showing them)."""
+        return [problem for check in self.checks if (problem := check.rule())]
 
     def show_problems(self) -> bool:
-        """Display problems under the section; True when there are none."""
-        found = self.problems()
-        self.error.setText("\n".join(found))
-        self.error.setVisible(bool(found))
-        return not found
+        """Show each problem beside its field (the first one focused), and any about the whole
+        section under it (in ``error``, when the section has one); True when there are none."""
+        found = [check for check in self.checks if check.run()]
+        beside = {check.label.text() for check in found}
+        general = [problem for problem in self.problems() if problem not in beside]
+        error = getattr(self, "error", None)
+        if error is not None:
+            error.setText("\n".join(general))
+            error.setVisible(bool(general))
+        if found:
+            found[0].field.setFocus()
+        return not found and not general
 
 
 class IdentitySection(ProfileSection):
+    """Who you are: kept with your settings and brought over by an import from Peregrine in
+    the browser; the desktop app sends none of it anywhere (so none of it is asked in setup)."""
+
     title = "About you"
-    subtitle = "Used to fill in applications and cover letters. Only your name is required."
+    subtitle = ("Kept in your settings on this computer (an import from Peregrine in your "
+                "browser fills them in); Peregrine Desktop sends none of it anywhere.")
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -64,6 +136,7 @@ class IdentitySection(ProfileSection):
         form.setContentsMargins(0, 0, 0, 0)
         self.name = QLineEdit(self)
         self.email = QLineEdit(self)
+        self.email.setPlaceholderText("name@example.com")
         self.phone = QLineEdit(self)
         self.linkedin = QLineEdit(self)
         self.linkedin.setPlaceholderText("https://www.linkedin.com/in/…")
@@ -71,17 +144,21 @@ class IdentitySection(ProfileSection):
         self.summary.setPlaceholderText("Two or three sentences about your experience and "
                                         "what you are looking for.")
         self.summary.setFixedHeight(90)
-        for label, widget in (("&Name *", self.name), ("&Email", self.email),
-                              ("&Phone", self.phone), ("&LinkedIn", self.linkedin),
-                              ("Career &summary", self.summary)):
-            widget.setAccessibleName(label.replace("&", "").rstrip(" *"))
-            text = QLabel(label, self)
-            text.setBuddy(widget)
-            form.addRow(text, widget)
-            signal = getattr(widget, "textEdited", None) or widget.textChanged
-            signal.connect(self.changed)
-        self.error = _error_label(self)
-        form.addRow("", self.error)
+        self.summary.setTabChangesFocus(True)       # Tab leaves the box; it never types a tab
+        self.add_row(form, "N&ame", self.name)
+        self.add_row(form, "&Email", self.email, self._email_problem)
+        self.add_row(form, "P&hone", self.phone)
+        self.add_row(form, "Lin&kedIn", self.linkedin, self._linkedin_problem)
+        self.add_row(form, "Career &summary", self.summary)
+
+    def _email_problem(self) -> str | None:
+        email = self.email.text().strip()
+        if email and not EMAIL.match(email):
+            return "This email address looks incomplete (like name@example.com)."
+        return None
+
+    def _linkedin_problem(self) -> str | None:
+        return url_problem(self.linkedin.text().strip())
 
     def load(self, profile: UserProfile) -> None:
         self.name.setText(profile.name)
@@ -94,18 +171,6 @@ class IdentitySection(ProfileSection):
         profile.update(name=self.name.text().strip(), email=self.email.text().strip(),
                        phone=self.phone.text().strip(), linkedin=self.linkedin.text().strip(),
                        career_summary=self.summary.toPlainText().strip())
-
-    def problems(self) -> list[str]:
-        found = []
-        if not self.name.text().strip():
-            found.append("Enter your name.")
-        email = self.email.text().strip()
-        if email and not EMAIL.match(email):
-            found.append("The email address looks incomplete (like name@example.com).")
-        link = self.linkedin.text().strip()
-        if link and url_problem(link):
-            found.append("LinkedIn: " + str(url_problem(link)) + ".")
-        return found
 
 
 class PlanSection(ProfileSection):
@@ -124,8 +189,10 @@ class PlanSection(ProfileSection):
         box.setContentsMargins(0, 0, 0, 0)
         self.group = QButtonGroup(self)
         self.buttons: dict[str, QRadioButton] = {}
+        used = {"p"}    # Paid and Premium share P, and Settings' Profile tab has Alt+P
         for index, tier in enumerate(TIER_ORDER):
-            button = QRadioButton(f"&{TIER_LABELS[tier]} — {self.DESCRIPTIONS[tier]}", self)
+            label = with_mnemonic(TIER_LABELS[tier], used)
+            button = QRadioButton(f"{label} — {self.DESCRIPTIONS[tier]}", self)
             self.group.addButton(button, index)
             self.buttons[tier] = button
             box.addWidget(button)
@@ -146,8 +213,8 @@ class PlanSection(ProfileSection):
 
 class DocumentsSection(ProfileSection):
     title = "Résumé and documents"
-    subtitle = ("Peregrine attaches these to jobs and can upload them to your storage. "
-                "You can add them later.")
+    subtitle = ("Kept in your settings (an import from Peregrine in your browser fills them "
+                "in). Attach files to a job in its Documents tab.")
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -155,21 +222,28 @@ class DocumentsSection(ProfileSection):
         form.setContentsMargins(0, 0, 0, 0)
         self.resume = QLineEdit(self)
         self.folder = QLineEdit(self)
-        for label, line, pick in (("&Résumé file", self.resume, self._pick_resume),
-                                  ("&Documents folder", self.folder, self._pick_folder)):
-            line.setAccessibleName(label.replace("&", ""))
-            line.textEdited.connect(self.changed)
+        for label, line, pick, rule in (
+                ("&Résumé file", self.resume, self._pick_resume, self._resume_problem),
+                ("&Documents folder", self.folder, self._pick_folder, self._folder_problem)):
             row = QHBoxLayout()
             row.addWidget(line, 1)
             browse = QPushButton("Browse…", self)
             browse.setAccessibleName(f"Browse for {label.replace('&', '')}")
             browse.clicked.connect(pick)
             row.addWidget(browse)
-            text = QLabel(label, self)
-            text.setBuddy(line)
-            form.addRow(text, row)
-        self.error = _error_label(self)
-        form.addRow("", self.error)
+            self.add_row(form, label, line, rule, beside=row)
+
+    def _resume_problem(self) -> str | None:
+        resume = self.resume.text().strip()
+        if resume and not Path(resume).expanduser().is_file():
+            return "There is no file at this path. Correct it, or choose the file with Browse…"
+        return None
+
+    def _folder_problem(self) -> str | None:
+        folder = self.folder.text().strip()
+        if folder and not Path(folder).expanduser().is_dir():
+            return "There is no folder at this path. Correct it, or choose one with Browse…"
+        return None
 
     def _pick_resume(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Choose your résumé", self.resume.text(),
@@ -194,16 +268,6 @@ class DocumentsSection(ProfileSection):
         profile.update(resume_path=self.resume.text().strip(),
                        documents_folder=self.folder.text().strip())
 
-    def problems(self) -> list[str]:
-        found = []
-        resume = self.resume.text().strip()
-        if resume and not Path(resume).expanduser().is_file():
-            found.append(f"The résumé file {resume} does not exist; choose it with Browse….")
-        folder = self.folder.text().strip()
-        if folder and not Path(folder).expanduser().is_dir():
-            found.append(f"The folder {folder} does not exist; choose one with Browse….")
-        return found
-
 
 def _lines(edit: QPlainTextEdit) -> list[str]:
     seen: list[str] = []
@@ -216,7 +280,9 @@ def _lines(edit: QPlainTextEdit) -> list[str]:
 
 class TargetsSection(ProfileSection):
     title = "What you are looking for"
-    subtitle = "One per line. Peregrine uses these to highlight and filter postings."
+    subtitle = ("All optional, one per line. Jobs whose title and place match are marked ★ "
+                "in your pipeline, and “Matches my targets” shows only them; a job holding an "
+                "excluded keyword is flagged, and adding one from its web address asks first.")
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -225,19 +291,21 @@ class TargetsSection(ProfileSection):
         self.titles = QPlainTextEdit(self)
         self.titles.setPlaceholderText("Senior Python Engineer\nSite Reliability Engineer")
         self.locations = QPlainTextEdit(self)
-        self.locations.setPlaceholderText("Berlin\nRemote (EU)")
+        self.locations.setPlaceholderText("Berlin\nRemote")
         self.exclude = QPlainTextEdit(self)
         self.exclude.setPlaceholderText("unpaid\nclearance required")
-        for label, edit in (("Job &titles *", self.titles), ("&Locations", self.locations),
-                            ("&Exclude keywords", self.exclude)):
+        for label, edit, name in (("Job &titles", self.titles, "job titles"),
+                                  ("L&ocations", self.locations, "locations"),
+                                  ("E&xclude keywords", self.exclude, "keywords")):
             edit.setFixedHeight(70)
-            edit.setAccessibleName(label.replace("&", "").rstrip(" *"))
-            edit.textChanged.connect(self.changed)
-            text = QLabel(label, self)
-            text.setBuddy(edit)
-            form.addRow(text, edit)
-        self.error = _error_label(self)
-        form.addRow("", self.error)
+            edit.setTabChangesFocus(True)       # Tab moves on; Enter starts a new line
+            self.add_row(form, label, edit, lambda e=edit, n=name: self._too_many(e, n))
+
+    @staticmethod
+    def _too_many(edit: QPlainTextEdit, name: str) -> str | None:
+        if len(_lines(edit)) > MAX_LINES:
+            return f"That is a lot of {name}; keep it under {MAX_LINES}."
+        return None
 
     def load(self, profile: UserProfile) -> None:
         self.titles.setPlainText("\n".join(profile.target_titles))
@@ -249,21 +317,11 @@ class TargetsSection(ProfileSection):
                        target_locations=_lines(self.locations),
                        exclude_keywords=_lines(self.exclude))
 
-    def problems(self) -> list[str]:
-        found = []
-        if not _lines(self.titles):
-            found.append("Add at least one job title you are looking for.")
-        for name, edit in (("job titles", self.titles), ("locations", self.locations),
-                           ("keywords", self.exclude)):
-            if len(_lines(edit)) > MAX_LINES:
-                found.append(f"That is a lot of {name}; keep it under {MAX_LINES}.")
-        return found
-
 
 class NotificationsSection(ProfileSection):
     title = "Notifications"
     subtitle = ("Which pipeline events to announce through the notification services you "
-                "connect (Slack, Discord, Home Assistant).")
+                "connect (Slack, Discord, Home Assistant, …).")
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -275,8 +333,6 @@ class NotificationsSection(ProfileSection):
             check.toggled.connect(self.changed)
             self.boxes[event] = check
             box.addWidget(check)
-        self.error = _error_label(self)
-        box.addWidget(self.error)
         box.addStretch(1)
 
     def load(self, profile: UserProfile) -> None:

@@ -2,6 +2,8 @@
 
 Profile tabs are saved with OK/Apply; integration cards save themselves (Test, Save), as in the
 wizard.  The cards (a form per integration, ~0.2 s) are built when their tab is first shown.
+Enter presses OK wherever the focus is (never a button inside a tab); Escape, Cancel or closing
+the window with unsaved profile edits asks first.
 """
 from __future__ import annotations
 
@@ -10,11 +12,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Signal
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QLabel, QPushButton, QTabWidget,
                                QVBoxLayout, QWidget)
 
 from peregrine_desktop.settings.profile import UserProfile
 from peregrine_desktop.ui.deferred import BuildOnShow
+from peregrine_desktop.ui.dialog_keys import confirm_discard, is_enter, only_default
 from peregrine_desktop.ui.profile_forms import (DocumentsSection, IdentitySection,
                                                 NotificationsSection, PlanSection,
                                                 ProfileSection, TargetsSection)
@@ -86,9 +90,13 @@ class SettingsDialog(QDialog):
         buttons.rejected.connect(self.reject)
         buttons.button(QDialogButtonBox.StandardButton.Apply).clicked.connect(self.apply)
         self.buttons = buttons
+        self.ok_button = buttons.button(QDialogButtonBox.StandardButton.Ok)
         layout.addWidget(buttons)
         for section in self.sections:
             section.load(profile)
+        only_default(self.ok_button, self.tabs)
+        # A tab's content may be made when it is first shown (the cards): checked again then.
+        self.tabs.currentChanged.connect(lambda _i: only_default(self.ok_button, self.tabs))
 
     @property
     def integrations(self) -> IntegrationsPanel:
@@ -151,10 +159,32 @@ class SettingsDialog(QDialog):
             widget = widget.parentWidget()
         return widget or self.tabs.currentWidget()
 
+    def has_unsaved_changes(self) -> bool:
+        """Whether the profile tabs hold something OK or Apply would save."""
+        scratch = UserProfile(self.profile.path, read=False)
+        scratch.update(**self.profile.as_dict())
+        for section in self.sections:
+            section.apply(scratch)
+        return scratch.as_dict() != self.profile.as_dict()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt override
+        if is_enter(event) and self.ok_button.isEnabled():
+            self.ok_button.click()
+            return
+        super().keyPressEvent(event)
+
     def accept(self) -> None:
         if self.apply():
             super().accept()
 
+    def reject(self) -> None:
+        """Escape, Cancel, closing: asks first when profile edits would be lost."""
+        if self.has_unsaved_changes() and not confirm_discard(self):
+            return
+        super().reject()
+
     def _rerun(self) -> None:
+        if self.has_unsaved_changes() and not confirm_discard(self):
+            return
         self.run_setup_requested.emit()
-        self.reject()
+        super().reject()

@@ -1,7 +1,10 @@
-"""The first-launch setup wizard: seven pages, each saved when the user leaves it.
+"""The first-launch setup wizard: five pages, each saved when the user leaves it.
 
-``wizard_step`` records the furthest page reached, so closing the window (or a crash) resumes
-there next time.  Step 7 is the integrations panel; Finish works without connecting anything.
+Each page asks only what the app acts on: the plan (which integrations unlock), the job-search
+targets (marking and filtering the pipeline), the notifications, and the services.  What the app
+only keeps (name, résumé, …) is in Settings → Profile.  ``wizard_step`` records the furthest page
+reached, so closing the window (or a crash) resumes there next time.  The last step is the
+integrations panel; Finish works without connecting anything.
 """
 from __future__ import annotations
 
@@ -16,8 +19,7 @@ from PySide6.QtWidgets import (QLabel, QPushButton, QVBoxLayout, QWidget, QWizar
 from peregrine_desktop.settings import paths
 from peregrine_desktop.settings.profile import UserProfile
 from peregrine_desktop.ui.deferred import BuildOnShow
-from peregrine_desktop.ui.profile_forms import (DocumentsSection, IdentitySection,
-                                                NotificationsSection, PlanSection,
+from peregrine_desktop.ui.profile_forms import (NotificationsSection, PlanSection,
                                                 ProfileSection, TargetsSection)
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -25,8 +27,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 log = logging.getLogger(__name__)
 
-WELCOME, PLAN, IDENTITY, DOCUMENTS, TARGETS, NOTIFICATIONS, INTEGRATIONS = range(7)
-PAGE_COUNT = 7
+WELCOME, PLAN, TARGETS, NOTIFICATIONS, INTEGRATIONS = range(5)
+PAGE_COUNT = 5
 
 
 class SectionPage(QWizardPage):
@@ -75,8 +77,9 @@ class WelcomePage(QWizardPage):
             "<p>Everything is kept on this computer:</p>"
             f"<ul><li>Settings: <code>{paths.config_dir()}</code></li>"
             f"<li>Jobs and documents: <code>{paths.data_dir()}</code></li></ul>"
-            "<p>This setup takes a few minutes. You can close it at any time and continue "
-            "where you left off, and change every answer later in Settings.</p>")
+            "<p>This setup takes a minute: your plan, what you are looking for, what to be "
+            "told about, and the services to connect. You can close it at any time and "
+            "continue where you left off, and change every answer later in Settings.</p>")
         text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.import_button = QPushButton("&Import from Peregrine…", self)
         self.import_button.setToolTip("Bring your profile, services and jobs over from "
@@ -136,8 +139,6 @@ class SetupWizard(QWizard):
         self.resize(760, 640)
         self.setPage(WELCOME, WelcomePage(self))
         self.setPage(PLAN, SectionPage(self, PlanSection, PLAN))
-        self.setPage(IDENTITY, SectionPage(self, IdentitySection, IDENTITY))
-        self.setPage(DOCUMENTS, SectionPage(self, DocumentsSection, DOCUMENTS))
         self.setPage(TARGETS, SectionPage(self, TargetsSection, TARGETS))
         self.setPage(NOTIFICATIONS, SectionPage(self, NotificationsSection, NOTIFICATIONS))
         self.setPage(INTEGRATIONS, IntegrationsPage(self))

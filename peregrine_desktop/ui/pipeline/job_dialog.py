@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTabWidget, QVBoxLayout, QWidget
 
 from peregrine_desktop.jobs.store import StoreError
+from peregrine_desktop.ui.dialog_keys import confirm_discard
 from peregrine_desktop.ui.pipeline.job_form import JobForm
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -16,7 +17,9 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 class JobDialog(QDialog):
-    """Calls ``save(values)`` on Save; closes only when it succeeds (its error stays visible)."""
+    """Calls ``save(values)`` on Save; closes only when it succeeds (its error stays visible).
+
+    Escape, Cancel or closing the window asks before edited details are thrown away."""
 
     def __init__(self, save: Callable[[dict[str, Any]], Any], job: dict[str, Any] | None = None,
                  allowed_statuses: list[str] | None = None,
@@ -51,6 +54,16 @@ class JobDialog(QDialog):
         self.form.changed.connect(lambda: self.form.show_problem(None))
         self.resize(620, 640)
         self.form.title.setFocus()
+        self._unedited = self.form.values()
+
+    def has_unsaved_changes(self) -> bool:
+        """The details differ from what the dialog opened with (documents apply at once)."""
+        return self.form.values() != self._unedited
+
+    def reject(self) -> None:
+        if self.has_unsaved_changes() and not confirm_discard(self):
+            return
+        super().reject()
 
     def try_save(self) -> None:
         problem = self.form.problem()

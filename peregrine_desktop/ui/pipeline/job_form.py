@@ -134,6 +134,8 @@ class JobForm(QWidget):
         self.notes = QPlainTextEdit(self)
         self.notes.setPlaceholderText("Contacts, follow-ups, impressions…")
         self.notes.setMaximumHeight(80)
+        for edit in (self.description, self.notes):
+            edit.setTabChangesFocus(True)       # Tab moves on; Enter starts a new line
         self.problem_label = plain_label(parent=self)
         self.problem_label.setStyleSheet("color: #c62828;")
         self.problem_label.setWordWrap(True)
@@ -141,7 +143,7 @@ class JobForm(QWidget):
 
         layout.addRow("&Title *", self.title)
         layout.addRow("&Company", self.company)
-        layout.addRow("Posting &URL", self.url)
+        layout.addRow("Posting U&RL", self.url)
         layout.addRow(self._buddy("&Location", self.location), location_row)
         layout.addRow("&Salary", self.salary)
         layout.addRow("S&ource", self.source)
@@ -222,9 +224,9 @@ class JobForm(QWidget):
             return "Enter the job's title."
         problem = url_problem(self.url.text().strip())
         if problem:
-            return f"Posting URL: {problem}."
+            return f"Posting URL: {problem}"
         if self.next_action_note.text().strip() and not self.next_action_on.value():
-            return "Tick “On” and choose the day for the next action, or clear its note."
+            return "Tick “Set” and choose the day for the next action, or clear its note."
         if self.has_interview.isChecked() and self.interview_tz.currentText() not in zone_names():
             return "Choose the interview's time zone from the list (like Europe/Berlin)."
         return None

@@ -41,7 +41,7 @@ class UrlImportDialog(QDialog):
         self.url_edit = QLineEdit(url, self)
         self.url_edit.setPlaceholderText("Paste the posting's address: https://…")
         self.url_edit.returnPressed.connect(self.fetch)
-        self.fetch_button = QPushButton("&Fetch", self)
+        self.fetch_button = QPushButton("&Get details", self)
         self.fetch_button.clicked.connect(self.fetch)
         url_row = QHBoxLayout()
         url_row.addWidget(self.url_edit, 1)
@@ -75,7 +75,7 @@ class UrlImportDialog(QDialog):
         url = self.url_edit.text().strip()
         problem = url_problem(url) if url else "Paste the posting's web address first."
         if problem:
-            self._say(problem + ".", error=True)
+            self._say(problem, error=True)
             return
         existing = self.repository.find_by_url(url)
         if existing:
