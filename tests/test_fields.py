@@ -59,14 +59,20 @@ def test_required_fields_are_enforced_with_visible_messages(form):
     assert "Server address is required" in visible_errors(form)
 
 
-def test_url_validates_as_you_type(form, qtbot):
+def test_a_bad_url_is_marked_with_its_message_until_fixed(form, qtbot):
     line = form.editors["base_url"].focus_widget()
     qtbot.keyClicks(line, "ftp://files.example")
-    assert line.property("invalid") is True
     assert form.problems(show=True)["base_url"].startswith("Enter a web address")
-    line.clear()
-    qtbot.keyClicks(line, "https://ok.example")
+    assert line.property("invalid") is True
+    assert "Enter a web address starting with https:// (like https://example.com)." in \
+        visible_errors(form)
+    qtbot.keyClick(line, Qt.Key.Key_Home)
+    for _ in "ftp":
+        qtbot.keyClick(line, Qt.Key.Key_Delete)
+    assert line.property("invalid") is True                   # "://files.example": still wrong
+    qtbot.keyClicks(line, "https")                           # fixed: mark and message go
     assert line.property("invalid") is False
+    assert not any("web address" in text for text in visible_errors(form))
     assert "base_url" not in form.problems(show=False)
 
 

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import pytest
 import yaml
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox, QPushButton
 
 from peregrine_sdk.discovery import BUILT_IN, DiscoveryRecord
 from peregrine_desktop.settings.profile import UserProfile
@@ -11,7 +13,7 @@ from peregrine_desktop.ui.integrations_panel import IntegrationsPanel
 from peregrine_desktop.ui.settings_dialog import SettingsDialog
 from tests.fakes.loopback import LoopbackServer, Reply
 from tests.fakes.ping import PingIntegration, ping_service
-from tests.ui_helpers import click, type_into
+from tests.ui_helpers import answer_next_message_box, click, type_into, visible_text
 
 
 class PingTwo(PingIntegration):
@@ -80,7 +82,95 @@ def test_a_bad_value_keeps_the_dialog_open_on_its_tab(qtbot, profile, config_dir
     dialog.accept()
     assert dialog.isVisible()
     assert dialog.tabs.currentIndex() == 0
-    assert "looks incomplete" in dialog.sections[0].error.text()
+    assert "looks incomplete" in visible_text(dialog)
+    discard_and_close(qtbot, dialog)
+
+
+def discard_and_close(qtbot, dialog: SettingsDialog) -> None:
+    """Escape with edits left: the question, answered Discard, and the dialog closes."""
+    answer_next_message_box(QMessageBox.StandardButton.Discard)
+    qtbot.keyClick(dialog, Qt.Key.Key_Escape)
+    assert not dialog.isVisible()
+
+
+def open_active(qtbot, profile, config_dir) -> SettingsDialog:
+    dialog = open_settings(qtbot, profile, config_dir)
+    with qtbot.waitActive(dialog):
+        dialog.activateWindow()
+    return dialog
+
+
+def test_the_message_is_under_its_field_and_goes_once_fixed(qtbot, profile, config_dir):
+    dialog = open_active(qtbot, profile, config_dir)
+    identity = dialog.sections[0]
+    identity.email.setFocus()
+    qtbot.keyClicks(identity.email, "ada@example")
+    qtbot.keyClick(identity.email, Qt.Key.Key_Return)            # Enter: OK, refused
+    assert dialog.isVisible()
+    message = identity.checks[0].label
+    assert message.isVisible()
+    assert message.text() == "This email address looks incomplete (like name@example.com)."
+    assert identity.email.property("invalid") is True and identity.email.hasFocus()
+    below = message.mapTo(identity, message.rect().topLeft()).y() - \
+        identity.email.mapTo(identity, identity.email.rect().bottomLeft()).y()
+    assert 0 <= below < 12                                       # right under the field
+    qtbot.keyClicks(identity.email, ".c")                        # still wrong? no: fixed
+    assert not message.isVisible() and identity.email.property("invalid") is False
+    linkedin = identity.checks[1]
+    type_into(qtbot, identity.linkedin, "linkedin.com/in/ada")
+    click(qtbot, dialog.buttons.button(dialog.buttons.StandardButton.Apply))
+    assert linkedin.label.text() == \
+        "Enter a web address starting with https:// (like https://example.com)."
+    assert "https://." not in visible_text(dialog)
+    identity.linkedin.setCursorPosition(0)
+    qtbot.keyClicks(identity.linkedin, "https://")
+    assert not linkedin.label.isVisible()
+    discard_and_close(qtbot, dialog)
+
+
+def test_enter_presses_ok_and_saves(qtbot, profile, config_dir):
+    dialog = open_active(qtbot, profile, config_dir)
+    dialog.tabs.setCurrentIndex(4)              # the cards, each with its own Save
+    dialog.tabs.setCurrentIndex(0)
+    identity = dialog.sections[0]
+    identity.name.setFocus()
+    qtbot.keyClicks(identity.name, " King")
+    with qtbot.waitSignal(dialog.accepted):
+        qtbot.keyClick(identity.name, Qt.Key.Key_Return)
+    assert yaml.safe_load((config_dir / "user.yaml").read_text())["name"] == "Ada King"
+    assert dialog.ok_button.isDefault()
+
+
+def test_enter_on_the_cards_tab_still_presses_ok(qtbot, profile, config_dir):
+    dialog = open_active(qtbot, profile, config_dir)
+    dialog.tabs.setCurrentIndex(4)
+    defaults = [b.text() for b in dialog.findChildren(QPushButton) if b.isDefault()]
+    assert defaults == ["OK"]
+    dialog.tabs.setFocus()
+    with qtbot.waitSignal(dialog.accepted):
+        qtbot.keyClick(dialog.tabs, Qt.Key.Key_Return)
+
+
+def test_escape_closes_an_unedited_settings_at_once(qtbot, profile, config_dir):
+    dialog = open_active(qtbot, profile, config_dir)
+    qtbot.keyClick(dialog.sections[0].name, Qt.Key.Key_Escape)
+    assert not dialog.isVisible()
+
+
+def test_escape_on_edited_settings_asks_first(qtbot, profile, config_dir):
+    dialog = open_active(qtbot, profile, config_dir)
+    dialog.tabs.setCurrentIndex(3)
+    dialog.notifications.boxes["job_added"].setFocus()
+    qtbot.keyClick(dialog.notifications.boxes["job_added"], Qt.Key.Key_Space)   # unticked
+    asked: list[str] = []
+    answer_next_message_box(QMessageBox.StandardButton.Cancel, asked)          # Keep editing
+    qtbot.keyClick(dialog.notifications.boxes["job_added"], Qt.Key.Key_Escape)
+    assert asked == ["Discard your changes?"] and dialog.isVisible()
+    answer_next_message_box(QMessageBox.StandardButton.Discard, asked)
+    qtbot.keyClick(dialog.notifications.boxes["job_added"], Qt.Key.Key_Escape)
+    assert not dialog.isVisible()
+    assert yaml.safe_load((config_dir / "user.yaml").read_text())["notify_events"][0] == \
+        "job_added"                                              # nothing was saved
 
 
 def test_changing_the_plan_unlocks_cards(qtbot, profile, config_dir):

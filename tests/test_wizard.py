@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pytest
 import yaml
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWizard
 
 from peregrine_desktop.settings.profile import UserProfile
@@ -15,7 +16,9 @@ def open_wizard(qtbot, config_dir) -> SetupWizard:
     profile = UserProfile(config_dir / "user.yaml")
     wizard = SetupWizard(profile, config_dir)
     qtbot.addWidget(wizard)
-    wizard.show()
+    with qtbot.waitActive(wizard):  # the keyboard's focus is in it, as on a desktop
+        wizard.show()
+        wizard.activateWindow()
     wizard.resume()
     return wizard
 
@@ -31,10 +34,7 @@ def saved(config_dir) -> dict:
 def fill_page(qtbot, wizard: SetupWizard, step: int) -> None:
     """What a person types on each page before pressing Next."""
     page = wizard.page(step)
-    if step == wiz.IDENTITY:
-        type_into(qtbot, page.section.name, "Ada Lovelace")
-        type_into(qtbot, page.section.email, "ada@example.com")
-    elif step == wiz.TARGETS:
+    if step == wiz.TARGETS:
         type_into(qtbot, page.section.titles, "Site Reliability Engineer")
         type_into(qtbot, page.section.locations, "Berlin")
 
@@ -45,29 +45,68 @@ def advance_to(qtbot, wizard: SetupWizard, step: int) -> None:
         click(qtbot, next_button(wizard))
 
 
-def test_seven_pages_in_order(qtbot, config_dir):
+def test_five_pages_in_order_each_about_something_the_app_does(qtbot, config_dir):
     wizard = open_wizard(qtbot, config_dir)
     assert wizard.currentId() == wiz.WELCOME
     assert str(config_dir) in visible_text(wizard.currentPage())   # says where data is kept
     advance_to(qtbot, wizard, wiz.INTEGRATIONS)
     titles = [wizard.page(i).title() for i in wizard.pageIds()]
-    assert titles[0].startswith("Step 1 of 7") and titles[-1] == "Step 7 of 7: Integrations"
+    assert titles == ["Step 1 of 5: Welcome to Peregrine", "Step 2 of 5: Your plan",
+                      "Step 3 of 5: What you are looking for", "Step 4 of 5: Notifications",
+                      "Step 5 of 5: Integrations"]
+    subtitles = " ".join(wizard.page(i).subTitle() for i in wizard.pageIds())
+    assert "fill in applications" not in subtitles
+    assert "marked ★ in your pipeline" in wizard.page(wiz.TARGETS).subTitle()
 
 
-def test_identity_page_refuses_to_continue_without_a_name(qtbot, config_dir):
+def test_the_targets_are_optional(qtbot, config_dir):
     wizard = open_wizard(qtbot, config_dir)
-    advance_to(qtbot, wizard, wiz.IDENTITY)
-    section = wizard.page(wiz.IDENTITY).section
-    type_into(qtbot, section.email, "not-an-email")
+    advance_to(qtbot, wizard, wiz.TARGETS)
+    assert not wizard.page(wiz.TARGETS).section.titles.toPlainText()
     click(qtbot, next_button(wizard))
-    assert wizard.currentId() == wiz.IDENTITY
-    assert "Enter your name." in section.error.text()
-    assert "looks incomplete" in section.error.text()
-    type_into(qtbot, section.name, "Ada")
-    type_into(qtbot, section.email, "ada@example.com")
+    assert wizard.currentId() == wiz.NOTIFICATIONS
+    assert saved(config_dir)["target_titles"] == []
+
+
+def test_a_problem_shows_beside_its_field_and_goes_when_fixed(qtbot, config_dir):
+    from peregrine_desktop.ui.profile_forms import MAX_LINES
+
+    wizard = open_wizard(qtbot, config_dir)
+    advance_to(qtbot, wizard, wiz.TARGETS)
+    section = wizard.page(wiz.TARGETS).section
+    section.exclude.setFocus()
+    section.exclude.setPlainText("\n".join(f"word {n}" for n in range(MAX_LINES + 1)))  # pasted
     click(qtbot, next_button(wizard))
-    assert wizard.currentId() == wiz.DOCUMENTS
-    assert saved(config_dir)["name"] == "Ada"
+    assert wizard.currentId() == wiz.TARGETS
+    message = section.checks[2].label
+    assert message.isVisible() and message.text() == \
+        f"That is a lot of keywords; keep it under {MAX_LINES}."
+    assert section.exclude.property("invalid") is True
+    # Right under its own field, not under another one or at the bottom of the page.
+    below = message.mapTo(section, message.rect().topLeft()).y() - \
+        section.exclude.mapTo(section, section.exclude.rect().bottomLeft()).y()
+    assert 0 <= below < 12
+    assert not section.checks[0].label.isVisible()
+    assert section.exclude.hasFocus()
+    qtbot.keyClick(section.exclude, Qt.Key.Key_End, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClick(section.exclude, Qt.Key.Key_Home, Qt.KeyboardModifier.ShiftModifier)
+    qtbot.keyClick(section.exclude, Qt.Key.Key_Backspace)       # the last line gone: fixed
+    assert not message.isVisible() and section.exclude.property("invalid") is False
+    click(qtbot, next_button(wizard))
+    assert wizard.currentId() == wiz.NOTIFICATIONS
+
+
+def test_alt_n_is_next_and_tab_leaves_the_targets_boxes(qtbot, config_dir):
+    wizard = open_wizard(qtbot, config_dir)
+    advance_to(qtbot, wizard, wiz.TARGETS)
+    section = wizard.page(wiz.TARGETS).section
+    section.titles.setFocus()
+    qtbot.keyClicks(section.titles, "SRE")
+    qtbot.keyClick(section.titles, Qt.Key.Key_Tab)
+    assert section.locations.hasFocus() and section.titles.toPlainText() == "SRE"
+    qtbot.keyClick(section.locations, Qt.Key.Key_N, Qt.KeyboardModifier.AltModifier)
+    qtbot.waitUntil(lambda: wizard.currentId() == wiz.NOTIFICATIONS)  # a mnemonic's click
+    assert saved(config_dir)["target_titles"] == ["SRE"]
 
 
 @pytest.mark.parametrize("step", range(wiz.PAGE_COUNT))
@@ -77,8 +116,9 @@ def test_closing_at_any_page_resumes_there(qtbot, config_dir, step):
     wizard.close()                                   # the window closed (or the app crashed)
     again = open_wizard(qtbot, config_dir)
     assert again.currentId() == step
-    if step > wiz.IDENTITY:
-        assert again.page(wiz.IDENTITY).section.name.text() == "Ada Lovelace"
+    if step > wiz.TARGETS:
+        assert again.page(wiz.TARGETS).section.titles.toPlainText() == \
+            "Site Reliability Engineer"
     assert (config_dir / "user.yaml").exists() is (step > 0)
     if step > 0:
         assert saved(config_dir)["wizard_complete"] is False
@@ -114,20 +154,20 @@ def test_run_setup_again_starts_with_earlier_answers(qtbot, config_dir):
     rerun = SetupWizard(profile, config_dir)          # from Settings: starts at Welcome
     qtbot.addWidget(rerun)
     rerun.show()
-    advance_to(qtbot, rerun, wiz.IDENTITY)
-    assert rerun.page(wiz.IDENTITY).section.name.text() == "Ada Lovelace"
+    advance_to(qtbot, rerun, wiz.TARGETS)
+    assert rerun.page(wiz.TARGETS).section.locations.toPlainText() == "Berlin"
 
 
 def test_a_failed_save_keeps_the_user_on_the_page_with_a_reason(qtbot, config_dir):
     wizard = open_wizard(qtbot, config_dir)
-    advance_to(qtbot, wizard, wiz.IDENTITY)
-    fill_page(qtbot, wizard, wiz.IDENTITY)
+    advance_to(qtbot, wizard, wiz.TARGETS)
+    fill_page(qtbot, wizard, wiz.TARGETS)
     target = config_dir / "user.yaml"
     target.unlink()
     target.mkdir()            # the file cannot be replaced: the save fails (even as root)
     click(qtbot, next_button(wizard))
-    assert wizard.currentId() == wiz.IDENTITY
+    assert wizard.currentId() == wiz.TARGETS
     assert "could not be saved" in wizard.currentPage().subTitle()
     target.rmdir()
     click(qtbot, next_button(wizard))                 # fixed: Next works again
-    assert wizard.currentId() == wiz.DOCUMENTS
+    assert wizard.currentId() == wiz.NOTIFICATIONS
