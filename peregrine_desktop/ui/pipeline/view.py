@@ -249,7 +249,7 @@ class PipelineView(QWidget):
             chips.addWidget(chip)
         self.targets_chip = self._chip("Matches my targets")
         self.targets_chip.setToolTip("Jobs whose title and place match the targets in your "
-                                     "profile (Settings → Profile)")
+                                     "profile (Settings → Job search)")
         self.targets_chip.clicked.connect(self.set_targets_filter)
         self.targets_chip.hide()
         chips.addWidget(self.targets_chip)
@@ -336,6 +336,7 @@ class PipelineView(QWidget):
         table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        table.setTabKeyNavigation(False)    # Tab leaves the table (arrows move within it)
         table.setAlternatingRowColors(True)
         table.setShowGrid(False)
         table.setWordWrap(False)
