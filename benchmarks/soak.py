@@ -159,9 +159,9 @@ def fuzz(examples: int) -> dict:
             "properties": len(properties), "crashes": len(crashes), "crash_details": crashes}
 
 
-def faults() -> dict:
-    """Every registered integration through the test kit's fault sweep (the same cases as
-    tests/test_fault_sweep.py, with its real OneDrive sign-in)."""
+def faults(names: list[str] | None = None) -> dict:
+    """Every registered integration (or those named) through the test kit's fault sweep: the
+    same cases as tests/test_fault_sweep.py, with its real OneDrive sign-in."""
     import integrations
     from peregrine_sdk.testkit.faults import FAULTS, sweep_case
     from tests.test_fault_sweep import SIGN_IN
@@ -169,6 +169,8 @@ def faults() -> dict:
     table: dict[str, dict[str, str]] = {}
     wrong: list[str] = []
     for name, cls in integrations.REGISTRY.items():
+        if names is not None and name not in names:
+            continue
         row: dict[str, str] = {}
         for fault in FAULTS:
             with tempfile.TemporaryDirectory() as folder:
