@@ -263,7 +263,7 @@ class TargetsSection(ProfileSection):
 class NotificationsSection(ProfileSection):
     title = "Notifications"
     subtitle = ("Which pipeline events to announce through the notification services you "
-                "connect (Slack, Discord, Home Assistant).")
+                "connect (Slack, Discord, Home Assistant), and what goes to your calendars.")
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
