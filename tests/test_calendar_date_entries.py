@@ -181,6 +181,22 @@ def test_turning_the_option_on_fills_and_off_empties_leaving_interviews(qtbot, c
     assert hub.apply_calendar_option() == 0
 
 
+def test_an_import_brings_its_deadlines_and_undoing_it_takes_them_away(qtbot, config_dir,
+                                                                       caldav, dav_hub):
+    choose_all_day(config_dir, True)
+    repository, hub = dav_hub
+    editor = PipelineEditor(repository, QUndoStack())
+    report = repository.add_many([
+        {**ACME, "url": f"https://jobs.example/{n}", "deadline": f"2026-05-{n:02d}"}
+        for n in (1, 2)] + [{**ACME, "url": "https://jobs.example/undated"}])
+    settle(qtbot, hub)
+    jobs = repository.get_many(report.added_ids)
+    assert set(caldav()) == {entry_uid(j["uid"], "deadline") for j in jobs if j["deadline"]}
+    editor.stack.undo()
+    settle(qtbot, hub)
+    assert caldav() == {}
+
+
 def test_a_reinstall_updates_the_same_entries_instead_of_adding_copies(qtbot, tmp_path,
                                                                         config_dir, caldav):
     choose_all_day(config_dir, True)

@@ -10,7 +10,8 @@ without duplicates) — and the outbox's rows are the record of what stands in w
 
 Turning the option off removes every entry it put there: the setting is the person's own, and
 entries that no longer follow the job would go stale.  Turning it on (or connecting a calendar
-while it is on) puts in the entries of every job that has dates.  A rejected job's entries go,
+while it is on) puts in the entries of every job that has dates, and so does a bulk import for
+the jobs it adds.  A rejected job's entries go,
 like its interview; deleting a job removes them and undoing the delete puts them back.
 """
 from __future__ import annotations
@@ -139,6 +140,19 @@ def date_entry_deliveries(event: PipelineEvent, hub: "EventHub") -> list[Deliver
                                      entry, job_phrase(known), event.kind,
                                      known.get("updated_at")))
     return found
+
+
+def imported_deliveries(hub: "EventHub", ids: list[int]) -> list[Delivery]:
+    """The entries of jobs a bulk import added (which announces nothing else), while the
+    option is on: an imported deadline is as real as a typed one."""
+    if not ids or not hub.calendar_entries_on():
+        return []
+    targets = calendar_targets(hub)
+    if not targets:
+        return []
+    jobs = hub.repository.store.get_many(ids)
+    return [_upsert(target, job, item, OPTION_ON) for target in targets for job in jobs
+            for item in date_entries(job).values()]
 
 
 # -- the option itself -------------------------------------------------------------------------------

@@ -21,7 +21,8 @@ from peregrine_sdk.capabilities import (CalendarEvents, Capability, Notification
                                        has_capability)
 from peregrine_desktop.settings.configfiles import ConfigFileError
 from peregrine_desktop.events import event_links
-from peregrine_desktop.events.date_entries import date_entry_deliveries, option_deliveries
+from peregrine_desktop.events.date_entries import (date_entry_deliveries, imported_deliveries,
+                                                   option_deliveries)
 from peregrine_desktop.events.delivery import DeliveryScheduler
 from peregrine_desktop.events.outbox import Delivery, Outbox
 from peregrine_desktop.events.pipeline import (EVENT_FIELDS, JOB_REMOVED, NOTIFY_CHOICE,
@@ -109,7 +110,8 @@ class EventHub(QObject):
 
     ``published(event)`` fires for every pipeline event; ``outbox_changed()`` whenever waiting
     counts may have changed (connect the cards' "N waiting" and the activity log to it).
-    Bulk imports (``jobs_reset``) announce nothing: thousands of "new job" messages help nobody.
+    Bulk imports (``jobs_reset``) announce nothing: thousands of "new job" messages help nobody;
+    only the deadlines and next actions they bring go to calendars (when the person opted in).
     """
 
     published = Signal(object)
@@ -133,6 +135,8 @@ class EventHub(QObject):
         repository.job_added.connect(lambda job: self.on_change(job, None))
         repository.job_changed.connect(self.on_change)
         repository.job_removed.connect(lambda job: self.on_change(None, job))
+        repository.jobs_imported.connect(
+            lambda ids: self.queue(imported_deliveries(self, list(ids))))
         self.apply_calendar_option()    # the option may have changed while the app was closed
         self.scheduler.pump()   # whatever waited while the app was closed
 
