@@ -212,7 +212,8 @@ class PipelineView(QWidget):
             self.mode_buttons[mode] = button
         self.search = QLineEdit(self.toolbar)
         self.search.setPlaceholderText("Filter by title, company, location, notes…")
-        self.search.setClearButtonEnabled(True)
+        # Its icon costs ~10 ms to look up, and the button shows only once there is text.
+        after_first_paint(self, lambda: self.search.setClearButtonEnabled(True))
         self.search.setMinimumWidth(160)
         self.search.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.search.setMaximumWidth(360)
