@@ -27,7 +27,8 @@ def visible_text(widget: QWidget) -> str:
             texts.append(child.text())
         elif isinstance(child, QAbstractButton) and child.text():
             texts.append(child.text().replace("&", ""))
-    return "\n".join(texts)
+    # Zero-width spaces (break points in long paths and links) are not seen.
+    return "\n".join(texts).replace("\u200b", "")
 
 
 def answer_next_message_box(button: QMessageBox.StandardButton, seen: list[str] | None = None
