@@ -27,23 +27,52 @@ def test_enter_in_the_path_field_attaches_and_keeps_the_dialog_open(qtbot, repos
     assert [row.status.document.name for row in panel.rows] == ["resume.pdf"]
 
 
+def drop_files(target, paths) -> bool:
+    """Drag files from a file manager (which offers their addresses as text too) onto
+    ``target`` and drop them; True when the drop was taken."""
+    mime = QMimeData()
+    urls = [QUrl.fromLocalFile(str(path)) for path in paths]
+    mime.setUrls(urls)
+    mime.setText("\n".join(url.toString() for url in urls))
+    point = QPointF(target.rect().center())
+    enter = QDragEnterEvent(point.toPoint(), Qt.DropAction.CopyAction, mime,
+                            Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(target, enter)
+    if not enter.isAccepted():
+        return False
+    drop = QDropEvent(point, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                      Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(target, drop)
+    return drop.isAccepted()
+
+
 def test_files_dropped_on_the_tab_are_attached(qtbot, repository, uploads, job, files):
     resume, letter = files
     dialog = open_documents(qtbot, repository, uploads, job)
     panel = dialog.documents_panel
-    mime = QMimeData()
-    mime.setUrls([QUrl.fromLocalFile(str(resume)), QUrl.fromLocalFile(str(letter))])
-    point = QPointF(panel.rect().center())
-    enter = QDragEnterEvent(point.toPoint(), Qt.DropAction.CopyAction, mime,
-                            Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
-    QApplication.sendEvent(panel, enter)
-    assert enter.isAccepted()
-    drop = QDropEvent(point, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
-                      Qt.KeyboardModifier.NoModifier)
-    QApplication.sendEvent(panel, drop)
+    assert drop_files(panel.empty_label, [resume, letter])     # "…or drop files here."
     qtbot.waitUntil(lambda: len(panel.rows) == 2, timeout=10_000)
     assert sorted(row.status.document.name for row in panel.rows) == ["cover letter.txt",
                                                                       "resume.pdf"]
+
+
+def test_a_file_dropped_on_the_path_field_is_attached_not_pasted(qtbot, repository, uploads,
+                                                                  job, files):
+    resume, _ = files
+    dialog = open_documents(qtbot, repository, uploads, job)
+    panel = dialog.documents_panel
+    assert drop_files(panel.path_edit, [resume])
+    qtbot.waitUntil(lambda: len(panel.rows) == 1, timeout=10_000)
+    assert panel.rows[0].status.document.name == "resume.pdf"
+    assert panel.path_edit.text() == ""           # no "file:///…" left in the field
+    assert dialog.isVisible()
+
+
+def test_a_folder_dropped_is_refused(qtbot, repository, uploads, job, tmp_path):
+    dialog = open_documents(qtbot, repository, uploads, job)
+    panel = dialog.documents_panel
+    assert not drop_files(panel.empty_label, [tmp_path])
+    assert not panel.rows
 
 
 def _buttons_fit(qtbot, dialog) -> None:

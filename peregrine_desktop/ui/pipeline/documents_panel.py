@@ -24,6 +24,7 @@ NO_DOCUMENTS = ("No documents yet: type a file's path above, choose one with Bro
                 "files here.")
 NO_STORES = ("No document store is connected. Connect Nextcloud, Dropbox, Google Drive, "
              "OneDrive or MEGA in Settings → Integrations to keep copies there.")
+_DRAG_EVENTS = (QEvent.Type.DragEnter, QEvent.Type.DragMove, QEvent.Type.Drop)
 _STATE_MARK = {"stored": "✓", "waiting": "…", "failed": "✗"}
 #: Where a path, link or file name may wrap: a long one without spaces would otherwise widen
 #: the row past the tab and cut its buttons off at the right.
@@ -220,6 +221,15 @@ class DocumentsPanel(QWidget):
         if watched is self.path_edit and event.type() == QEvent.Type.KeyPress \
                 and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
             self.attach_typed()
+            return True
+        # A file dropped on the path field is attached like one dropped anywhere on the tab
+        # (the field itself would paste its "file://" address as text).
+        if watched is self.path_edit and event.type() in _DRAG_EVENTS \
+                and self._dropped_files(event):
+            if event.type() == QEvent.Type.Drop:
+                self.dropEvent(event)
+            else:
+                event.acceptProposedAction()
             return True
         return super().eventFilter(watched, event)
 
