@@ -8,7 +8,8 @@ from PySide6.QtWidgets import QStyle, QTableView
 from peregrine_desktop.jobs import statuses
 from peregrine_desktop.ui.pipeline.model import FIELD_COLUMN, found_text, interview_text
 
-#: Columns hidden first when the window is narrow, least needed first.
+#: Columns hidden when the window is too narrow for them, least needed first (a column the
+#: person hid or showed from the header's menu stays as they chose).
 FIT_ORDER = ("source", "salary", "applied_on", "deadline", "date_found", "location",
              "next_action_on", "interview_at")
 

@@ -261,6 +261,7 @@ class PipelineView(QWidget):
         page = QVBoxLayout(self.table_page)
         page.setContentsMargins(0, 0, 0, 0)
         self.table = self._build_table()
+        self._apply_widths()
         page.addWidget(self.table, 1)
         self.no_match = QWidget(self.table_page)
         no_match = QVBoxLayout(self.no_match)
@@ -360,8 +361,6 @@ class PipelineView(QWidget):
         table.selectionModel().selectionChanged.connect(lambda *_: self._selection_changed())
         table.installEventFilter(self)      # columns refit whenever the table's width changes
         self.model.dataChanged.connect(lambda *_: self._update_actions())
-        self.table = table
-        self._apply_widths()
         return table
 
     # -- columns: fitted to the width, chosen from the header's menu, remembered ------------------
