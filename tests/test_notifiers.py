@@ -204,7 +204,7 @@ FAILURES = [
             "not_found", "archived; unarchive it in Slack"),
     Failure("slack", "not a web address",
             lambda rig: {"webhook_url": "hooks.slack.com/services/T/B/X"},
-            "cannot_connect", "it starts with https://hooks.slack.com/services/"),
+            "invalid_address", "it starts with https://hooks.slack.com/services/"),
     Failure("discord", "webhook token mistyped", wrong_secret,
             "invalid_auth", "rejected the webhook's token; copy the whole webhook URL again"),
     Failure("discord", "webhook deleted", discord_deleted,
