@@ -58,9 +58,8 @@ STATE_COLOURS = {
     CardState.UNAVAILABLE: "#757575",
 }
 
-#: What the page says about saving, under its title: the page is its own unit.
-SAVE_MODEL_NOTE = ("{label} is saved on its own, with Save on this page. Settings' OK and "
-                   "Cancel do not change it.")
+#: What the page says beside its Save: the page is its own unit, whatever window holds it.
+SAVE_MODEL_NOTE = "Saved on its own with Save here; the window's other buttons don't change it."
 
 
 def begin_sign_in(cls: type, config: dict[str, Any]) -> tuple[Any, Any]:
@@ -152,28 +151,6 @@ class ConnectionCard(QFrame):
         title_row.addWidget(self.status)
         titles.addLayout(title_row)
 
-        meta = []
-        if self.cls is not None:
-            if self.cls.description:
-                meta.append(self.cls.description)
-            caps = [c.label for c in capabilities_of(self.cls)]
-            if caps:
-                meta.append("Can: " + ", ".join(caps) + ".")
-        if self.record.third_party:
-            meta.append(f"Third-party plugin · {self.record.origin}")
-        self.meta = QLabel("  ".join(meta), self)
-        self.meta.setTextFormat(Qt.TextFormat.PlainText)
-        self.meta.setWordWrap(True)
-        self.meta.setStyleSheet("color: palette(placeholder-text);")
-        self.meta.setVisible(bool(meta))
-        titles.addWidget(self.meta)
-        self.save_model = QLabel(SAVE_MODEL_NOTE.format(label=self.record.label), self)
-        self.save_model.setObjectName("saveModelNote")
-        self.save_model.setTextFormat(Qt.TextFormat.PlainText)
-        self.save_model.setWordWrap(True)
-        self.save_model.setStyleSheet("color: palette(placeholder-text); font-size: 9pt;")
-        self.save_model.setVisible(self.cls is not None)
-        titles.addWidget(self.save_model)
         head.addLayout(titles, 1)
         outer.addLayout(head)
 
@@ -190,6 +167,22 @@ class ConnectionCard(QFrame):
         body = QVBoxLayout(self.body)
         body.setContentsMargins(12, 4, 12, 8)
         body.setSpacing(8)
+
+        meta = []
+        if self.cls is not None:
+            if self.cls.description:
+                meta.append(self.cls.description)
+            caps = [c.label for c in capabilities_of(self.cls)]
+            if caps:
+                meta.append("Can: " + ", ".join(caps) + ".")
+        if self.record.third_party:
+            meta.append(f"Third-party plugin · {self.record.origin}")
+        self.meta = QLabel("  ".join(meta), self.body)
+        self.meta.setTextFormat(Qt.TextFormat.PlainText)
+        self.meta.setWordWrap(True)
+        self.meta.setStyleSheet("color: palette(placeholder-text);")
+        self.meta.setVisible(bool(meta))
+        body.addWidget(self.meta)
 
         self.sign_in_box = QLabel("", self.body)   # the sign-in prompt: link, code, what to do
         self.sign_in_box.setObjectName("signInPrompt")
@@ -209,7 +202,6 @@ class ConnectionCard(QFrame):
                 log.exception("%s: fields() raised", self.name)
                 self.record.error = f"its settings form could not be built ({exc})"
                 self.cls = None
-                self.save_model.hide()
         if self.cls is not None:
             connection = [s for s in specs if not mapping_field_of(str(s.get("key", "")))]
             mapping = [s for s in specs if mapping_field_of(str(s.get("key", "")))]
@@ -267,13 +259,22 @@ class ConnectionCard(QFrame):
         body.addWidget(self.sync_line)
         body.addStretch(1)
         self.scroll.setWidget(self.body)
+        self.scroll.viewport().setAutoFillBackground(False)   # the page's own background
+        self.body.setAutoFillBackground(False)
         outer.addWidget(self.scroll, 1)
 
         footer = QHBoxLayout()
         footer.setContentsMargins(12, 0, 12, 10)
         footer.setSpacing(6)
         self.disconnect_button = self._button("&Disconnect", self.disconnect_service, footer)
-        footer.addStretch(1)
+        self.save_model = QLabel(SAVE_MODEL_NOTE, self)
+        self.save_model.setObjectName("saveModelNote")
+        self.save_model.setTextFormat(Qt.TextFormat.PlainText)
+        self.save_model.setWordWrap(True)
+        self.save_model.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.save_model.setStyleSheet("color: palette(placeholder-text); font-size: 9pt;")
+        self.save_model.setVisible(self.cls is not None)
+        footer.addWidget(self.save_model, 1)
         self.edit_button = self._button("&Edit", self.start_editing, footer)
         self.cancel_button = self._button("Cancel", self.cancel_editing, footer)
         self.save_anyway_button = self._button("Save an&yway", self.save_anyway, footer)

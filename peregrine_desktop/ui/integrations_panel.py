@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (QHBoxLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout,
+                               QWidget)
 
 import integrations
 from peregrine_sdk.capabilities import JobSync, has_capability
@@ -63,8 +64,11 @@ class IntegrationsPanel(QWidget):
         self.test_all_button = QPushButton("Test &all", self)
         self.test_all_button.setAutoDefault(False)
         self.test_all_button.setDefault(False)
+        self.test_all_button.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Fixed)
         self.test_all_button.setToolTip("Test every connection you have set up, all at once")
         self.test_all_button.clicked.connect(self.test_all)
+        if not intro:
+            top.addStretch(1)
         top.addWidget(self.test_all_button, 0, Qt.AlignmentFlag.AlignTop)
         layout.addLayout(top)
         self.summary = QLabel("", self)        # what "Test all" found, in words
