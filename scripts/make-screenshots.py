@@ -187,7 +187,6 @@ SHOTS = [
     Shot("pipeline-numbers.png", (640, 560), pipeline_numbers),
     Shot("wizard-integrations.png", (800, 600), wizard_integrations),
     Shot("settings-integrations.png", (1000, 700), settings_integrations),
-    Shot("settings-integrations-800x600.png", (800, 600), settings_integrations),
     Shot("import-preview.png", (820, 600), lambda _scene: _import_dialog(False)),
     Shot("import-summary.png", (820, 600), lambda _scene: _import_dialog(True)),
 ]

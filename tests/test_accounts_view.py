@@ -158,7 +158,8 @@ def test_a_malformed_webhook_address_is_called_malformed(qtbot, config_dir):
     type_into(qtbot, hook, "hooks.slack.com/services/T000/B000/XXXX")
     click(qtbot, page.test_button)
     assert not page.runner.is_running("test")
-    assert page.detail.text().startswith("Not tested: the Webhook URL is malformed.")
+    assert page.detail.text() == ("Not tested: the Webhook URL is malformed. Enter a web address "
+                                  "starting with https://")
     assert "Could not reach" not in page.detail.text()
     assert page.form.errors["webhook_url"].text() == "Enter a web address starting with https://"
     type_into(qtbot, hook, "https://hooks.slack.com/services/T000/B000/XXXX")
@@ -210,7 +211,8 @@ def test_the_columns_step_appears_after_a_test_filled_from_the_real_columns(qtbo
     assert step.isVisible()
     combo = step.combos["column_title"]
     offered = [combo.itemText(i) for i in range(combo.count()) if combo.itemText(i)]
-    assert offered == [*notion.columns, "Don't sync"]           # the database's own columns
+    # The database's own columns (but not Peregrine's ID column), and "Don't sync".
+    assert offered == [*(c for c in notion.columns if c != "Peregrine ID"), "Don't sync"]
     assert step.chosen("title") == "Name" and step.chosen("status") == "Status"
     assert step.chosen("url") == "URL" and step.chosen("notes") == "Notes"
     assert step.chosen("company") == "Don't sync"          # no column called "Company"

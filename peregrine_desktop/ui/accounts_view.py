@@ -141,7 +141,7 @@ class AccountsView(QWidget):
         self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.list.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.list.setUniformItemSizes(False)
-        self.list.setFixedWidth(200 if compact else 236)
+        self.list.setFixedWidth(232 if compact else 264)
         layout.addWidget(self.list)
 
         self.stack = QStackedWidget(self)
@@ -175,6 +175,12 @@ class AccountsView(QWidget):
         if first is not None:
             self.list.setCurrentItem(first)
 
+    def showEvent(self, event: object) -> None:  # noqa: N802 - Qt override
+        """Once laid out, the selected row is in sight (it may be far down the list)."""
+        super().showEvent(event)
+        if self.list.currentItem() is not None:
+            self.list.scrollToItem(self.list.currentItem())
+
     def update_row(self, name: str) -> None:
         """Show a service's state in its row (in place: the list never moves)."""
         item, card = self.rows.get(name), self.cards.get(name)
@@ -198,6 +204,7 @@ class AccountsView(QWidget):
 
     def select(self, name: str) -> None:
         self.list.setCurrentItem(self.rows[name])
+        self.list.scrollToItem(self.rows[name])
 
     def current_name(self) -> str | None:
         item = self.list.currentItem()

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QMessageBox, QPushBu
                                QSizePolicy, QVBoxLayout, QWidget)
 
 from peregrine_sdk.base import check_config
-from peregrine_sdk.capabilities import capabilities_of
+from peregrine_sdk.capabilities import JobSync, capabilities_of
 from peregrine_sdk.discovery import DiscoveryRecord
 from peregrine_sdk.errors import CheckResult, ErrorKind, IntegrationError
 from peregrine_sdk.job_columns import mapping_field_of
@@ -141,7 +141,7 @@ class ConnectionCard(QFrame):
             self.badge.setStyleSheet("QLabel#tierBadge { border: 1px solid palette(mid); "
                                      "border-radius: 8px; padding: 0 7px; font-size: 8pt; }")
             self.badge.setAccessibleName(f"Plan: {self.badge.text()}")
-            title_row.addWidget(self.badge)
+            title_row.addWidget(self.badge, 0, Qt.AlignmentFlag.AlignVCenter)
         title_row.addStretch(1)
         self.dot = QLabel("●", self)
         self.status = QLabel("", self)
@@ -625,11 +625,14 @@ class ConnectionCard(QFrame):
         editor = self.form.editors[key] if self.form else None
         label = editor.label_text if editor else key
         is_address = spec.get("type") == "url" or spec.get("format") == "url"
+        problem = problem.rstrip(".")
+        if problem[-1:].isalnum():
+            problem += "."
         if is_address and editor is not None and not editor.is_blank():
-            return f"Not tested: the {label} is malformed. {problem.rstrip('.')}."
+            return f"Not tested: the {label} is malformed. {problem}"
         more = len(problems) - 1
-        rest = f" (and {more} more field{'s' if more > 1 else ''})" if more else ""
-        return f"Not tested: {problem.rstrip('.')}{rest}."
+        rest = f" And {more} more field{'s' if more > 1 else ''} to fix." if more else ""
+        return f"Not tested: {problem}{rest}"
 
     # -- actions ---------------------------------------------------------------------------------
     def run_test(self) -> bool:
@@ -674,7 +677,9 @@ class ConnectionCard(QFrame):
         if choices and self.form is not None:
             mapped = [k for k in choices if mapping_field_of(k)]
             if mapped and self.columns_step is not None:
-                self.columns_step.set_columns(column_names(choices[mapped[0]]))
+                key_column = str(config.get("key_column") or JobSync.KEY_COLUMN)
+                self.columns_step.set_columns([c for c in column_names(choices[mapped[0]])
+                                               if c != key_column])   # Peregrine's own
             for key, options in choices.items():
                 editor = self.form.editors.get(key)
                 if isinstance(editor, ChoiceEditor):
