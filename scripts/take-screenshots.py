@@ -33,6 +33,7 @@ import sys
 import tempfile
 import time
 import traceback
+import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -92,7 +93,9 @@ def load_script(name: str):
 
 
 def slug(text: str) -> str:
+    """A file-name part from a title or tab text: "Step 4 of 7: Résumé…" → "resume-…"."""
     text = re.sub(r"^Step \d+ of \d+:\s*", "", text.replace("&", ""))
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:32].strip("-") or "page"
 
 
@@ -361,7 +364,7 @@ def settings(scene: Scene) -> Iterator[Page]:
 
     def prepare(tab, name: str) -> None:
         if name.startswith("integrations"):
-            select_service(tab, "Slack")
+            select_service(tab, "Discord")      # saved with a failing webhook
 
     try:
         yield from each_tab(dialog, prepare=prepare)
@@ -380,7 +383,9 @@ def select_service(tab, label: str) -> None:
             continue
         matches = model.match(model.index(0, 0), Qt.ItemDataRole.DisplayRole, label, 1,
                               Qt.MatchFlag.MatchContains)
-        view.setCurrentIndex(matches[0] if matches else model.index(0, 0))
+        index = matches[0] if matches else model.index(0, 0)
+        view.setCurrentIndex(index)
+        view.scrollTo(index)          # as clicking it (or the arrow keys) would leave it
         return
 
 
