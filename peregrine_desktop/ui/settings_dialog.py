@@ -89,6 +89,14 @@ class SettingsDialog(QDialog):
         layout.addWidget(buttons)
         for section in self.sections:
             section.load(profile)
+        from peregrine_desktop.ui.plan_updates import follow_plan
+
+        follow_plan(profile, self, self._plan_changed)
+
+    def _plan_changed(self, tier: str) -> None:
+        """A key was activated or removed (here or elsewhere): the cards lock or unlock now."""
+        if self._integrations_tab.built:    # else it is built with the new plan when shown
+            self.integrations.set_tier(tier)
 
     @property
     def integrations(self) -> IntegrationsPanel:
