@@ -86,4 +86,4 @@ def locked_reason(minimum: str) -> str:
 def upgrade_hint(what: str, minimum: str) -> str:
     """The sentence shown where a gated action would be (the guide's ``st.info``)."""
     return (f"{what} requires a {TIER_LABELS.get(minimum, minimum)} plan. "
-            f"Change your plan in Settings → Plan.")
+            f"Add a licence key in Settings → Plan.")

@@ -292,7 +292,7 @@ class MainWindow(QMainWindow):
                      default="free")
         tip = "Push your pipeline to Notion, Airtable or Google Sheets"
         if not tier_allows(tier, needed):
-            tip += f" (needs a {TIER_LABELS[needed]} plan: Settings → Plan)"
+            tip += f" (needs a {TIER_LABELS[needed]} plan: add a licence key in Settings → Plan)"
         self.sync_action.setToolTip(tip)
         self.sync_action.setStatusTip(tip)
 

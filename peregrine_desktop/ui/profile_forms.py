@@ -167,7 +167,7 @@ class PlanSection(ProfileSection):
         self.key.setPlaceholderText("Paste your licence key")
         self.key.setAccessibleName("Licence key")
         self.key.textEdited.connect(self._key_edited)
-        self.activate_button = QPushButton("&Activate", self)
+        self.activate_button = QPushButton("Acti&vate", self)
         self.activate_button.setAutoDefault(False)
         self.activate_button.setEnabled(False)
         self.activate_button.clicked.connect(self.activate)

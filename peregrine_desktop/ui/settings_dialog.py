@@ -53,7 +53,7 @@ class SettingsDialog(QDialog):
         self.tabs.addTab(profile_tab, "&Profile")
 
         self.plan = PlanSection()
-        self.tabs.addTab(self._wrap(self.plan), "P&lan")
+        self.tabs.addTab(self._wrap(self.plan), "Pl&an")
         self.targets = TargetsSection()
         self.tabs.addTab(self._wrap(self.targets), "&Job search")
         self.notifications = NotificationsSection()
