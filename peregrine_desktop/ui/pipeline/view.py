@@ -84,7 +84,9 @@ class PipelineView(QWidget):
         self.settings = settings
         # Newest first; sorted as it loads (sorting again after would cost a second pass).
         self.model = JobTableModel(repository, self, clock=clock, sort=(
-            FIELD_COLUMN["date_found"], Qt.SortOrder.DescendingOrder))
+            FIELD_COLUMN["date_found"], Qt.SortOrder.DescendingOrder), load=False)
+        # SQLite reads the rows while the widgets are built; the model takes them at the end.
+        repository.prefetch_summaries(newest_first=self.model.presorted)
         self.proxy = JobFilterProxy(self)
         self.proxy.setSourceModel(self.model)
         after_first_paint(self, self.model.start_haystacks)
@@ -100,6 +102,7 @@ class PipelineView(QWidget):
         self._user_columns: dict[str, bool] = {}
         self._build_actions()
         self._build_ui()
+        self.model.reload()
         self._counts_timer = QTimer(self)
         self._counts_timer.setSingleShot(True)
         self._counts_timer.timeout.connect(self._refresh_counts)
@@ -209,7 +212,8 @@ class PipelineView(QWidget):
             self.mode_buttons[mode] = button
         self.search = QLineEdit(self.toolbar)
         self.search.setPlaceholderText("Filter by title, company, location, notes…")
-        self.search.setClearButtonEnabled(True)
+        # Its icon costs ~10 ms to look up, and the button shows only once there is text.
+        after_first_paint(self, lambda: self.search.setClearButtonEnabled(True))
         self.search.setMinimumWidth(160)
         self.search.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.search.setMaximumWidth(360)
