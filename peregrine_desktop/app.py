@@ -131,7 +131,6 @@ class Application:
         self._window = MainWindow(self.profile, self.config_dir, self.repository)
         self._window.settings_requested.connect(self.open_settings)
         self._window.setup_requested.connect(self.run_setup)
-        self._window.set_plan(self.profile.effective_tier)
         self.runner = TaskRunner(self._window)
 
     @property
@@ -175,6 +174,8 @@ class Application:
                 return
             self._warn_about_store()
         self.window.start_reminders()
+        # Checking the licence imports the crypto library (~20 ms): after the first paint.
+        self.window.set_plan(self.profile.effective_tier)
         self.discover_integrations()
 
     def discover_integrations(self) -> None:

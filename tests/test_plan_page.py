@@ -72,6 +72,7 @@ def test_the_plan_page_says_what_each_plan_unlocks_from_the_gates_themselves(
     assert not plan.activate_button.isEnabled()          # nothing pasted: nothing to activate
     with_premium = PlanSection(integrations=[AirtableIntegration, PremiumPing])
     qtbot.addWidget(with_premium)
+    with_premium.show()
     assert with_premium.plans["premium"].text() == ("Everything in Paid, plus connecting "
                                                     "Premium Ping.")
 

@@ -128,28 +128,23 @@ class PlanSection(ProfileSection):
                  ) -> None:
         super().__init__(parent)
         self._profile: UserProfile | None = None
+        self._stale = False                            # load() came while hidden
         self._tried: tuple[str, bool] | None = None    # the last key Activate saw, and if it won
-        if integrations is None:
-            import integrations as built_in     # discovered after the first paint, by now
-
-            integrations = built_in.REGISTRY.values()
+        self._integrations = integrations
         box = QVBoxLayout(self)
         box.setContentsMargins(0, 0, 0, 0)
         table = QGridLayout()
         table.setColumnStretch(1, 1)
         self.plan_names: dict[str, QLabel] = {}
         self.plans: dict[str, QLabel] = {}
-        unlocks = plan_unlocks(integrations)
-        below = ""
         for row, tier in enumerate(TIER_ORDER):
             name = QLabel(TIER_LABELS[tier], self)
             name.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
-            label = plain_label(self._plan_text(below, unlocks[tier]), self, word_wrap=True)
+            label = plain_label("", self, word_wrap=True)
             label.setAccessibleName(f"{TIER_LABELS[tier]} plan")
             self.plan_names[tier], self.plans[tier] = name, label
             table.addWidget(name, row, 0)
             table.addWidget(label, row, 1)
-            below = TIER_LABELS[tier]
         bold = self.font()
         bold.setBold(True)       # the column fits "Premium (yours)" from the start: labels
         widest = max(QFontMetrics(bold).horizontalAdvance(f"{n} (yours)")   # wrap once
@@ -191,6 +186,27 @@ class PlanSection(ProfileSection):
         box.addWidget(self.error)
         box.addStretch(1)
 
+    def showEvent(self, event) -> None:  # noqa: ANN001, N802 - Qt override
+        """Filled when first shown: the wizard resuming past this page (before its first
+        paint) neither imports the plugins nor checks the key."""
+        if not self.plans["free"].text():
+            self._fill_plans()
+        if self._stale:
+            self._refresh()
+        super().showEvent(event)
+
+    def _fill_plans(self) -> None:
+        classes = self._integrations
+        if classes is None:
+            import integrations     # discovered on a worker after the first paint, by now
+
+            classes = integrations.REGISTRY.values()
+        unlocks = plan_unlocks(classes)
+        below = ""
+        for tier in TIER_ORDER:
+            self.plans[tier].setText(self._plan_text(below, unlocks[tier]))
+            below = TIER_LABELS[tier]
+
     @staticmethod
     def _plan_text(below: str, adds: list[str]) -> str:
         if not below:
@@ -218,7 +234,17 @@ class PlanSection(ProfileSection):
 
     def load(self, profile: UserProfile) -> None:
         self._profile = profile
-        status = profile.licence_status()
+        self._stale = True
+        if self.isVisible():
+            self._refresh()
+        self._update_activate()
+
+    def _refresh(self) -> None:
+        """Show the saved key's plan and what it means today."""
+        self._stale = False
+        if self._profile is None:
+            return
+        status = self._profile.licence_status()
         self._show_plan(status)
         if status.state == licence.NONE:
             self._show_result("Free needs no key.", "ok")
@@ -226,13 +252,15 @@ class PlanSection(ProfileSection):
             self._show_result(status.message, {licence.VALID: "ok",
                                                licence.GRACE_PERIOD: "warning"}.get(
                                                    status.state, "error"))
-        self._key_edited()
 
     def apply(self, profile: UserProfile) -> None:
         """Nothing to write: Activate and Remove key save the licence when pressed."""
 
-    def _key_edited(self) -> None:
+    def _update_activate(self) -> None:
         self.activate_button.setEnabled(self._profile is not None and bool(self.key.text().strip()))
+
+    def _key_edited(self) -> None:
+        self._update_activate()
         if self.error.isVisible() and not self.problems():
             self.show_problems()            # the message goes once the field is fixed
         self.changed.emit()
@@ -258,7 +286,9 @@ class PlanSection(ProfileSection):
             self._show_plan(status)
             self._show_result(status.message, "ok" if status.state == licence.VALID
                               else "warning")
-        self._key_edited()
+        self._update_activate()
+        if self.error.isVisible():
+            self.show_problems()
 
     def remove(self) -> None:
         """Forget the saved key, after asking (its plan's features lock again)."""
