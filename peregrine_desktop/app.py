@@ -212,11 +212,15 @@ class Application:
 
     def _profile_changed(self) -> None:
         self.window.apply_profile()
+        if self.hub is not None:        # the all-day calendar option may have changed
+            self.hub.apply_calendar_option()
         if getattr(self, "sync_dialog", None) is not None:
             self.sync_dialog.panel.set_tier(self.profile.effective_tier)
 
     def _integrations_changed(self) -> None:
         self.window.update_status()
+        if self.hub is not None:        # a calendar connected: it gets the all-day entries
+            self.hub.apply_calendar_option()
         if getattr(self, "sync_dialog", None) is not None:
             self.sync_dialog.panel.refresh()
 
@@ -252,6 +256,8 @@ class Application:
         if self.profile.wizard_complete or not first_launch:
             self.window.update_status()
             self.window.apply_profile()
+            if self.hub is not None:
+                self.hub.apply_calendar_option()
             self.window.show()
         else:  # closed before finishing: progress is saved, the app resumes there next time
             QApplication.instance().quit()

@@ -1,6 +1,8 @@
 """Helpers that make GUI tests read like what a person does: type, click, read, answer."""
 from __future__ import annotations
 
+import time
+
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QAbstractButton, QApplication, QLabel, QMessageBox, QWidget
 
@@ -30,16 +32,21 @@ def visible_text(widget: QWidget) -> str:
     return "\n".join(texts)
 
 
-def answer_next_message_box(button: QMessageBox.StandardButton, seen: list[str] | None = None
-                            ) -> None:
-    """Press ``button`` on the next message box that opens (recording its text in ``seen``)."""
+def answer_next_message_box(button: QMessageBox.StandardButton, seen: list[str] | None = None,
+                            within_s: float = 10.0) -> None:
+    """Press ``button`` on the next message box that opens (recording its text in ``seen``).
+
+    Polling stops after ``within_s`` seconds, so a box that never came cannot be answered by
+    accident in a later test."""
+    deadline = time.monotonic() + within_s
+
     def poll() -> None:
         box = QApplication.activeModalWidget()
-        if isinstance(box, QMessageBox):
+        if isinstance(box, QMessageBox) and box.button(button) is not None:
             if seen is not None:
                 seen.append(box.text())
             box.button(button).click()
-        else:
+        elif time.monotonic() < deadline:
             QTimer.singleShot(20, poll)
     QTimer.singleShot(0, poll)
 

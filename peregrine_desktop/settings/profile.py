@@ -35,6 +35,8 @@ class ProfileData:
     target_locations: list[str] = field(default_factory=list)
     exclude_keywords: list[str] = field(default_factory=list)
     notify_events: list[str] = field(default_factory=lambda: list(NOTIFY_EVENTS))
+    #: Deadlines and next actions also go to connected calendars as all-day entries.
+    calendar_all_day: bool = False
 
 
 _FIELD_TYPES = {f.name: f for f in fields(ProfileData)}

@@ -439,7 +439,7 @@ class TargetsSection(ProfileSection):
 class NotificationsSection(ProfileSection):
     title = "Notifications"
     subtitle = ("Which pipeline events to announce through the notification services you "
-                "connect (Slack, Discord, Home Assistant).")
+                "connect (Slack, Discord, Home Assistant), and what goes to your calendars.")
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -451,6 +451,12 @@ class NotificationsSection(ProfileSection):
             check.toggled.connect(self.changed)
             self.boxes[event] = check
             box.addWidget(check)
+        # Calendars: deadlines and next actions as all-day entries (opt-in).
+        box.addSpacing(8)
+        self.calendar_all_day = QCheckBox(CALENDAR_ALL_DAY_TEXT, self)
+        self.calendar_all_day.setToolTip(CALENDAR_ALL_DAY_TIP)
+        self.calendar_all_day.toggled.connect(self.changed)
+        box.addWidget(self.calendar_all_day)
         self.error = _error_label(self)
         box.addWidget(self.error)
         box.addStretch(1)
@@ -458,6 +464,15 @@ class NotificationsSection(ProfileSection):
     def load(self, profile: UserProfile) -> None:
         for event, check in self.boxes.items():
             check.setChecked(event in profile.notify_events)
+        self.calendar_all_day.setChecked(profile.calendar_all_day)
 
     def apply(self, profile: UserProfile) -> None:
-        profile.update(notify_events=[e for e, c in self.boxes.items() if c.isChecked()])
+        profile.update(notify_events=[e for e, c in self.boxes.items() if c.isChecked()],
+                       calendar_all_day=self.calendar_all_day.isChecked())
+
+
+CALENDAR_ALL_DAY_TEXT = "Also put deadlines and next actions in &my calendar as all-day entries"
+CALENDAR_ALL_DAY_TIP = ("Each job's application deadline and next action appear in the calendars "
+                        "you connect (Google Calendar, CalDAV) on their day, and follow the job "
+                        "when you change, clear or delete them. Turning this off removes the "
+                        "entries Peregrine added; your interviews stay.")
