@@ -29,7 +29,8 @@ def visible_text(widget: QWidget) -> str:
             texts.append(child.text())
         elif isinstance(child, QAbstractButton) and child.text():
             texts.append(child.text().replace("&", ""))
-    return "\n".join(texts)
+    # Zero-width spaces (break points in long paths and links) are not seen.
+    return "\n".join(texts).replace("\u200b", "")
 
 
 def answer_next_message_box(button: QMessageBox.StandardButton, seen: list[str] | None = None,
@@ -54,3 +55,18 @@ def answer_next_message_box(button: QMessageBox.StandardButton, seen: list[str] 
 def buttons_shown(widget: QWidget) -> list[str]:
     return [b.text().replace("&", "") for b in widget.findChildren(QAbstractButton)
             if b.isVisibleTo(widget)]
+
+
+def press_in_next_message_box(text: str, seen: list[str] | None = None) -> None:
+    """Press the button labelled ``text`` on the next message box that opens (recording the
+    box's text, then its buttons' labels, in ``seen``)."""
+    def poll() -> None:
+        box = QApplication.activeModalWidget()
+        if isinstance(box, QMessageBox):
+            labels = [b.text().replace("&", "") for b in box.buttons()]
+            if seen is not None:
+                seen.extend([box.text(), box.informativeText(), *labels])
+            next(b for b in box.buttons() if b.text().replace("&", "") == text).click()
+        else:
+            QTimer.singleShot(20, poll)
+    QTimer.singleShot(0, poll)

@@ -29,7 +29,7 @@ CALENDAR_ACTIONS = frozenset({"upsert_event", "delete_event"})
 #: Errors that say the service is unreachable or busy: stop this service's batch, retry later.
 UNREACHABLE = frozenset({ErrorKind.CANNOT_CONNECT, ErrorKind.TIMEOUT, ErrorKind.RATE_LIMITED})
 #: Errors the user must fix (credentials, sharing): keep waiting, show "needs attention".
-NEEDS_USER = frozenset({ErrorKind.INVALID_AUTH, ErrorKind.NOT_FOUND})
+NEEDS_USER = frozenset({ErrorKind.INVALID_AUTH, ErrorKind.NOT_FOUND, ErrorKind.INVALID_ADDRESS})
 #: The calendar event a row's payload is about (upsert: its event's UID; delete: its UID).
 EVENT_UID_SQL = "COALESCE(json_extract(payload, '$.event.uid'), json_extract(payload, '$.uid'))"
 #: A delivery the service keeps refusing for other reasons is given up after this many tries.

@@ -59,8 +59,9 @@ class SettingsDialog(QDialog):
         self.notifications = NotificationsSection()
         self.tabs.addTab(self._wrap(self.notifications), "&Notifications")
 
-        intro = ("Test, save, edit or disconnect each service. Changes here are saved as soon "
-                 "as you press Save on a card." + (f" {storage_note}" if storage_note else ""))
+        intro = ("Choose a service to test, save, edit or disconnect it. Each service is saved "
+                 "when you press Save on its page, not with OK." +
+                 (f" {storage_note}" if storage_note else ""))
         self._integrations_tab = BuildOnShow(lambda: self._integrations_panel(hub, intro), self)
         self.tabs.addTab(self._integrations_tab, "&Integrations")
         from peregrine_desktop.ui.plugin_permissions import PluginPermissionsPanel
