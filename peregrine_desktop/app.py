@@ -93,6 +93,9 @@ class Application:
 
         self.config_dir = paths.config_dir()
         self.profile, self.profile_problem = load_profile()
+        # The one plan-changed notification (a key activated or removed in the wizard or in
+        # Settings): every window that gates on the plan hears of it at once.
+        self.profile.watch_plan(self._plan_changed)
         self.store = self.repository = self.store_problem = None
         self.hub = None     # after discovery, which runs once the window is on screen
         self.sync_dialog = None
@@ -171,6 +174,8 @@ class Application:
                 return
             self._warn_about_store()
         self.window.start_reminders()
+        # Checking the licence imports the crypto library (~20 ms): after the first paint.
+        self.window.set_plan(self.profile.effective_tier)
         self.discover_integrations()
 
     def discover_integrations(self) -> None:
@@ -197,6 +202,13 @@ class Application:
         self.window.set_sync_dialog(self.sync_dialog)
         self.window.add_config_problems(problems)
         self.window.update_status()
+
+    def _plan_changed(self, tier: str) -> None:
+        """A licence key was activated or removed: Sync, the menus and the cards follow now."""
+        if self.sync_dialog is not None:
+            self.sync_dialog.panel.set_tier(tier)
+        if self._window is not None:
+            self._window.set_plan(tier)
 
     def _profile_changed(self) -> None:
         self.window.apply_profile()

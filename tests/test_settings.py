@@ -139,18 +139,20 @@ def test_tiers_contract():
     assert can_use("free", "notion_sync") is False and can_use("paid", "notion_sync") is True
     assert tier_allows("premium", "paid") and not tier_allows("free", "paid")
     assert upgrade_hint("MyService sync", "paid") == (
-        "MyService sync requires a Paid plan. Change your plan in Settings → Plan.")
+        "MyService sync requires a Paid plan. Add a licence key in Settings → Plan.")
 
 
 def test_profile_round_trip_and_unknown_keys_survive(config_dir):
     path = config_dir / "user.yaml"
     path.write_text("name: Ada\nfuture_setting: 42\ntier: paid\nwizard_step: '3'\n")
     profile = UserProfile(path)
-    assert (profile.name, profile.tier, profile.wizard_step) == ("Ada", "paid", 3)
+    # The file's "tier: paid" unlocks nothing: only a licence key does (tests/test_licence.py).
+    assert (profile.name, profile.tier, profile.wizard_step) == ("Ada", "free", 3)
     profile.update(dev_tier_override="premium")
     assert profile.effective_tier == "premium"
     profile.save()
-    assert yaml.safe_load(path.read_text())["future_setting"] == 42
+    saved = yaml.safe_load(path.read_text())
+    assert saved["future_setting"] == 42 and "tier" not in saved
 
 
 def test_the_profile_read_at_start_follows_every_change_to_its_file(config_dir):

@@ -53,7 +53,7 @@ class SettingsDialog(QDialog):
         self.tabs.addTab(profile_tab, "&Profile")
 
         self.plan = PlanSection()
-        self.tabs.addTab(self._wrap(self.plan), "P&lan")
+        self.tabs.addTab(self._wrap(self.plan), "Pl&an")
         self.targets = TargetsSection()
         self.tabs.addTab(self._wrap(self.targets), "&Job search")
         self.notifications = NotificationsSection()
@@ -90,6 +90,14 @@ class SettingsDialog(QDialog):
         layout.addWidget(buttons)
         for section in self.sections:
             section.load(profile)
+        from peregrine_desktop.ui.plan_updates import follow_plan
+
+        follow_plan(profile, self, self._plan_changed)
+
+    def _plan_changed(self, tier: str) -> None:
+        """A key was activated or removed (here or elsewhere): the cards lock or unlock now."""
+        if self._integrations_tab.built:    # else it is built with the new plan when shown
+            self.integrations.set_tier(tier)
 
     @property
     def integrations(self) -> IntegrationsPanel:
