@@ -159,32 +159,29 @@ def fuzz(examples: int) -> dict:
             "properties": len(properties), "crashes": len(crashes), "crash_details": crashes}
 
 
-def faults() -> dict:
-    import pytest
-
+def faults(names: list[str] | None = None) -> dict:
+    """Every registered integration (or those named) through the test kit's fault sweep: the
+    same cases as tests/test_fault_sweep.py, with its real OneDrive sign-in."""
     import integrations
-    from tests.test_fault_sweep import EXPECTED_OVERRIDES, FAULTS, sweep_case
+    from peregrine_sdk.testkit.faults import FAULTS, sweep_case
+    from tests.test_fault_sweep import SIGN_IN
 
     table: dict[str, dict[str, str]] = {}
     wrong: list[str] = []
     for name, cls in integrations.REGISTRY.items():
+        if names is not None and name not in names:
+            continue
         row: dict[str, str] = {}
         for fault in FAULTS:
-            with tempfile.TemporaryDirectory() as folder, pytest.MonkeyPatch.context() as mp:
-                found = sweep_case(cls, fault, Path(folder), mp)
-            if isinstance(found, str):
+            with tempfile.TemporaryDirectory() as folder:
+                case = sweep_case(cls, fault, Path(folder), SIGN_IN.get(name))
+            if case.skipped:
                 row[fault.name] = "skipped"
-                row["skip_reason"] = found
+                row["skip_reason"] = case.skipped
                 continue
-            outcome, plan, lines = found
-            leaked = any(s in "\n".join(lines) + outcome.message for s in plan.secrets)
-            expected = EXPECTED_OVERRIDES.get((name, fault.name), fault.expected)
-            mark = "" if outcome.kind in expected else " (WRONG)"
-            row[fault.name] = f"{outcome.kind.value}{mark}{' LEAK' if leaked else ''}" \
-                              f" {outcome.seconds:.2f}s"
-            if mark or leaked:
-                wrong.append(f"{name}/{fault.name}: {outcome.kind.value}"
-                             f"{' leaked a secret' if leaked else ''}")
+            mark = "" if case.ok else " (WRONG)"
+            row[fault.name] = f"{case.outcome.kind.value}{mark} {case.outcome.seconds:.2f}s"
+            wrong += [f"{name}/{fault.name}: {problem}" for problem in case.problems]
         table[name] = row
     return {"table": table, "wrong": wrong, "faults": [f.name for f in FAULTS]}
 

@@ -58,6 +58,51 @@ class Watch(QObject):
 watch = Watch(); window.installEventFilter(watch); window.show(); app.exec()
 """
 
+#: The same kinds of widget as Peregrine's first window, in plain PySide6 with nothing of the
+#: app's: a menu bar, a row of tool buttons and a line edit, a row of checkable chips, an empty
+#: table with the pipeline's headers, a status bar.  Context for the ratio against the bare
+#: window: what PySide6 itself charges for these widgets (each class's first use, the Qt
+#: namespace's enums) before any of Peregrine's code runs.
+SAME_WIDGETS = f"""
+import os, sys
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+from PySide6.QtGui import QAction, QKeySequence, QStandardItemModel
+from PySide6.QtWidgets import (QApplication, QHBoxLayout, QLabel, QLineEdit, QMainWindow,
+                               QTableView, QToolButton, QVBoxLayout, QWidget)
+app = QApplication(sys.argv[:1])
+window = QMainWindow(); window.setWindowTitle("same widgets"); window.resize(1100, 720)
+central = QWidget(window); column = QVBoxLayout(central)
+bar = QHBoxLayout(); chips = QHBoxLayout()
+for menu_name in ("&File", "&Edit", "&View", "&Sync", "&Settings", "&Help"):
+    menu = window.menuBar().addMenu(menu_name)
+    for i in range(4):
+        action = QAction(f"Action &{{i}}", window)
+        action.setShortcut(QKeySequence(f"Ctrl+Shift+{{i}}"))
+        menu.addAction(action)
+        if len(window.actions()) < 6:
+            button = QToolButton(central); button.setDefaultAction(action); bar.addWidget(button)
+        window.addAction(action)
+bar.addWidget(QLineEdit(central))
+for text in ("All", "Pending", "Approved", "Applied", "Phone screen", "Interviewing", "Offer",
+             "Hired", "Rejected", "Overdue", "Due today", "This week", "Targets"):
+    chip = QToolButton(central); chip.setText(text); chip.setCheckable(True); chips.addWidget(chip)
+model = QStandardItemModel(0, 11, central)
+model.setHorizontalHeaderLabels(["Title", "Company", "Location", "Salary", "Status", "Found",
+                                 "Applied", "Deadline", "Next action", "Interview", "Source"])
+table = QTableView(central); table.setModel(model)
+table.horizontalHeader().setStretchLastSection(True)
+column.addLayout(bar); column.addLayout(chips); column.addWidget(table, 1)
+window.setCentralWidget(central)
+window.statusBar().addPermanentWidget(QLabel("0 jobs", window))
+class Watch(QObject):
+    def eventFilter(self, obj, event):
+        if event.type() == QEvent.Type.Paint and os.environ.get({ENV_FLAG!r}):
+            obj.removeEventFilter(self)
+            QTimer.singleShot(0, lambda: (print({MARKER!r}, flush=True), app.quit()))
+        return False
+watch = Watch(); window.installEventFilter(watch); window.show(); app.exec()
+"""
+
 #: The 10,000-job floor as a program: the rows read with sqlite3 into a trivial model, a stock
 #: proxy, a QTableView (benchmarks/pipeline_view.py's baseline), shown.
 BARE_TABLE = f"""
@@ -374,6 +419,7 @@ def xvfb_startup(runs: int, app: list[str], jobs: int,
         make_jobs_database(database, jobs)
         cases: dict[str, tuple[list[str], object]] = {
             "bare PySide6 QMainWindow": ([sys.executable, "-c", BARE_WINDOW], env),
+            "plain PySide6, the same widgets": ([sys.executable, "-c", SAME_WIDGETS], env),
             "Peregrine main window": (app, env),
             "Peregrine first-launch wizard": (app, lambda: fresh_setup_env(env, tmp_path)),
             f"bare QTableView, {jobs:,} rows": ([sys.executable, "-c", BARE_TABLE, "table",
@@ -423,6 +469,7 @@ def print_xvfb(times: dict[str, list[tuple[float, float]]], runs: int, jobs: int
     window, table = "bare PySide6 QMainWindow", f"bare QTableView, {jobs:,} rows"
     in_process = f"in one process: bare QTableView, {jobs:,} rows"
     floors = {"Peregrine main window": window, "Peregrine first-launch wizard": window,
+              "plain PySide6, the same widgets": window,
               f"Peregrine, {jobs:,} jobs": table,
               f"in one process: pipeline, {jobs:,} jobs": in_process,
               SECOND_WINDOW_NAMES["settings"]: SECOND_WINDOW_NAMES["bare"],
@@ -440,6 +487,9 @@ def print_xvfb(times: dict[str, list[tuple[float, float]]], runs: int, jobs: int
         cpu_ratio = f"{cpu[name] / cpu[floor]:5.2f}x" if floor else ""
         print(f"  {name:<46} {median * 1000:4.0f} ms {spread:>11} {ratio:>6}   "
               f"{cpu[name] * 1000:3.0f} ms {cpu_ratio:>6}")
+    same = "plain PySide6, the same widgets"
+    print(f"  Peregrine main window against {same}: "
+          f"{medians['Peregrine main window'] / medians[same]:.2f}x (what is Peregrine's own)")
     if "start command" in medians:
         extra = medians["start command"] - medians["Peregrine main window"]
         print(f"  {'start command':<46} {medians['start command'] * 1000:6.0f} ms  "

@@ -15,12 +15,13 @@ from peregrine_sdk.calendar_events import as_vcalendar, event_fields
 from peregrine_sdk.base import IntegrationBase, clean_config
 from peregrine_sdk.capabilities import CalendarEvents, InterviewEvent
 from peregrine_sdk.errors import ErrorKind, IntegrationError
+from peregrine_sdk.hooks import AllDayEvents
 from peregrine_sdk.redaction import mask_text
 
 log = logging.getLogger(__name__)
 
 
-class CaldavCalendarIntegration(IntegrationBase, CalendarEvents):
+class CaldavCalendarIntegration(IntegrationBase, CalendarEvents, AllDayEvents):
     name = "caldav_calendar"
     label = "Apple Calendar / CalDAV"
     tier = "free"

@@ -18,6 +18,7 @@ from peregrine_sdk.google_auth import ServiceAccountToken, key_file_field
 from peregrine_sdk.base import IntegrationBase, clean_config
 from peregrine_sdk.capabilities import CalendarEvents, InterviewEvent
 from peregrine_sdk.errors import ErrorKind, IntegrationError
+from peregrine_sdk.hooks import AllDayEvents
 from peregrine_sdk.http import NO_RETRY, HttpClient, RetryPolicy
 
 API_URL = "https://www.googleapis.com/calendar/v3"
@@ -31,6 +32,13 @@ def google_event_id(uid: str) -> str:
     return base64.b32hexencode(digest).decode("ascii").rstrip("=").lower()
 
 
+def _all_day_times(event: InterviewEvent) -> dict[str, Any]:
+    """An all-day entry's fields: dates only (``end`` the day after, exclusive), shown as free
+    time so a deadline does not block the day."""
+    return {"start": {"date": event.start.isoformat()[:10]},
+            "end": {"date": event.end.isoformat()[:10]}, "transparency": "transparent"}
+
+
 def _google_reason(response: Any) -> str:
     """The first ``errors[].reason`` of a Google v3 error body ('' when absent)."""
     try:
@@ -40,7 +48,7 @@ def _google_reason(response: Any) -> str:
         return ""
 
 
-class GoogleCalendarIntegration(IntegrationBase, CalendarEvents):
+class GoogleCalendarIntegration(IntegrationBase, CalendarEvents, AllDayEvents):
     name = "google_calendar"
     endpoints = {"api_url": API_URL}
     label = "Google Calendar"
@@ -135,8 +143,9 @@ class GoogleCalendarIntegration(IntegrationBase, CalendarEvents):
             "status": "confirmed",
             "summary": event.title,
             "description": event.description,
-            "start": {"dateTime": event.start.isoformat(), "timeZone": event.timezone},
-            "end": {"dateTime": event.end.isoformat(), "timeZone": event.timezone},
+            **(_all_day_times(event) if event.all_day else {
+                "start": {"dateTime": event.start.isoformat(), "timeZone": event.timezone},
+                "end": {"dateTime": event.end.isoformat(), "timeZone": event.timezone}}),
             "reminders": ({"useDefault": False, "overrides": [
                 {"method": "popup", "minutes": event.reminder_minutes}]}
                 if event.reminder_minutes else {"useDefault": False, "overrides": []}),

@@ -53,12 +53,22 @@ class _Job(QRunnable):
             result = self.fn(*self.args, **self.kwargs)
         except Exception as exc:  # noqa: BLE001 - handed to the UI as a value, never raised there
             log.debug("task %r failed", self.fn, exc_info=True)
-            self.dispatcher.delivered.emit(self.task_id, "error", exc)
+            self._deliver("error", exc)
         except BaseException as exc:  # noqa: BLE001 - SystemExit from a plugin must not kill us
             log.error("task %r ended by %r", self.fn, exc)
-            self.dispatcher.delivered.emit(self.task_id, "error", RuntimeError(repr(exc)))
+            self._deliver("error", RuntimeError(repr(exc)))
         else:
-            self.dispatcher.delivered.emit(self.task_id, "ok", result)
+            self._deliver("ok", result)
+
+    def _deliver(self, kind: str, payload: object) -> None:
+        """Hand the outcome to the UI thread; once the app has quit there is nobody to tell."""
+        if not shiboken6.isValid(self.dispatcher):
+            log.debug("task %r finished after the app quit; its result is dropped", self.fn)
+            return
+        try:
+            self.dispatcher.delivered.emit(self.task_id, kind, payload)
+        except RuntimeError:    # deleted between the check and the emit
+            log.debug("task %r finished while the app quit; its result is dropped", self.fn)
 
 
 _pools: dict[str, QThreadPool] = {}

@@ -79,6 +79,18 @@ def event_uid(job_uid: str) -> str:
     return f"peregrine-job-{job_uid}@{UID_DOMAIN}"
 
 
+#: A job's dated entries that may go to a calendar as all-day events (besides its interview).
+DATE_ENTRIES: tuple[str, ...] = ("deadline", "next_action")
+
+
+def entry_uid(job_uid: str, entry: str) -> str:
+    """The UID of a job's all-day ``entry`` ("deadline", "next_action"): one per job and kind,
+    the same on every computer, and never the interview's (that one starts "peregrine-job-")."""
+    if entry not in DATE_ENTRIES:
+        raise ValueError(f"unknown calendar entry {entry!r}")
+    return f"peregrine-{entry.replace('_', '-')}-{job_uid}@{UID_DOMAIN}"
+
+
 def event_url(url: str | None) -> str:
     """``url`` when a calendar can carry it; "" for one with whitespace or control characters
     (a line break would end the iCalendar line and start a property of its own)."""
@@ -104,6 +116,9 @@ def as_vcalendar(events: Iterable[InterviewEvent], *, name: str = "") -> bytes:
     stamp = datetime.now(timezone.utc).replace(microsecond=0)
     zones: dict[str, Any] = {}
     for event in events:
+        if event.all_day:
+            calendar.add_component(_all_day_vevent(event, stamp))
+            continue
         zone = ZoneInfo(event.timezone) if event.timezone else None
         rule = _posix_rule(event.timezone) if zone else None
         if zone and rule and _rule_fits(rule, zone, (event.start, event.end)):
@@ -131,6 +146,29 @@ def as_vcalendar(events: Iterable[InterviewEvent], *, name: str = "") -> bytes:
     for part in zones.values():
         calendar.subcomponents.insert(0, part)
     return calendar.to_ical()
+
+
+def _all_day_vevent(event: InterviewEvent, stamp: datetime) -> Any:
+    """A date-only VEVENT (``DTSTART;VALUE=DATE``, DTEND the next day) that does not mark the
+    person busy: a deadline is a reminder of a day, not an appointment."""
+    import icalendar
+
+    vevent = icalendar.Event()
+    vevent.add("uid", event.uid)
+    vevent.add("dtstamp", stamp)
+    vevent.add("dtstart", _as_date(event.start))
+    vevent.add("dtend", _as_date(event.end))
+    vevent.add("summary", event.title)
+    vevent.add("transp", "TRANSPARENT")
+    if event.description:
+        vevent.add("description", event.description)
+    if event_url(event.url):
+        vevent.add("url", event_url(event.url))
+    return vevent
+
+
+def _as_date(value: date) -> date:
+    return value.date() if isinstance(value, datetime) else value
 
 
 # -- time zones that survive any server ---------------------------------------------------------------

@@ -6,7 +6,7 @@ that overrides ``sync()`` counts as :class:`JobSync`, since that is how the guid
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import ClassVar
 
@@ -106,16 +106,23 @@ class DocumentUpload(Capability):
 
 @dataclass(frozen=True)
 class InterviewEvent:
-    """One interview: ``uid`` is stable per job, so moving the time updates the same event."""
+    """One calendar event: ``uid`` is stable per job, so moving the time updates the same event.
+
+    Normally an interview at a time of day.  With ``all_day`` (a job's deadline or next action,
+    sent only to calendars that declare ``peregrine_sdk.hooks.AllDayEvents``) ``start`` and
+    ``end`` are plain dates, ``end`` the day after (exclusive, as iCalendar and Google count),
+    and ``timezone`` is "": the entry covers that day wherever the person is.
+    """
 
     uid: str
     title: str
-    start: datetime            # timezone-aware
-    end: datetime              # timezone-aware
-    timezone: str              # IANA name, e.g. "Europe/Berlin"
+    start: datetime | date     # timezone-aware; a date when all_day
+    end: datetime | date       # timezone-aware; a date when all_day
+    timezone: str              # IANA name, e.g. "Europe/Berlin"; "" when all_day
     description: str = ""
     url: str = ""
     reminder_minutes: int | None = 30
+    all_day: bool = False
 
 
 class CalendarEvents(Capability):

@@ -14,6 +14,7 @@ class ErrorKind(str, enum.Enum):
     OK = "ok"
     INVALID_AUTH = "invalid_auth"
     CANNOT_CONNECT = "cannot_connect"
+    INVALID_ADDRESS = "invalid_address"
     TIMEOUT = "timeout"
     NOT_FOUND = "not_found"
     RATE_LIMITED = "rate_limited"
@@ -25,6 +26,7 @@ MESSAGES: dict[ErrorKind, str] = {
     ErrorKind.OK: "Connected",
     ErrorKind.INVALID_AUTH: "The service rejected these credentials",
     ErrorKind.CANNOT_CONNECT: "Could not reach the service",
+    ErrorKind.INVALID_ADDRESS: "The address is malformed",
     ErrorKind.TIMEOUT: "The service took too long to answer",
     ErrorKind.NOT_FOUND: "The service could not find what these settings point to",
     ErrorKind.RATE_LIMITED: "The service asked us to slow down",
@@ -36,6 +38,8 @@ DEFAULT_HINTS: dict[ErrorKind, str] = {
     ErrorKind.OK: "",
     ErrorKind.INVALID_AUTH: "Check the token or password, or create a new one, and test again.",
     ErrorKind.CANNOT_CONNECT: "Check the address and your internet connection, then test again.",
+    ErrorKind.INVALID_ADDRESS: "Paste the whole web address, starting with https://, and test "
+                               "again.",
     ErrorKind.TIMEOUT: "The service may be busy or down; try again in a minute.",
     ErrorKind.NOT_FOUND: "Check the ID or address; it may have been deleted or not shared.",
     ErrorKind.RATE_LIMITED: "Wait a minute before testing again.",

@@ -60,7 +60,15 @@ class FieldChoices(Hook):
     methods = ("field_choices",)
 
 
-ALL_HOOKS: tuple[type[Hook], ...] = (SignIn, RenewedSettings, FieldChoices)
+class AllDayEvents(Hook):
+    """A calendar that stores all-day entries: its ``upsert_event`` honours
+    ``InterviewEvent.all_day`` (a date-only event, e.g. ``DTSTART;VALUE=DATE`` or Google's
+    ``start.date``).  No methods: the app sends a job's deadline and next action only to
+    calendars that declare it, when the person opted in; others keep getting interviews only.
+    """
+
+
+ALL_HOOKS: tuple[type[Hook], ...] = (SignIn, RenewedSettings, FieldChoices, AllDayEvents)
 
 
 def hooks_of(cls: type) -> list[type[Hook]]:

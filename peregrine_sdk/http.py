@@ -267,8 +267,8 @@ class HttpClient:
 
 
 def require_http_url(url: str, hint: str) -> str:
-    """``url`` if it is an absolute http(s) URL, else IntegrationError(cannot_connect, ``hint``)
-    before anything is sent.  Any host is allowed: self-hosted services, loopback tests."""
+    """``url`` if it is an absolute http(s) URL, else IntegrationError(invalid_address,
+    ``hint``) before anything is sent: nothing was tried, so it is not "could not reach".  Any host is allowed: self-hosted services, loopback tests."""
     from urllib.parse import urlsplit
 
     try:
@@ -278,7 +278,7 @@ def require_http_url(url: str, hint: str) -> str:
     except ValueError:
         valid = False
     if not valid:  # the detail never repeats the URL: it may be the credential
-        raise IntegrationError(ErrorKind.CANNOT_CONNECT, hint, detail="not an http(s) URL")
+        raise IntegrationError(ErrorKind.INVALID_ADDRESS, hint, detail="not an http(s) URL")
     return url
 
 

@@ -43,6 +43,13 @@ def mapping_fields() -> list[dict]:
     return specs
 
 
+def mapping_field_of(key: str) -> str | None:
+    """The job field a ``column_<field>`` setting maps ("column_company" → "company"), or None
+    for any other setting."""
+    field = key[len("column_"):] if key.startswith("column_") else ""
+    return field if field in JobSync.JOB_COLUMNS else None
+
+
 def mapping_choices(columns: list[str], key_candidates: list[str]) -> dict[str, list]:
     """Options for the card after a passing test: the real columns, and "Don't sync"."""
     keys = sorted(key_candidates, key=lambda name: name != JobSync.KEY_COLUMN)  # ours first

@@ -41,6 +41,7 @@ class WebhookNotifier(IntegrationBase, Notifications):
 
     def fields(self) -> list[dict]:
         return [{"key": "webhook_url", "label": "Webhook URL", "type": "password",
+                 "format": "url",   # a secret, and checked as a web address before any test
                  "placeholder": self.placeholder, "required": True, "help": self.field_help}]
 
     def connect(self, config: dict) -> bool:

@@ -63,3 +63,22 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     path.mkdir()
     monkeypatch.setenv("PEREGRINE_DATA_DIR", str(path))
     return path
+
+
+@pytest.fixture(scope="session")
+def _test_key_pair():
+    from tests.licence_keys import make_key_pair
+
+    return make_key_pair()
+
+
+@pytest.fixture
+def licence_keys(_test_key_pair):
+    """The app trusts the tests' own key pair for this test (the shipped public key's private
+    half is not in the repository); ``licence_keys.activate(config_dir, "paid")`` is a person
+    pasting a Paid key in Settings → Plan."""
+    from peregrine_desktop.settings import licence
+
+    licence.use_public_key(_test_key_pair.public_pem)
+    yield _test_key_pair
+    licence.use_public_key(None)

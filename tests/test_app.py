@@ -184,3 +184,9 @@ def test_quitting_does_not_wait_for_a_page_still_downloading(app, qtbot):
         app.shutdown()
         assert workers.pool("network").waitForDone(2000)     # not the 160 s of the dribble
         assert site.client_left.wait(5)
+
+
+def test_a_start_without_arguments_means_what_the_parser_would_say():
+    from peregrine_desktop.app import parse_args
+
+    assert vars(parse_args([])) == {**vars(parse_args(["--debug"])), "debug": False}

@@ -14,7 +14,8 @@ from peregrine_sdk.hooks import SignIn
 from peregrine_desktop.ui.connection_card import CardState, ConnectionCard
 from tests.fakes.loopback import LoopbackServer, Reply, refused_url
 from tests.fakes.ping import PingIntegration, ping_service
-from tests.ui_helpers import answer_next_message_box, buttons_shown, click, type_into
+from tests.ui_helpers import (buttons_shown, click, press_in_next_message_box, type_into,
+                               visible_text)
 
 
 class PaidPing(PingIntegration):
@@ -80,18 +81,18 @@ def test_wrong_token_then_fixed_token_then_save(qtbot, config_dir, server):
     assert card.status.text() == "Not set up"      # the old verdict is for other values
     result = run_test_and_wait(qtbot, card)
     assert result.ok
-    assert card.status.text().startswith("Connected")
+    assert card.status.text() == "Test passed, not saved"    # Connected only once saved
     click(qtbot, card.save_button)
     path = config_dir / "integrations" / "ping.yaml"
     saved = yaml.safe_load(path.read_text())
     assert saved["api_token"] == "good-token" and saved["base_url"] == server.url
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    assert card.status.text().startswith("Connected (tested ")
+    assert card.status.text().startswith("Connected · tested ")
     assert not card.form.isVisible()
     assert {"Test", "Edit", "Disconnect"} <= set(buttons_shown(card))
     # A new card (e.g. Settings opened later) reads the same state from disk.
     again = make_card(qtbot, config_dir)
-    assert again.status.text().startswith("Connected (tested ")
+    assert again.status.text().startswith("Connected · tested ")
 
 
 def test_edit_prefills_values_masks_secrets_and_keeps_them(qtbot, config_dir, server):
@@ -116,16 +117,24 @@ def test_disconnect_asks_and_deletes_the_settings(qtbot, config_dir, server):
     PingIntegration.save_config({"base_url": server.url, "api_token": "good-token"}, config_dir)
     card = make_card(qtbot, config_dir)
     seen: list[str] = []
-    answer_next_message_box(QMessageBox.StandardButton.Cancel, seen)
+    press_in_next_message_box("Cancel", seen)
     click(qtbot, card.disconnect_button)
     assert PingIntegration.is_configured(config_dir)
-    assert "Your jobs stay in Peregrine" in seen[0]
-    answer_next_message_box(QMessageBox.StandardButton.Yes)
+    text, informative, *buttons = seen
+    assert "Disconnect" in buttons and "Yes" not in buttons
+    assert "Your jobs stay in Peregrine" in informative
+    # No keychain here: the token is in the settings file, and the question says so.
+    assert "including the API token kept in that file" in text
+    assert "keychain" not in text
+    assert card.storage.isVisible() and "private file" in card.storage.text()
+    press_in_next_message_box("Disconnect")
     with qtbot.waitSignal(card.disconnected):
         click(qtbot, card.disconnect_button)
     assert not PingIntegration.is_configured(config_dir)
     assert card.status.text() == "Not set up"
     assert card.form.isVisible() and card.form.editors["api_token"].value() == ""
+    assert not card.storage.isVisible()         # no note about a file that is gone
+    assert "private file" not in visible_text(card)
 
 
 def test_save_anyway_is_an_explicit_second_choice(qtbot, config_dir):

@@ -143,15 +143,15 @@ def test_an_entry_point_named_unlike_its_class_is_refused(installed_dist, config
 
 
 def test_settings_show_third_party_plugins_with_origin_and_broken_ones_with_reason(
-        qtbot, user_plugins, installed_dist, config_dir):
+        qtbot, user_plugins, installed_dist, config_dir, licence_keys):
     from peregrine_desktop.settings.profile import UserProfile
     from peregrine_desktop.ui.settings_dialog import SettingsDialog
 
     add_plugin(user_plugins, "good_plugin", group="good")
     add_plugin(user_plugins, "import_failure")
     rediscover_all(config_dir)
+    licence_keys.activate(config_dir, "premium")
     profile = UserProfile(config_dir / "user.yaml")
-    profile.update(tier="premium")
     dialog = SettingsDialog(profile, config_dir)
     qtbot.addWidget(dialog)
     cards = dialog.integrations.cards

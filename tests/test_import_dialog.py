@@ -116,9 +116,11 @@ def test_the_wizards_first_page_imports_and_fills_the_next_pages(qtbot, install,
     qtbot.waitUntil(lambda: dialog.pages.currentIndex() == SUMMARY, timeout=20000)
     assert imported == [True]
     click(qtbot, dialog.close_button)
-    while wizard.currentId() < wiz.IDENTITY:
+    while wizard.currentId() < wiz.TARGETS:
         click(qtbot, wizard.button(wizard.WizardButton.NextButton))
-    assert wizard.page(wiz.IDENTITY).section.name.text() == "Zoë Ångström"
+    assert wizard.page(wiz.TARGETS).section.titles.toPlainText() == \
+        "Site Reliability Engineer\nPlatform Engineer"
+    assert profile.name == "Zoë Ångström"         # kept in Settings → Profile
     store = JobStore(data_dir / "jobs.sqlite3")
     assert store.count() == JOBS
     store.close()

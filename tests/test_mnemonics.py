@@ -15,18 +15,7 @@ from PySide6.QtWidgets import (QAbstractButton, QGroupBox, QLabel, QMenu, QTabBa
 from peregrine_desktop.jobs.repository import JobRepository
 from peregrine_desktop.jobs.store import JobStore
 from peregrine_desktop.settings.profile import UserProfile
-
-
-def mnemonic(text: str) -> str | None:
-    """The letter after a single ``&`` ("&&" is a literal ampersand), lower-cased."""
-    index = 0
-    while index < len(text) - 1:
-        if text[index] == "&":
-            if text[index + 1] != "&":
-                return text[index + 1].lower()
-            index += 1
-        index += 1
-    return None
+from peregrine_desktop.ui.mnemonics import mnemonic, with_free_letter
 
 
 def window_texts(window: QWidget) -> list[str]:
@@ -80,6 +69,15 @@ def each_tab(where: str, window: QWidget, tabs: QTabWidget) -> None:
         assert_unique(f"{where}, tab {tabs.tabText(index)!r}", window_texts(window))
 
 
+def each_account(where: str, window: QWidget, panel) -> None:
+    """The accounts view shows one service's page at a time: each is checked in the window."""
+    accounts = panel.accounts
+    for name, item in accounts.rows.items():
+        accounts.list.setCurrentItem(item)
+        assert panel.cards[name].isVisibleTo(window)
+        assert_unique(f"{where}, {item.text()}", window_texts(window))
+
+
 @pytest.fixture
 def repository(tmp_path):
     store = JobStore(tmp_path / "jobs.sqlite3")
@@ -107,6 +105,9 @@ def test_the_test_reads_mnemonics_as_qt_does():
     assert mnemonic("&File") == "f" and mnemonic("Save an&yway") == "y"
     assert mnemonic("Fish && &Chips") == "c" and mnemonic("Fish && Chips") is None
     assert clashes(["&Name", "&Next", "&Back"]) == {"n": ["&Name", "&Next"]}
+    taken = {"s", "a"}
+    assert with_free_letter("&Server address *", taken) == "S&erver address *"
+    assert with_free_letter("Sea", taken) == "Sea" and taken == {"s", "a", "e"}
 
 
 def test_the_main_window_and_each_of_its_menus(qtbot, profile, config_dir, repository):
@@ -128,6 +129,8 @@ def test_settings_each_tab_with_the_dialogs_buttons(qtbot, profile, config_dir):
 
     dialog = show(qtbot, SettingsDialog(profile, config_dir))
     each_tab("Settings", dialog, dialog.tabs)
+    dialog.tabs.setCurrentWidget(dialog._integrations_tab)
+    each_account("Settings → Integrations", dialog, dialog.integrations)
 
 
 def test_each_wizard_page_with_the_wizards_buttons(qtbot, config_dir):
@@ -144,6 +147,7 @@ def test_each_wizard_page_with_the_wizards_buttons(qtbot, config_dir):
         assert_unique(f"wizard page {wizard.currentPage().title()!r}", texts)
         next_button = wizard.button(QWizard.WizardButton.NextButton)
         if not next_button.isVisible():
+            each_account("wizard → Integrations", wizard, wizard.currentPage().panel)
             break
         next_button.click()
         assert wizard.currentId() != page, "the page refused to continue with its defaults"

@@ -76,6 +76,40 @@ def test_a_newer_calendar_change_supersedes_a_waiting_older_one(outbox):
     assert [(r["job_id"], r["payload"]["event"]["hour"]) for r in waiting] == [(7, 17), (8, 9)]
 
 
+def entry(action: str, day: str, uid: str = "peregrine-deadline-7@peregrine.app",
+          revision: str = "r1") -> Delivery:
+    payload = ({"event": {"uid": uid, "start": day}, "entry": "deadline", "revision": revision}
+               if action == "upsert_event" else {"uid": uid, "entry": "deadline",
+                                                 "revision": revision})
+    return Delivery("cal", 7, "dates_changed", action, payload, "the deadline")
+
+
+def test_a_jobs_deadline_does_not_supersede_its_waiting_interview(outbox):
+    """Each calendar event of a job (interview, deadline, next action) has its own UID: only
+    operations on the same event replace each other."""
+    outbox.enqueue([upsert(15), entry("upsert_event", "2026-04-10")])
+    outbox.enqueue([entry("upsert_event", "2026-04-12")])
+    waiting = [(r["payload"]["event"]["uid"], r["payload"]["event"].get("start"))
+               for r in outbox.rows("cal")]
+    assert waiting == [("peregrine-job-7@peregrine.app", None),
+                       ("peregrine-deadline-7@peregrine.app", "2026-04-12")]
+
+
+def test_an_operation_overtaken_by_another_is_queued_again_but_a_replay_is_not(outbox):
+    """Add, delete, undo within one second: the undo's upsert equals the first one, yet must go
+    out again; publishing the latest operation twice still queues it once."""
+    first = entry("upsert_event", "2026-04-10")
+    assert len(outbox.enqueue([first])) == 1
+    assert outbox.enqueue([first]) == []                       # a replay
+    outbox.enqueue([entry("delete_event", "")])
+    assert len(outbox.enqueue([first])) == 1                   # the undo
+    assert [r["action"] for r in outbox.rows("cal")] == ["upsert_event"]
+    (standing,) = outbox.standing_events("cal")
+    assert standing["payload"]["event"]["start"] == "2026-04-10"
+    outbox.enqueue([entry("delete_event", "", revision="r2")])
+    assert outbox.standing_events("cal") == []
+
+
 def test_the_outbox_survives_closing_the_app(tmp_path, clock):
     first = JobStore(tmp_path / "jobs.sqlite3")
     Outbox(first, clock=clock).enqueue([message("New job: SRE at ACME")])

@@ -100,13 +100,13 @@ def test_the_generated_plugins_pass_the_checker(generated, config_dir, capsys):
     assert "Checked 3 integrations: 3 passed, 0 with problems." in output
 
 
-def test_the_generated_plugins_show_up_in_settings(qtbot, generated, config_dir):
+def test_the_generated_plugins_show_up_in_settings(qtbot, generated, config_dir, licence_keys):
     from peregrine_desktop.settings.profile import UserProfile
     from peregrine_desktop.ui.settings_dialog import SettingsDialog
 
     rediscover_all(config_dir)
+    licence_keys.activate(config_dir, "premium")
     profile = UserProfile(config_dir / "user.yaml")
-    profile.update(tier="premium")
     dialog = SettingsDialog(profile, config_dir)
     qtbot.addWidget(dialog)
     card = dialog.integrations.cards["gamma_files"]

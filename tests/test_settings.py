@@ -58,9 +58,11 @@ def test_the_integrations_tab_shows_a_card_per_integration_when_chosen(qtbot, pr
     assert dialog.tabs.currentIndex() == 0 and not dialog._integrations_tab.built
     dialog.tabs.setCurrentIndex(4)
     assert dialog._integrations_tab.built and dialog.integrations.isVisible()
-    shown = {card.record.label for card in dialog.integrations.cards.values()
-             if card.isVisible()}
-    assert shown == {record.label for record in integrations.RECORDS}
+    accounts = dialog.integrations.accounts
+    assert accounts.list.isVisible()
+    listed = {accounts.rows[name].text() for name in accounts.rows}
+    assert listed == {record.label for record in integrations.RECORDS}
+    assert set(dialog.integrations.cards) == set(accounts.rows)
 
 
 def test_ok_saves_the_profile(qtbot, profile, config_dir):
@@ -198,7 +200,8 @@ def test_test_all_runs_configured_cards_concurrently(qtbot, config_dir):
             click(qtbot, panel.test_all_button)
             assert not panel.test_all_button.isEnabled()
             assert panel.cards["ping"].status.text() == "Testing…"
-        assert all(c.status.text().startswith("Connected (tested ") for c in panel.cards.values())
+        assert all(c.status.text().startswith("Connected · tested ") for c in panel.cards.values())
+        assert panel.summary.text() == "2 connected."
         assert len(server.matching("GET", "/ping")) == 2
         assert server.max_in_flight == 2        # both tests were waiting on the server at once
 
@@ -225,18 +228,20 @@ def test_tiers_contract():
     assert can_use("free", "notion_sync") is False and can_use("paid", "notion_sync") is True
     assert tier_allows("premium", "paid") and not tier_allows("free", "paid")
     assert upgrade_hint("MyService sync", "paid") == (
-        "MyService sync requires a Paid plan. Change your plan in Settings → Plan.")
+        "MyService sync requires a Paid plan. Add a licence key in Settings → Plan.")
 
 
 def test_profile_round_trip_and_unknown_keys_survive(config_dir):
     path = config_dir / "user.yaml"
     path.write_text("name: Ada\nfuture_setting: 42\ntier: paid\nwizard_step: '3'\n")
     profile = UserProfile(path)
-    assert (profile.name, profile.tier, profile.wizard_step) == ("Ada", "paid", 3)
+    # The file's "tier: paid" unlocks nothing: only a licence key does (tests/test_licence.py).
+    assert (profile.name, profile.tier, profile.wizard_step) == ("Ada", "free", 3)
     profile.update(dev_tier_override="premium")
     assert profile.effective_tier == "premium"
     profile.save()
-    assert yaml.safe_load(path.read_text())["future_setting"] == 42
+    saved = yaml.safe_load(path.read_text())
+    assert saved["future_setting"] == 42 and "tier" not in saved
 
 
 def test_the_profile_read_at_start_follows_every_change_to_its_file(config_dir):
@@ -288,14 +293,16 @@ def test_default_profile_location_follows_the_override(config_dir):
     assert profile.path == config_dir / "user.yaml"
 
 
-def test_cards_not_set_up_are_folded_until_set_up_is_pressed(qtbot, config_dir):
+def test_a_service_not_set_up_shows_its_fields_when_selected(qtbot, config_dir):
     panel = IntegrationsPanel(config_dir, "free",
-                              records=[DiscoveryRecord("ping", BUILT_IN, "t", PingIntegration)])
+                              records=[DiscoveryRecord(c.name, BUILT_IN, "t", c)
+                                       for c in (PingIntegration, PingTwo)])
     qtbot.addWidget(panel)
     panel.show()
-    card = panel.cards["ping"]
+    accounts = panel.accounts
+    rect = accounts.list.visualItemRect(accounts.rows["pingtwo"])
+    qtbot.mouseClick(accounts.list.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    card = panel.cards["pingtwo"]
+    assert card.isVisible() and not panel.cards["ping"].isVisible()
     assert card.status.text() == "Not set up"
-    assert not card.form.isVisible() and not card.test_button.isVisible()
-    click(qtbot, card.set_up_button)
     assert card.form.isVisible() and card.test_button.isVisible()
-    assert not card.set_up_button.isVisible()

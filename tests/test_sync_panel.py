@@ -310,4 +310,7 @@ def test_sync_choices_are_saved_and_automatic_sync_pulls_periodically(qtbot, sto
     with qtbot.waitSignal(panel.sync_finished, timeout=20_000):
         pass
     panel.pull_timer.stop()
+    # A 10 ms timer may have started another pull before it was stopped: let it finish
+    # before the database closes.
+    qtbot.waitUntil(lambda: not panel.is_running(), timeout=20_000)
     assert store.get(jobs[0]["id"])["notes"] == "Typed on the phone"

@@ -21,7 +21,7 @@ def build_sync_area(parent: QWidget) -> QWidget:
 
 
 def test_the_guides_gate_shows_a_note_on_free_and_the_button_on_paid(qtbot, config_dir,
-                                                                     monkeypatch):
+                                                                     monkeypatch, licence_keys):
     monkeypatch.setitem(tiers.FEATURES, "myservice_sync", "paid")
     free = build_sync_area(QWidget())
     qtbot.addWidget(free)
@@ -29,9 +29,11 @@ def test_the_guides_gate_shows_a_note_on_free_and_the_button_on_paid(qtbot, conf
     assert banner.text() == "MyService sync requires a Paid plan."
     assert free.findChild(QPushButton) is None
 
-    profile = UserProfile()
-    profile.update(tier="paid")
-    profile.save()
+    (config_dir / "user.yaml").write_text("name: Ada\ntier: paid\n")   # as the guide's file says
+    typed = build_sync_area(QWidget())
+    qtbot.addWidget(typed)
+    assert typed.findChild(QPushButton) is None      # a plan typed into the file unlocks nothing
+    licence_keys.activate(config_dir, "paid")       # a Paid key pasted in Settings → Plan
     paid = build_sync_area(QWidget())
     qtbot.addWidget(paid)
     assert paid.findChild(QPushButton).text() == "Sync to MyService"

@@ -136,13 +136,16 @@ def test_finish_without_any_integration_completes_setup(qtbot, config_dir):
                                      "reminder_due"]
 
 
-def test_plan_choice_reaches_the_integration_cards(qtbot, config_dir):
+def test_a_licence_key_activated_on_the_plan_page_reaches_the_integration_cards(
+        qtbot, config_dir, licence_keys):
     wizard = open_wizard(qtbot, config_dir)
     advance_to(qtbot, wizard, wiz.PLAN)
     plan = wizard.page(wiz.PLAN).section
-    plan.buttons["paid"].click()
+    type_into(qtbot, plan.key, licence_keys.issue("paid", days=90))
+    click(qtbot, plan.activate_button)
+    assert plan.result.text().startswith("Paid plan, valid until ")
     advance_to(qtbot, wizard, wiz.INTEGRATIONS)
-    assert saved(config_dir)["tier"] == "paid"
+    assert "tier" not in saved(config_dir)             # the plan is the key's, not the file's
     assert wizard.page(wiz.INTEGRATIONS).panel.tier == "paid"
 
 

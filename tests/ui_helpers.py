@@ -1,6 +1,8 @@
 """Helpers that make GUI tests read like what a person does: type, click, read, answer."""
 from __future__ import annotations
 
+import time
+
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QAbstractButton, QApplication, QLabel, QMessageBox, QWidget
 
@@ -27,19 +29,25 @@ def visible_text(widget: QWidget) -> str:
             texts.append(child.text())
         elif isinstance(child, QAbstractButton) and child.text():
             texts.append(child.text().replace("&", ""))
-    return "\n".join(texts)
+    # Zero-width spaces (break points in long paths and links) are not seen.
+    return "\n".join(texts).replace("\u200b", "")
 
 
-def answer_next_message_box(button: QMessageBox.StandardButton, seen: list[str] | None = None
-                            ) -> None:
-    """Press ``button`` on the next message box that opens (recording its text in ``seen``)."""
+def answer_next_message_box(button: QMessageBox.StandardButton, seen: list[str] | None = None,
+                            within_s: float = 10.0) -> None:
+    """Press ``button`` on the next message box that opens (recording its text in ``seen``).
+
+    Polling stops after ``within_s`` seconds, so a box that never came cannot be answered by
+    accident in a later test."""
+    deadline = time.monotonic() + within_s
+
     def poll() -> None:
         box = QApplication.activeModalWidget()
-        if isinstance(box, QMessageBox):
+        if isinstance(box, QMessageBox) and box.button(button) is not None:
             if seen is not None:
                 seen.append(box.text())
             box.button(button).click()
-        else:
+        elif time.monotonic() < deadline:
             QTimer.singleShot(20, poll)
     QTimer.singleShot(0, poll)
 
@@ -47,3 +55,18 @@ def answer_next_message_box(button: QMessageBox.StandardButton, seen: list[str] 
 def buttons_shown(widget: QWidget) -> list[str]:
     return [b.text().replace("&", "") for b in widget.findChildren(QAbstractButton)
             if b.isVisibleTo(widget)]
+
+
+def press_in_next_message_box(text: str, seen: list[str] | None = None) -> None:
+    """Press the button labelled ``text`` on the next message box that opens (recording the
+    box's text, then its buttons' labels, in ``seen``)."""
+    def poll() -> None:
+        box = QApplication.activeModalWidget()
+        if isinstance(box, QMessageBox):
+            labels = [b.text().replace("&", "") for b in box.buttons()]
+            if seen is not None:
+                seen.extend([box.text(), box.informativeText(), *labels])
+            next(b for b in box.buttons() if b.text().replace("&", "") == text).click()
+        else:
+            QTimer.singleShot(20, poll)
+    QTimer.singleShot(0, poll)

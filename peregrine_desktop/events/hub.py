@@ -21,6 +21,8 @@ from peregrine_sdk.capabilities import (CalendarEvents, Capability, Notification
                                        has_capability)
 from peregrine_desktop.settings.configfiles import ConfigFileError
 from peregrine_desktop.events import event_links
+from peregrine_desktop.events.date_entries import (date_entry_deliveries, imported_deliveries,
+                                                   option_deliveries)
 from peregrine_desktop.events.delivery import DeliveryScheduler
 from peregrine_desktop.events.outbox import Delivery, Outbox
 from peregrine_desktop.events.pipeline import (EVENT_FIELDS, JOB_REMOVED, NOTIFY_CHOICE,
@@ -108,7 +110,8 @@ class EventHub(QObject):
 
     ``published(event)`` fires for every pipeline event; ``outbox_changed()`` whenever waiting
     counts may have changed (connect the cards' "N waiting" and the activity log to it).
-    Bulk imports (``jobs_reset``) announce nothing: thousands of "new job" messages help nobody.
+    Bulk imports (``jobs_reset``) announce nothing: thousands of "new job" messages help nobody;
+    only the deadlines and next actions they bring go to calendars (when the person opted in).
     """
 
     published = Signal(object)
@@ -124,13 +127,17 @@ class EventHub(QObject):
         self.config_dir = Path(config_dir)
         self.outbox = outbox or Outbox(repository.store)
         self._profile = profile or (lambda: load_profile(self.config_dir / "user.yaml")[0])
-        self.subscribers: list[Subscriber] = [calendar_deliveries, notification_deliveries]
+        self.subscribers: list[Subscriber] = [calendar_deliveries, date_entry_deliveries,
+                                              notification_deliveries]
         self.scheduler = DeliveryScheduler(self.outbox, self.config_dir, self, registry=registry)
         self.scheduler.batch_finished.connect(lambda _name: self.outbox_changed.emit())
         self.delivered = self.scheduler.delivered
         repository.job_added.connect(lambda job: self.on_change(job, None))
         repository.job_changed.connect(self.on_change)
         repository.job_removed.connect(lambda job: self.on_change(None, job))
+        repository.jobs_imported.connect(
+            lambda ids: self.queue(imported_deliveries(self, list(ids))))
+        self.apply_calendar_option()    # the option may have changed while the app was closed
         self.scheduler.pump()   # whatever waited while the app was closed
 
     # -- who is listening ---------------------------------------------------------------------------
@@ -140,6 +147,21 @@ class EventHub(QObject):
 
     def notify_events(self) -> list[str]:
         return list(self._profile().notify_events)
+
+    def calendar_entries_on(self) -> bool:
+        """Whether deadlines and next actions go to calendars as all-day entries."""
+        return bool(self._profile().calendar_all_day)
+
+    def apply_calendar_option(self) -> int:
+        """Bring calendars in line with the all-day option (after the profile was saved, or a
+        calendar connected): put every job's entries in, or take them all out; returns how many
+        deliveries were queued."""
+        try:
+            deliveries = option_deliveries(self)
+        except Exception:  # noqa: BLE001 - a failure here must not stop the rest of the app
+            log.exception("bringing calendars in line with the all-day option failed")
+            return 0
+        return self.queue(deliveries)
 
     def targets(self, capability: type[Capability]) -> list[Target]:
         """Connected integrations with ``capability`` that the user's plan unlocks."""
@@ -183,9 +205,14 @@ class EventHub(QObject):
                 for item in produced:
                     key = (item.integration, item.job_id, item.action, item.payload_hash)
                     deliveries.setdefault(key, item)
+        return self.queue(deliveries.values())
+
+    def queue(self, deliveries: Iterable[Delivery]) -> int:
+        """Put deliveries in the outbox and start sending; returns how many were new."""
+        deliveries = list(deliveries)
         if not deliveries:
             return 0
-        added = self.outbox.enqueue(deliveries.values())
+        added = self.outbox.enqueue(deliveries)
         if added:
             self.outbox_changed.emit()
             self.scheduler.pump()

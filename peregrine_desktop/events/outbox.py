@@ -2,9 +2,10 @@
 succeeded, so being offline or a service being down loses nothing.
 
 A delivery is unique per (integration, job, event kind, payload hash): publishing the same event
-twice, or replaying after a restart, never queues or sends it twice.  Calendar operations for
-one job and calendar supersede older waiting ones, so a replay cannot move an event back to an
-old time.  Failed attempts back off exponentially (or as long as the service asked); each
+twice, or replaying after a restart, never queues or sends it twice — unless another operation on
+the same calendar event came after it (an undo putting back what a delete removed), when it is
+queued again.  Calendar operations on one event (its UID: a job's interview, deadline or next
+action) supersede older waiting ones, so a replay cannot move an event back to an old time.  Failed attempts back off exponentially (or as long as the service asked); each
 outcome is written to the activity log in plain words.
 """
 from __future__ import annotations
@@ -28,7 +29,9 @@ CALENDAR_ACTIONS = frozenset({"upsert_event", "delete_event"})
 #: Errors that say the service is unreachable or busy: stop this service's batch, retry later.
 UNREACHABLE = frozenset({ErrorKind.CANNOT_CONNECT, ErrorKind.TIMEOUT, ErrorKind.RATE_LIMITED})
 #: Errors the user must fix (credentials, sharing): keep waiting, show "needs attention".
-NEEDS_USER = frozenset({ErrorKind.INVALID_AUTH, ErrorKind.NOT_FOUND})
+NEEDS_USER = frozenset({ErrorKind.INVALID_AUTH, ErrorKind.NOT_FOUND, ErrorKind.INVALID_ADDRESS})
+#: The calendar event a row's payload is about (upsert: its event's UID; delete: its UID).
+EVENT_UID_SQL = "COALESCE(json_extract(payload, '$.event.uid'), json_extract(payload, '$.uid'))"
 #: A delivery the service keeps refusing for other reasons is given up after this many tries.
 MAX_ATTEMPTS = 5
 
@@ -103,6 +106,13 @@ class Attempt:
     retry_after: float | None = None
 
 
+def _event_uid(payload: dict[str, Any]) -> str | None:
+    """What :data:`EVENT_UID_SQL` reads from a payload, for the same comparison in Python."""
+    event = payload.get("event")
+    uid = event.get("uid") if isinstance(event, dict) else None
+    return uid if uid is not None else payload.get("uid")
+
+
 def _sentence_start(text: str) -> str:
     return text[:1].upper() + text[1:]
 
@@ -130,6 +140,8 @@ class Outbox:
         now, stamp = self.clock(), utc_now()
         with self.store.transaction() as conn:
             for item in deliveries:
+                if item.action in CALENDAR_ACTIONS:
+                    self._forget_overtaken_copy(conn, item)
                 cursor = conn.execute(
                     "INSERT OR IGNORE INTO outbox(integration, job_id, kind, action, payload, "
                     "payload_hash, summary, next_attempt_at, created_at, updated_at) "
@@ -143,10 +155,32 @@ class Outbox:
                     conn.execute(
                         "UPDATE outbox SET state = 'superseded', updated_at = ? "
                         "WHERE integration = ? AND job_id = ? AND state = 'waiting' "
-                        f"AND action IN ({','.join('?' * len(CALENDAR_ACTIONS))}) AND id < ?",
+                        f"AND action IN ({','.join('?' * len(CALENDAR_ACTIONS))}) AND id < ? "
+                        f"AND {EVENT_UID_SQL} IS ?",
                         (stamp, item.integration, item.job_id, *sorted(CALENDAR_ACTIONS),
-                         cursor.lastrowid))
+                         cursor.lastrowid, _event_uid(item.payload)))
         return added
+
+    @staticmethod
+    def _forget_overtaken_copy(conn: Any, item: Delivery) -> None:
+        """An identical calendar operation queued before, with another operation on the same
+        event after it (add, delete, undo within one second): the old row is history, and this
+        one must go out again, so the old copy makes way.  The latest operation on the event
+        being this very one is a replay, and stays ignored."""
+        row = conn.execute("SELECT id, state FROM outbox WHERE integration = ? AND job_id = ? "
+                           "AND kind = ? AND payload_hash = ?",
+                           (item.integration, item.job_id, item.kind,
+                            item.payload_hash)).fetchone()
+        if row is None or row["state"] == SENDING:
+            return
+        later = conn.execute(
+            "SELECT 1 FROM outbox WHERE integration = ? AND job_id = ? AND id > ? "
+            f"AND action IN ({','.join('?' * len(CALENDAR_ACTIONS))}) AND state != 'superseded' "
+            f"AND {EVENT_UID_SQL} IS ? LIMIT 1",
+            (item.integration, item.job_id, row["id"], *sorted(CALENDAR_ACTIONS),
+             _event_uid(item.payload))).fetchone()
+        if later is not None:
+            conn.execute("DELETE FROM outbox WHERE id = ?", (row["id"],))
 
     def _recover_interrupted(self) -> None:
         """Rows left 'sending' by a crash: idempotent ones go back to waiting; a message may or
@@ -284,6 +318,23 @@ class Outbox:
                 "action = 'upsert_event' AND state = 'delivered' AND "
                 "json_extract(payload, '$.event.uid') = ? LIMIT 1",
                 (integration, job_id, uid)).fetchone() is not None
+
+    def standing_events(self, integration: str) -> list[dict[str, Any]]:
+        """Calendar events this app put in ``integration``'s calendar and has not removed: per
+        event UID, the latest operation (superseded ones aside) when it is an upsert — sent,
+        waiting or given up (a removal of one that never arrived is harmless).  Each row's
+        ``payload`` is parsed."""
+        marks = ",".join("?" * len(CALENDAR_ACTIONS))
+        with self.store.connection() as conn:
+            found = [dict(r) for r in conn.execute(
+                f"SELECT o.* FROM outbox o JOIN (SELECT MAX(id) AS id FROM outbox "
+                f"WHERE integration = ? AND action IN ({marks}) AND state != 'superseded' "
+                f"GROUP BY job_id, {EVENT_UID_SQL}) latest ON o.id = latest.id "
+                f"WHERE o.action = 'upsert_event' ORDER BY o.id",
+                (integration, *sorted(CALENDAR_ACTIONS)))]
+        for row in found:
+            row["payload"] = json.loads(row["payload"])
+        return found
 
     def waiting_counts(self) -> dict[str, int]:
         """Deliveries not yet made, per service ("3 waiting" on its card)."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -22,6 +22,7 @@ INTERVIEW_MOVED = "interview_moved"
 INTERVIEW_CLEARED = "interview_cleared"
 INTERVIEW_UPDATED = "interview_updated"     # title, company, link or notes of a booked interview
 JOB_REMOVED = "job_removed"
+DATES_CHANGED = "dates_changed"         # deadline or next action (or the title they show)
 
 #: Event kind → the choice in the wizard (UserProfile.notify_events) that announces it.
 NOTIFY_CHOICE: dict[str, str] = {
@@ -30,6 +31,9 @@ NOTIFY_CHOICE: dict[str, str] = {
     INTERVIEW_SCHEDULED: "interview_scheduled",
     INTERVIEW_MOVED: "interview_scheduled",
 }
+#: Job fields a deadline's or next action's all-day calendar entry is made of.
+DATE_FIELDS: tuple[str, ...] = ("deadline", "next_action_on", "next_action_note", "title",
+                                "company", "url")
 #: Job fields an interview's calendar event is made of.
 EVENT_FIELDS: tuple[str, ...] = ("title", "company", "url", "notes", "interview_at",
                                  "interview_tz", "status")
@@ -78,6 +82,9 @@ def events_for_change(new: Mapping[str, Any] | None,
         found.append(PipelineEvent(INTERVIEW_MOVED, new, old))
     elif at and any(new.get(k) != old.get(k) for k in ("title", "company", "url", "notes")):
         found.append(PipelineEvent(INTERVIEW_UPDATED, new, old))
+    dated = any(j.get(k) for j in (new, old) for k in ("deadline", "next_action_on"))
+    if dated and any(new.get(k) != old.get(k) for k in DATE_FIELDS):
+        found.append(PipelineEvent(DATES_CHANGED, new, old))
     return found
 
 
@@ -133,16 +140,18 @@ def event_to_payload(event: InterviewEvent) -> dict[str, Any]:
     return {"uid": event.uid, "title": event.title, "start": event.start.isoformat(),
             "end": event.end.isoformat(), "timezone": event.timezone,
             "description": event.description, "url": event.url,
-            "reminder_minutes": event.reminder_minutes}
+            "reminder_minutes": event.reminder_minutes,
+            **({"all_day": True} if event.all_day else {})}
 
 
 def event_from_payload(payload: Mapping[str, Any]) -> InterviewEvent:
+    parse = date.fromisoformat if payload.get("all_day") else datetime.fromisoformat
     return InterviewEvent(
         uid=payload["uid"], title=payload["title"],
-        start=datetime.fromisoformat(payload["start"]),
-        end=datetime.fromisoformat(payload["end"]), timezone=payload["timezone"],
+        start=parse(payload["start"]), end=parse(payload["end"]), timezone=payload["timezone"],
         description=payload.get("description", ""), url=payload.get("url", ""),
-        reminder_minutes=payload.get("reminder_minutes"))
+        reminder_minutes=payload.get("reminder_minutes"),
+        all_day=bool(payload.get("all_day")))
 
 
 def when_text(job: Mapping[str, Any]) -> str:

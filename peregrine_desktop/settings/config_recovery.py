@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from peregrine_desktop.settings.configfiles import ConfigFileError, ensure_private_dir, read_yaml_mapping
-from peregrine_desktop.settings.profile import ProfileData, UserProfile, keep_bad_copy
+from peregrine_desktop.settings.profile import (RETIRED_KEYS, ProfileData, UserProfile,
+                                               keep_bad_copy)
 
 log = logging.getLogger(__name__)
 
@@ -135,7 +136,7 @@ def keep_copy_once(path: Path) -> Path | None:
 
 # -- the profile ---------------------------------------------------------------------------------
 _PROFILE_DEFAULTS = ProfileData()
-_PROFILE_KEYS = {f.name for f in dataclass_fields(ProfileData)}
+_PROFILE_KEYS = {f.name for f in dataclass_fields(ProfileData)} | RETIRED_KEYS
 
 
 def _kind_of(value: Any) -> str:
@@ -163,7 +164,7 @@ def profile_problem(config_dir: Path) -> ConfigProblem | None:
         return ConfigProblem(path, _sentence(exc.problem), title, backup=keep_copy_once(path))
     wrong = []
     for key, value in data.items():
-        if key not in _PROFILE_KEYS or key == "dev_tier_override":
+        if key not in _PROFILE_KEYS or key == "dev_tier_override" or key in RETIRED_KEYS:
             continue
         default = getattr(_PROFILE_DEFAULTS, key)
         fits = value is None or (isinstance(value, _expected_kind(default))

@@ -76,7 +76,9 @@ def field_value_problem(spec: Mapping[str, Any], value: Any) -> str | None:
     if problem:
         return problem
     kind = spec.get("type") if isinstance(spec, Mapping) else None
-    if text and (kind == "url" or (kind == "password" and _looks_like_url(text))):
+    is_address = spec.get("format") == "url" if isinstance(spec, Mapping) else False
+    if text and (kind == "url" or (kind == "password" and (is_address
+                                                            or _looks_like_url(text)))):
         return url_value_problem(text)
     return None
 

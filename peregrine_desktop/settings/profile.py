@@ -1,12 +1,15 @@
 """UserProfile: the person's answers from the setup wizard, kept in ``<config dir>/user.yaml``."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from peregrine_desktop.settings import paths
 from peregrine_desktop.settings.configfiles import ConfigFileError, read_yaml_mapping, write_yaml
+from peregrine_desktop.settings.licence import LicenceFile, LicenceStatus
 
 NOTIFY_EVENTS: dict[str, str] = {
     "job_added": "A job is added",
@@ -23,7 +26,6 @@ class ProfileData:
     phone: str = ""
     linkedin: str = ""
     career_summary: str = ""
-    tier: str = "free"
     dev_tier_override: str | None = None
     wizard_complete: bool = False
     wizard_step: int = 0
@@ -33,9 +35,14 @@ class ProfileData:
     target_locations: list[str] = field(default_factory=list)
     exclude_keywords: list[str] = field(default_factory=list)
     notify_events: list[str] = field(default_factory=lambda: list(NOTIFY_EVENTS))
+    #: Deadlines and next actions also go to connected calendars as all-day entries.
+    calendar_all_day: bool = False
 
 
 _FIELD_TYPES = {f.name: f for f in fields(ProfileData)}
+#: Keys older files hold that mean nothing any more: dropped when read, gone at the next save.
+#: ``tier`` was the plan typed into the file; the plan now comes from a licence key only.
+RETIRED_KEYS = frozenset({"tier"})
 
 
 def _coerce(name: str, value: Any) -> Any:
@@ -61,12 +68,17 @@ class UserProfile(ProfileData):
     """``UserProfile()`` reads the default location, as the guide's example calls it.
 
     Unknown keys are preserved on save, so a newer version's settings survive an older app.
+    The plan (``tier``) is not in the file: it is what the licence key saved beside it
+    (``licence.json``) grants, checked against ``licence_key`` (default: the shipped key).
     """
 
-    def __init__(self, path: Path | None = None, *, read: bool = True) -> None:
+    def __init__(self, path: Path | None = None, *, read: bool = True,
+                 licence_key: bytes | None = None) -> None:
         super().__init__()
         self.path = Path(path) if path else paths.config_dir() / "user.yaml"
         self.extra: dict[str, Any] = {}
+        self.licence = LicenceFile(self.path.parent, licence_key)
+        self._plan_watchers: list[Callable[[str], None]] = []
         if read:
             self.reload()
 
@@ -78,13 +90,48 @@ class UserProfile(ProfileData):
         for key, value in data.items():
             if key in _FIELD_TYPES:
                 setattr(self, key, _coerce(key, value))
-            else:
+            elif key not in RETIRED_KEYS:
                 self.extra[key] = value
+
+    @property
+    def tier(self) -> str:
+        """The purchased plan: what the activated licence key grants today, else "free"."""
+        return self.licence.status().tier
 
     @property
     def effective_tier(self) -> str:
         """The plan in force: a developer override wins over the purchased tier."""
         return self.dev_tier_override or self.tier
+
+    # -- the plan ---------------------------------------------------------------------------------
+    def licence_status(self, now: datetime | None = None) -> LicenceStatus:
+        """The saved key and what it means today, with the sentence the Plan page shows."""
+        return self.licence.status(now)
+
+    def activate_licence(self, token: str) -> LicenceStatus:
+        """Verify and save a key (LicenceError if it cannot be used); every watcher hears of
+        the new plan."""
+        status = self.licence.activate(token)
+        self._plan_changed()
+        return status
+
+    def remove_licence(self) -> None:
+        """Forget the key: the plan becomes Free, and every watcher hears of it."""
+        self.licence.remove()
+        self._plan_changed()
+
+    def watch_plan(self, callback: Callable[[str], None]) -> Callable[[], None]:
+        """Call ``callback(effective_tier)`` whenever a key is activated or removed through
+        this profile; returns the function that stops it.  The one plan-changed notification:
+        windows follow it through ``ui/plan_updates.py``."""
+        self._plan_watchers.append(callback)
+        return lambda: self._plan_watchers.remove(callback) if callback in \
+            self._plan_watchers else None
+
+    def _plan_changed(self) -> None:
+        tier = self.effective_tier
+        for callback in list(self._plan_watchers):
+            callback(tier)
 
     def as_dict(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in _FIELD_TYPES}

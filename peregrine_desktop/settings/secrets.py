@@ -409,6 +409,27 @@ class SecretStore:
                     else KEYCHAIN_FAILED_NOTE.format(reason=reason))
         return NO_KEYCHAIN_NOTE if not keychain_available() else HAND_WRITTEN_NOTE
 
+    def secret_places(self, name: str, keys: Iterable[str]) -> dict[str, list[str]]:
+        """Where each saved secret of ``keys`` lives, as Disconnect must say truthfully:
+        ``{"keychain": [...], "file": [...], "environment": [...]}`` (empty lists for a place
+        holding none; a key with no saved value is in none)."""
+        places: dict[str, list[str]] = {"keychain": [], "file": [], "environment": []}
+        try:
+            data = read_yaml_mapping(self.path_for(name))
+        except Exception:  # noqa: BLE001 - a damaged file: nothing can be said to be in it
+            return places
+        for key in keys:
+            value = data.get(key)
+            if not isinstance(value, str) or not value.strip():
+                continue
+            if is_reference(value):
+                places["keychain"].append(key)
+            elif has_env_reference(value):
+                places["environment"].append(key)
+            else:
+                places["file"].append(key)
+        return places
+
     # -- disconnect ------------------------------------------------------------------------------
     def forget(self, name: str, keys: Iterable[str] | None = None) -> list[str]:
         """Remove the integration's keychain entries (disconnect); return the keys removed.

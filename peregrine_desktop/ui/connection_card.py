@@ -1,8 +1,13 @@
-"""ConnectionCard: one integration's connection, as used by wizard Step 7 and Settings.
+"""ConnectionCard: one service's page, as shown beside the accounts list in wizard Step 7 and
+Settings → Integrations.
 
-States: Not set up · Testing… · Connected (tested 14:02) · Saved, not tested · Needs attention ·
-Locked: needs Paid · Unavailable: reason.  The Test button runs on the worker pool; a result for
-values the user has since edited is dropped.
+The page is its own unit: its Save keeps the connection at once (Settings' OK and Cancel apply
+to the profile tabs only).  Connection fields come first; Test's result is shown beside the Test
+button; Save follows a passing test ("Save anyway" is the second choice after a failed one).  A
+job tracker's column mapping is a Columns table that appears once a test has read the tracker's
+real columns.  States: Not set up · Testing… · Test passed, not saved · Connected · tested 14:02 ·
+Saved, not tested · Needs attention · Locked: needs Paid · Unavailable.  Tests run on the worker
+pool; a result for values the user has since edited is dropped.
 """
 from __future__ import annotations
 
@@ -13,18 +18,20 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QMessageBox, QPushButton, QSizePolicy,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QMessageBox, QPushButton, QScrollArea,
+                               QSizePolicy, QVBoxLayout, QWidget)
 
 from peregrine_sdk.base import check_config
-from peregrine_sdk.capabilities import capabilities_of
+from peregrine_sdk.capabilities import JobSync, capabilities_of
 from peregrine_sdk.discovery import DiscoveryRecord
 from peregrine_sdk.errors import CheckResult, ErrorKind, IntegrationError
+from peregrine_sdk.job_columns import mapping_field_of
 from peregrine_desktop.settings.configfiles import ConfigFileError
 from peregrine_desktop.settings.integration_state import IntegrationState
 from peregrine_desktop.settings.tiers import TIER_LABELS, locked_reason, tier_allows, upgrade_hint
+from peregrine_desktop.ui.columns_step import ColumnsStep, column_names
 from peregrine_desktop.ui.fields import ChoiceEditor, FieldForm, PasswordEditor
-from peregrine_desktop.ui.plain_text import ask, bold_heading
+from peregrine_desktop.ui.plain_text import bold_heading, message_box
 from peregrine_desktop.workers import TaskRunner
 
 log = logging.getLogger(__name__)
@@ -35,6 +42,7 @@ DEFAULT_TEST_TIMEOUT_MS = 30_000
 class CardState(enum.Enum):
     NOT_SET_UP = "not_set_up"
     TESTING = "testing"
+    TEST_PASSED = "test_passed"          # a passing test of values not saved yet
     CONNECTED = "connected"
     SAVED_UNTESTED = "saved_untested"
     NEEDS_ATTENTION = "needs_attention"
@@ -43,11 +51,15 @@ class CardState(enum.Enum):
 
 
 STATE_COLOURS = {
-    CardState.NOT_SET_UP: "#9e9e9e", CardState.TESTING: "#1e88e5",
-    CardState.CONNECTED: "#2e7d32", CardState.SAVED_UNTESTED: "#f9a825",
+    CardState.NOT_SET_UP: "#757575", CardState.TESTING: "#1e88e5",
+    CardState.TEST_PASSED: "#1e88e5",
+    CardState.CONNECTED: "#2e7d32", CardState.SAVED_UNTESTED: "#b26a00",
     CardState.NEEDS_ATTENTION: "#c62828", CardState.LOCKED: "#757575",
     CardState.UNAVAILABLE: "#757575",
 }
+
+#: What the page says beside its Save: the page is its own unit, whatever window holds it.
+SAVE_MODEL_NOTE = "Saved on its own with Save here; the window's other buttons don't change it."
 
 
 def begin_sign_in(cls: type, config: dict[str, Any]) -> tuple[Any, Any]:
@@ -63,18 +75,17 @@ def finish_sign_in(instance: Any) -> dict[str, Any]:
 
 
 class ConnectionCard(QFrame):
-    """A card for one discovered integration (or for one that failed to load)."""
+    """The page of one discovered integration (or of one that failed to load)."""
 
     test_finished = Signal(str, object)   # name, CheckResult
     saved = Signal(str)
     disconnected = Signal(str)
+    state_changed = Signal(str)           # name: the words for the accounts list changed
 
     def __init__(self, record: DiscoveryRecord, config_dir: Path, tier: str,
                  parent: QWidget | None = None,
-                 test_timeout_ms: int = DEFAULT_TEST_TIMEOUT_MS, compact: bool = False) -> None:
+                 test_timeout_ms: int = DEFAULT_TEST_TIMEOUT_MS) -> None:
         super().__init__(parent)
-        #: In a list of many cards, one not set up shows only "Set up…" until opened.
-        self.collapsed = compact
         self.record = record
         self.cls = record.cls
         self.name = record.cls.name if record.cls else record.name
@@ -88,40 +99,74 @@ class ConnectionCard(QFrame):
         self.last_result: CheckResult | None = None
         self._passed_config: dict[str, Any] | None = None
         self._failed_config: dict[str, Any] | None = None
+        self._blocked = ""          # why the last Test did not start, until the form changes
+        self._list_words = ""
         self.form: FieldForm | None = None
+        self.columns_step: ColumnsStep | None = None
         self.setObjectName("connectionCard")
-        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)   # holds focus while a button is busy
         self.setAccessibleName(f"{record.label} connection")
-        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
         self._build()
         self.refresh()
 
     # -- construction --------------------------------------------------------------------------
     def _build(self) -> None:
+        from peregrine_desktop.ui.monogram import monogram_pixmap
+
         outer = QVBoxLayout(self)
-        outer.setContentsMargins(14, 12, 14, 12)
-        outer.setSpacing(8)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(6)
 
         head = QHBoxLayout()
-        head.setSpacing(8)
+        head.setContentsMargins(12, 10, 12, 0)
+        head.setSpacing(10)
+        self.icon = QLabel(self)
+        self.icon.setPixmap(monogram_pixmap(self.record.label, self.name, 36,
+                                            enabled=self.cls is not None,
+                                            ratio=self.devicePixelRatioF()))
+        self.icon.setFixedSize(36, 36)
+        head.addWidget(self.icon, 0, Qt.AlignmentFlag.AlignTop)
+        titles = QVBoxLayout()
+        titles.setSpacing(2)
+        title_row = QHBoxLayout()
+        title_row.setSpacing(8)
         self.title = QLabel(bold_heading(self.record.label), self)
         self.title.setTextFormat(Qt.TextFormat.RichText)
-        head.addWidget(self.title)
+        self.title.setStyleSheet("font-size: 12pt;")
+        title_row.addWidget(self.title)
         if self.cls is not None:
             self.badge = QLabel(TIER_LABELS.get(self.cls.tier, self.cls.tier), self)
             self.badge.setObjectName("tierBadge")
             self.badge.setStyleSheet("QLabel#tierBadge { border: 1px solid palette(mid); "
                                      "border-radius: 8px; padding: 0 7px; font-size: 8pt; }")
             self.badge.setAccessibleName(f"Plan: {self.badge.text()}")
-            head.addWidget(self.badge)
-        head.addStretch(1)
+            title_row.addWidget(self.badge, 0, Qt.AlignmentFlag.AlignVCenter)
+        title_row.addStretch(1)
         self.dot = QLabel("●", self)
         self.status = QLabel("", self)
         self.status.setObjectName("cardStatus")
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        head.addWidget(self.dot)
-        head.addWidget(self.status)
+        title_row.addWidget(self.dot)
+        title_row.addWidget(self.status)
+        titles.addLayout(title_row)
+
+        head.addLayout(titles, 1)
         outer.addLayout(head)
+
+        line = QFrame(self)
+        line.setFrameShape(QFrame.Shape.HLine)
+        line.setFrameShadow(QFrame.Shadow.Sunken)
+        outer.addWidget(line)
+
+        self.scroll = QScrollArea(self)
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.body = QWidget(self.scroll)
+        body = QVBoxLayout(self.body)
+        body.setContentsMargins(12, 4, 12, 8)
+        body.setSpacing(8)
 
         meta = []
         if self.cls is not None:
@@ -132,19 +177,14 @@ class ConnectionCard(QFrame):
                 meta.append("Can: " + ", ".join(caps) + ".")
         if self.record.third_party:
             meta.append(f"Third-party plugin · {self.record.origin}")
-        self.meta = QLabel("  ".join(meta), self)
+        self.meta = QLabel("  ".join(meta), self.body)
+        self.meta.setTextFormat(Qt.TextFormat.PlainText)
         self.meta.setWordWrap(True)
         self.meta.setStyleSheet("color: palette(placeholder-text);")
         self.meta.setVisible(bool(meta))
-        outer.addWidget(self.meta)
+        body.addWidget(self.meta)
 
-        self.detail = QLabel("", self)   # the reason / hint line under the header
-        self.detail.setWordWrap(True)
-        self.detail.setObjectName("cardDetail")
-        self.detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        outer.addWidget(self.detail)
-
-        self.sign_in_box = QLabel("", self)   # the sign-in prompt: link, code, what to do
+        self.sign_in_box = QLabel("", self.body)   # the sign-in prompt: link, code, what to do
         self.sign_in_box.setObjectName("signInPrompt")
         self.sign_in_box.setWordWrap(True)
         self.sign_in_box.setOpenExternalLinks(True)
@@ -152,35 +192,9 @@ class ConnectionCard(QFrame):
         self.sign_in_box.setStyleSheet("QLabel#signInPrompt { border: 1px solid palette(mid); "
                                        "border-radius: 4px; padding: 8px; }")
         self.sign_in_box.hide()
-        outer.addWidget(self.sign_in_box)
         self._sign_in_instance: Any = None
 
-        self.storage = QLabel("", self)   # where the secrets went, when not the keychain
-        self.storage.setObjectName("cardStorage")
-        self.storage.setWordWrap(True)
-        self.storage.setStyleSheet("color: palette(placeholder-text);")
-        self.storage.hide()
-        outer.addWidget(self.storage)
-        self.unlock_button = QPushButton("Unlock keychain and retry", self)  # when it is locked
-        self.unlock_button.setAutoDefault(False)
-        self.unlock_button.clicked.connect(self.unlock_keychain)
-        self.unlock_button.hide()
-        outer.addWidget(self.unlock_button, 0, Qt.AlignmentFlag.AlignLeft)
-
-        self.note = QLabel("", self)    # deliveries waiting for this service, if any
-        self.note.setObjectName("cardNote")
-        self.note.setWordWrap(True)
-        self.note.setStyleSheet("color: #b26a00;")
-        self.note.hide()
-        outer.addWidget(self.note)
-
-        self.sync_line = QLabel("", self)   # a tracker's last sync (peregrine_desktop.sync.run)
-        self.sync_line.setObjectName("cardSyncLine")
-        self.sync_line.setWordWrap(True)
-        self.sync_line.setTextFormat(Qt.TextFormat.PlainText)
-        self.sync_line.hide()
-        outer.addWidget(self.sync_line)
-
+        specs: list[dict[str, Any]] = []
         if self.cls is not None:
             try:
                 specs = self.cls().fields()
@@ -188,28 +202,92 @@ class ConnectionCard(QFrame):
                 log.exception("%s: fields() raised", self.name)
                 self.record.error = f"its settings form could not be built ({exc})"
                 self.cls = None
-            else:
-                self.form = FieldForm(specs, self)
-                self.form.changed.connect(self._on_form_edited)
-                outer.addWidget(self.form)
+        if self.cls is not None:
+            connection = [s for s in specs if not mapping_field_of(str(s.get("key", "")))]
+            mapping = [s for s in specs if mapping_field_of(str(s.get("key", "")))]
+            self.form = FieldForm(connection, self.body)
+            self.form.changed.connect(self._on_form_edited)
+            body.addWidget(self.form)
+            if mapping:
+                self.columns_step = ColumnsStep(mapping, self.record.label, self.body)
+                self.columns_step.changed.connect(self._on_columns_changed)
 
-        buttons = QHBoxLayout()
-        buttons.setSpacing(6)
-        buttons.addStretch(1)
-        self.set_up_button = self._button("Set &up…", self.expand, buttons)
-        self.sign_in_button = self._button("Sign &in…", self.start_sign_in, buttons)
-        self.test_button = self._button("&Test", self.run_test, buttons)
-        self.save_anyway_button = self._button("Save an&yway", self.save_anyway, buttons)
-        self.save_button = self._button("&Save", self.save, buttons)
-        self.edit_button = self._button("&Edit", self.start_editing, buttons)
-        self.cancel_button = self._button("Cancel", self.cancel_editing, buttons)
-        self.disconnect_button = self._button("&Disconnect", self.disconnect_service, buttons)
-        self.save_button.setDefault(True)
-        outer.addLayout(buttons)
+        # Test, and its result right beside it.
+        self.test_row = QWidget(self.body)
+        row = QHBoxLayout(self.test_row)
+        row.setContentsMargins(0, 4, 0, 0)
+        row.setSpacing(8)
+        self.sign_in_button = self._button("Si&gn in…", self.start_sign_in, row, self.test_row)
+        self.test_button = self._button("&Test", self.run_test, row, self.test_row)
+        self.detail = QLabel("", self.test_row)   # the test's result, or why it cannot run
+        self.detail.setObjectName("cardDetail")
+        self.detail.setTextFormat(Qt.TextFormat.PlainText)
+        self.detail.setWordWrap(True)
+        self.detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.detail.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        self.detail.setMinimumWidth(160)
+        row.addWidget(self.detail, 1)
+        body.addWidget(self.test_row)
+        body.addWidget(self.sign_in_box)
+        if self.columns_step is not None:
+            body.addWidget(self.columns_step)
 
-    def _button(self, text: str, slot: Any, layout: QHBoxLayout) -> QPushButton:
-        button = QPushButton(text, self)
+        self.storage = QLabel("", self.body)   # where the secrets went, when not the keychain
+        self.storage.setObjectName("cardStorage")
+        self.storage.setWordWrap(True)
+        self.storage.setStyleSheet("color: palette(placeholder-text);")
+        self.storage.hide()
+        body.addWidget(self.storage)
+        self.unlock_button = QPushButton("Unlock keychain and retry", self.body)
+        self.unlock_button.setAutoDefault(False)
+        self.unlock_button.clicked.connect(self.unlock_keychain)
+        self.unlock_button.hide()
+        body.addWidget(self.unlock_button, 0, Qt.AlignmentFlag.AlignLeft)
+
+        self.note = QLabel("", self.body)    # deliveries waiting for this service, if any
+        self.note.setObjectName("cardNote")
+        self.note.setWordWrap(True)
+        self.note.setStyleSheet("color: #b26a00;")
+        self.note.hide()
+        body.addWidget(self.note)
+
+        self.sync_line = QLabel("", self.body)   # a tracker's last sync
+        self.sync_line.setObjectName("cardSyncLine")
+        self.sync_line.setWordWrap(True)
+        self.sync_line.setTextFormat(Qt.TextFormat.PlainText)
+        self.sync_line.hide()
+        body.addWidget(self.sync_line)
+        body.addStretch(1)
+        self.scroll.setWidget(self.body)
+        self.scroll.viewport().setAutoFillBackground(False)   # the page's own background
+        self.body.setAutoFillBackground(False)
+        outer.addWidget(self.scroll, 1)
+
+        footer = QHBoxLayout()
+        footer.setContentsMargins(12, 0, 12, 10)
+        footer.setSpacing(6)
+        self.disconnect_button = self._button("&Disconnect", self.disconnect_service, footer)
+        self.save_model = QLabel(SAVE_MODEL_NOTE, self)
+        self.save_model.setObjectName("saveModelNote")
+        self.save_model.setTextFormat(Qt.TextFormat.PlainText)
+        self.save_model.setWordWrap(True)
+        self.save_model.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.save_model.setStyleSheet("color: palette(placeholder-text); font-size: 9pt;")
+        self.save_model.setVisible(self.cls is not None)
+        footer.addWidget(self.save_model, 1)
+        self.edit_button = self._button("&Edit", self.start_editing, footer)
+        self.cancel_button = self._button("Cancel", self.cancel_editing, footer)
+        self.save_anyway_button = self._button("Save an&yway", self.save_anyway, footer)
+        self.save_button = self._button("&Save", self.save, footer)
+        outer.addLayout(footer)
+
+    def _button(self, text: str, slot: Any, layout: QHBoxLayout,
+                parent: QWidget | None = None) -> QPushButton:
+        """A page button: never the default, so Enter presses the dialog's OK (or the
+        wizard's Next), not a Save on a page the user is not looking at."""
+        button = QPushButton(text, parent or self)
         button.setAutoDefault(False)
+        button.setDefault(False)
         button.setAccessibleName(f"{text.replace('&', '')} {self.record.label}")
         button.clicked.connect(slot)
         layout.addWidget(button)
@@ -238,14 +316,16 @@ class ConnectionCard(QFrame):
         self.refresh()
 
     def refresh(self) -> None:
-        """Recompute the state from the files and the last test, and lay out the card for it."""
+        """Recompute the state from the files and the last test, and lay out the page for it."""
         if self.cls is None:
+            self._hide_storage_note()
             self._show(CardState.UNAVAILABLE, f"{self.record.label} is unavailable: "
                                               f"{self.record.error}")
         elif self.is_locked():
+            self._hide_storage_note()
             self._show(CardState.LOCKED, upgrade_hint(self.record.label, self.cls.tier))
         elif self.runner.is_running("test"):
-            self._show(CardState.TESTING, "")
+            self._show(CardState.TESTING, "Testing the connection…")
         elif self.is_configured() and not self.editing:
             try:
                 self.cls.load_config(self.config_dir)
@@ -258,23 +338,36 @@ class ConnectionCard(QFrame):
             if result is None:
                 self._show(CardState.SAVED_UNTESTED, "Press Test to check these settings.")
             elif result.ok:
-                self._show(CardState.CONNECTED, "")
+                self._show(CardState.CONNECTED, "Test passed." if self.last_result else "")
             else:
                 self._show(CardState.NEEDS_ATTENTION, result.message)
         else:
+            if not self.is_configured():
+                self._hide_storage_note()   # nothing saved: no note about where it was saved
             result = self.last_result
             if result is not None and not result.ok:
                 self._show(CardState.NEEDS_ATTENTION, result.message)
             elif result is not None and result.ok:
-                self._show(CardState.CONNECTED, "Test passed. Save to keep these settings.")
+                self._show(CardState.TEST_PASSED, self._passed_words())
             else:
-                self._show(CardState.NOT_SET_UP, "")
+                self._show(CardState.NOT_SET_UP, self._blocked)
+
+    def _passed_words(self) -> str:
+        if self.columns_step is not None and self.columns_step.columns is not None:
+            return ("Test passed. Check the columns below, then press Save to keep these "
+                    "settings.")
+        return "Test passed. Press Save to keep these settings."
 
     def _secret_keys(self) -> list[str]:
         if self.form is None:
             return []
         return [key for key, editor in self.form.editors.items()
                 if isinstance(editor, PasswordEditor)]
+
+    def _hide_storage_note(self) -> None:
+        self.storage.clear()
+        self.storage.hide()
+        self.unlock_button.hide()
 
     def _show_storage_note(self) -> None:
         """Say so when this service's secrets are not in the system keychain."""
@@ -306,6 +399,7 @@ class ConnectionCard(QFrame):
     def _confirm_plain_http(self, config: dict[str, Any]) -> bool:
         """Before a secret travels unencrypted to another machine, the user decides."""
         from peregrine_desktop.settings.input_rules import insecure_secret_warning
+        from peregrine_desktop.ui.plain_text import ask
 
         warning = insecure_secret_warning(self.form.specs if self.form else [], config)
         if not warning:
@@ -319,14 +413,23 @@ class ConnectionCard(QFrame):
         result = self.last_result or (self.state_store.last_check(self.name)
                                       if self.cls else None)
         if state is CardState.CONNECTED and result and result.at:
-            return f"Connected (tested {result.at:%H:%M})"
+            return f"Connected · tested {result.at:%H:%M}"
         if state is CardState.LOCKED and self.cls is not None:
             return locked_reason(self.cls.tier)
         return {
             CardState.NOT_SET_UP: "Not set up", CardState.TESTING: "Testing…",
+            CardState.TEST_PASSED: "Test passed, not saved",
             CardState.CONNECTED: "Connected", CardState.SAVED_UNTESTED: "Saved, not tested",
             CardState.NEEDS_ATTENTION: "Needs attention", CardState.UNAVAILABLE: "Unavailable",
         }[state]
+
+    def list_words(self) -> str:
+        """The state in words for the accounts list ("Unavailable: <reason>" in full)."""
+        if self.state is CardState.UNAVAILABLE:
+            return f"Unavailable: {self.record.error}"
+        if self.state is CardState.TEST_PASSED:
+            return "Not set up · test passed"
+        return self.status.text()
 
     def _show(self, state: CardState, detail: str) -> None:
         self.state = state
@@ -335,27 +438,31 @@ class ConnectionCard(QFrame):
         self.status.setAccessibleName(f"{self.record.label} status: {self.status.text()}")
         self.detail.setText(detail)
         self.detail.setVisible(bool(detail))
-        self.detail.setStyleSheet("color: #c62828;" if state is CardState.NEEDS_ATTENTION
-                                  else "")
+        colour = {CardState.NEEDS_ATTENTION: "#c62828", CardState.CONNECTED: "#2e7d32",
+                  CardState.TEST_PASSED: "#2e7d32"}.get(state)
+        if state is CardState.NOT_SET_UP and detail:
+            colour = "#c62828"    # why the test did not start
+        self.detail.setStyleSheet(f"color: {colour};" if colour else "")
+        self.detail.setAccessibleName(f"{self.record.label} test result: {detail}"
+                                      if detail else "")
         usable = state not in (CardState.UNAVAILABLE, CardState.LOCKED)
         configured = usable and self.is_configured()
         form_shown = usable and (self.editing or not configured)
-        folded = form_shown and self.collapsed and not self.editing
-        self.set_up_button.setVisible(folded)
-        if folded:
-            form_shown = usable = False
         testing = state is CardState.TESTING
         if self.form is not None:
             self.form.setVisible(form_shown)
+        if self.columns_step is not None:
+            self.columns_step.setVisible(form_shown and self._columns_ready())
         signing_in = self.runner.is_running("sign_in")
         self.sign_in_button.setVisible(form_shown and self.supports_sign_in())
-        self.sign_in_button.setText("Cancel sign-in" if signing_in else "Sign &in…")
+        self.sign_in_button.setText("Cancel sign-in" if signing_in else "Si&gn in…")
         self.sign_in_button.setEnabled(not testing)
         self.test_button.setVisible(usable)
         self.test_button.setEnabled(not testing and not signing_in)
         self.test_button.setText("Testing…" if testing else "&Test")
+        self.test_row.setVisible(usable or bool(detail))
         self.save_button.setVisible(form_shown)
-        current = self.form_config() if form_shown else None
+        current = self.connection_config() if form_shown else None
         self.save_button.setEnabled(not testing and current is not None
                                     and current == self._passed_config)
         self.save_button.setToolTip("" if self.save_button.isEnabled()
@@ -366,13 +473,41 @@ class ConnectionCard(QFrame):
         self.cancel_button.setVisible(configured and self.editing)
         self.disconnect_button.setVisible(configured and not self.editing)
         self.disconnect_button.setEnabled(not testing)
+        words = self.list_words()
+        if words != self._list_words:
+            self._list_words = words
+            self.state_changed.emit(self.name)
 
-    def expand(self) -> None:
-        """Set up…: open the form of a card shown folded."""
-        self.collapsed = False
-        self.refresh()
-        if self.form is not None and self.form.editors:
-            next(iter(self.form.editors.values())).focus_widget().setFocus()
+    def _columns_ready(self) -> bool:
+        """The Columns table shows once a passing test read the columns, for these values."""
+        return (self.columns_step is not None and self.columns_step.columns is not None
+                and self._passed_config is not None
+                and self.connection_config() == self._passed_config)
+
+    def _hold_focus(self) -> bool:
+        """Before buttons hide or turn disabled: if focus is on this page, the page itself
+        takes it, so Qt does not move it on to another widget (another service, the list).
+        True when it did; pass that to :meth:`_give_focus`."""
+        from PySide6.QtWidgets import QApplication
+
+        focused = QApplication.focusWidget()
+        if focused is not None and (focused is self or self.isAncestorOf(focused)):
+            self.setFocus(Qt.FocusReason.OtherFocusReason)
+            return True
+        return False
+
+    def _give_focus(self, held: bool, *candidates: QWidget) -> None:
+        """Focus back to the first visible, enabled candidate, if the page held it."""
+        if not held or not self.hasFocus():
+            return
+        for widget in candidates:
+            if widget.isVisible() and widget.isEnabled():
+                widget.setFocus(Qt.FocusReason.OtherFocusReason)
+                return
+
+    def _reveal_result(self) -> None:
+        """Scroll the Test row into view: the result is read where the button was pressed."""
+        self.scroll.ensureWidgetVisible(self.test_row, 0, 12)
 
     # -- sign-in (OAuth browser flow or device code) ------------------------------------------------
     def supports_sign_in(self) -> bool:
@@ -449,8 +584,9 @@ class ConnectionCard(QFrame):
         except ConfigFileError:
             return {}
 
-    def form_config(self) -> dict[str, Any] | None:
-        """The config the form describes (saved secrets kept where left empty), or None."""
+    def connection_config(self) -> dict[str, Any] | None:
+        """The connection settings the form describes (saved secrets kept where left empty),
+        without the column mapping; None when there is no form."""
         if self.form is None:
             return None
         values = self.form.values()
@@ -460,58 +596,108 @@ class ConnectionCard(QFrame):
                 values[key] = saved.get(key, "")
         return values
 
+    def form_config(self) -> dict[str, Any] | None:
+        """Everything Save would keep: the connection settings and the column mapping."""
+        config = self.connection_config()
+        if config is not None and self.columns_step is not None:
+            config.update(self.columns_step.values())
+        return config
+
+    @staticmethod
+    def _connection_part(config: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in config.items() if not mapping_field_of(k)}
+
     def _on_form_edited(self) -> None:
         if self.runner.is_running("test"):
             self.runner.invalidate("test")   # the running test is for values that are gone
         self.last_result = None
+        self._blocked = ""
         self.refresh()
+
+    def _on_columns_changed(self) -> None:
+        """Choosing columns is not a connection change: the passing test still stands."""
+        self.refresh()
+
+    def _blocked_words(self, problems: dict[str, str]) -> str:
+        """Why Test did not start, beside the Test button; a malformed address says so."""
+        key, problem = next(iter(problems.items()))
+        spec = next((s for s in self.form.specs if s.get("key") == key), {}) if self.form else {}
+        editor = self.form.editors[key] if self.form else None
+        label = editor.label_text if editor else key
+        is_address = spec.get("type") == "url" or spec.get("format") == "url"
+        problem = problem.rstrip(".")
+        if problem and problem[-1] not in "/:":   # never "https://."
+            problem += "."
+        if is_address and editor is not None and not editor.is_blank():
+            return f"Not tested: the {label} is malformed. {problem}"
+        more = len(problems) - 1
+        rest = f" And {more} more field{'s' if more > 1 else ''} to fix." if more else ""
+        return f"Not tested: {problem}{rest}"
 
     # -- actions ---------------------------------------------------------------------------------
     def run_test(self) -> bool:
         """Start a connection test; False (and nothing started) if one is already running or the
-        form has problems."""
+        form has problems (said beside the Test button)."""
         if self.cls is None or self.is_locked() or self.runner.is_running("test"):
             return False
         form_shown = self.form is not None and self.form.isVisibleTo(self)
         if form_shown:
-            if self.form.problems(show=True):
+            held = self._hold_focus()
+            problems = self.form.problems(show=True)   # focus goes to the first field to fix
+            if problems:
+                self._blocked = self._blocked_words(problems)
+                self.refresh()
+                self._reveal_result()
                 return False
+            self._blocked = ""
             config = self.form_config() or {}
             if not self._confirm_plain_http(config):
+                self._give_focus(held, self.test_button)
                 return False
         else:
             config = self.saved_config()
+        held = self._hold_focus()     # the Test button is disabled while the test runs
         self.runner.start(check_config, self.cls, config, key="test",
-                          on_success=lambda outcome: self._on_tested(config, *outcome),
-                          on_failure=lambda exc: self._on_tested(config, CheckResult.failure(
-                              ErrorKind.UNKNOWN)),
-                          on_timeout=lambda: self._on_tested(config, CheckResult.failure(
+                          on_success=lambda outcome: self._on_tested(config, held, *outcome),
+                          on_failure=lambda exc: self._on_tested(config, held,
+                                                                 CheckResult.failure(
+                                                                     ErrorKind.UNKNOWN)),
+                          on_timeout=lambda: self._on_tested(config, held, CheckResult.failure(
                               ErrorKind.TIMEOUT, f"The test did not finish within "
                               f"{self.test_timeout_ms // 1000} s. The service may be down; "
                               f"try again later.")),
                           timeout_ms=self.test_timeout_ms)
         self.refresh()
+        self._reveal_result()
         return True
 
-    def _on_tested(self, config: dict[str, Any], result: CheckResult,
+    def _on_tested(self, config: dict[str, Any], held: bool, result: CheckResult,
                    choices: dict[str, list] | None = None) -> None:
         self.runner.invalidate("test")
         if choices and self.form is not None:
+            mapped = [k for k in choices if mapping_field_of(k)]
+            if mapped and self.columns_step is not None:
+                key_column = str(config.get("key_column") or JobSync.KEY_COLUMN)
+                self.columns_step.set_columns([c for c in column_names(choices[mapped[0]])
+                                               if c != key_column])   # Peregrine's own
             for key, options in choices.items():
                 editor = self.form.editors.get(key)
                 if isinstance(editor, ChoiceEditor):
                     editor.set_choices(options)
         self.last_result = result
-        self._passed_config = config if result.ok else None
-        self._failed_config = None if result.ok else config
+        connection = self._connection_part(config)
+        self._passed_config = connection if result.ok else None
+        self._failed_config = None if result.ok else connection
         if self.is_configured() and not self.editing:
             self.state_store.record_check(self.name, result)
         self.refresh()
+        self._reveal_result()
+        self._give_focus(held, self.test_button)
         self.test_finished.emit(self.name, result)
 
     def save(self) -> None:
         config = self.form_config()
-        if config is None or config != self._passed_config:
+        if config is None or self._connection_part(config) != self._passed_config:
             return
         self._write(config, tested=True)
 
@@ -546,16 +732,17 @@ class ConnectionCard(QFrame):
         else:
             self.state_store.forget(self.name)
             self.last_result = None
+        held = self._hold_focus()      # Save hides with the form: focus stays on this page
         self.editing = False
         self._passed_config = self._failed_config = None
         self.refresh()
+        self._give_focus(held, self.edit_button, self.test_button)
         self.saved.emit(self.name)
 
     def _keychain_refused(self, refused: Any) -> str | None:
         """The keychain exists but did not take the secret: the user chooses to (unlock and)
         retry, to keep it in a private file, or to stop: "retry", "file" or None."""
         from peregrine_desktop.settings.secrets import consent_to_file
-        from peregrine_desktop.ui.plain_text import message_box
 
         box = message_box(self, QMessageBox.Icon.Warning, "The keychain did not take the secret",
                           str(refused), "Nothing was saved yet. A private file is readable by "
@@ -575,32 +762,66 @@ class ConnectionCard(QFrame):
     def start_editing(self) -> None:
         if self.form is None:
             return
+        held = self._hold_focus()
         saved = self.saved_config()
         self.form.set_values(saved)
         for key, editor in self.form.editors.items():
             if isinstance(editor, PasswordEditor):
                 editor.mark_saved(bool(saved.get(key)))
+        if self.columns_step is not None:
+            self.columns_step.set_values(saved)
         self.editing = True
         self.last_result = None
+        self._blocked = ""
         self.refresh()
+        if held and self.form.editors:
+            next(iter(self.form.editors.values())).focus_widget().setFocus()
 
     def cancel_editing(self) -> None:
+        held = self._hold_focus()
         self.runner.invalidate("test")
         self.editing = False
         self.last_result = None
+        self._blocked = ""
         self.refresh()
+        self._give_focus(held, self.edit_button, self.test_button)
+
+    def disconnect_words(self) -> tuple[str, str]:
+        """What Disconnect does, truthfully: the settings file goes; each secret goes from
+        where it actually is (keychain, or the file itself); a secret written as ${VARIABLE}
+        stays in the environment; nothing changes at the service."""
+        from peregrine_desktop.settings.secrets import SecretStore
+
+        path = self.cls.config_path(self.config_dir)
+        labels = {key: self.form.editors[key].label_text for key in self._secret_keys()}
+        places = SecretStore(self.config_dir).secret_places(self.name, list(labels))
+
+        def named(keys: list[str]) -> str:
+            return " and ".join(labels[k] for k in keys)
+
+        text = f"Peregrine will delete the {self.record.label} settings saved in {path}"
+        if places["file"]:
+            text += f", including the {named(places['file'])} kept in that file"
+        if places["keychain"]:
+            text += f", and the {named(places['keychain'])} stored in the system keychain"
+        text += "."
+        if places["environment"]:
+            text += (f" The {named(places['environment'])} comes from an environment variable; "
+                     f"that stays as it is.")
+        informative = (f"Your jobs stay in Peregrine, and nothing is deleted in "
+                       f"{self.record.label} itself. You can connect again at any time.")
+        return text, informative
 
     def disconnect_service(self) -> None:
         path = self.cls.config_path(self.config_dir)
-        answer = ask(
-            self, f"Disconnect {self.record.label}?",
-            f"Peregrine will delete the {self.record.label} settings saved in {path}, and its "
-            f"secrets in the system keychain.\n\n"
-            f"Your jobs stay in Peregrine, and nothing is deleted in {self.record.label} "
-            f"itself. You can connect again at any time.",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
-            QMessageBox.StandardButton.Cancel)
-        if answer != QMessageBox.StandardButton.Yes:
+        text, informative = self.disconnect_words()
+        box = message_box(self, QMessageBox.Icon.Question, f"Disconnect {self.record.label}?",
+                          text, informative, QMessageBox.StandardButton.Cancel,
+                          QMessageBox.StandardButton.Cancel)
+        confirm = box.addButton("Disconnect", QMessageBox.ButtonRole.DestructiveRole)
+        confirm.setAccessibleName(f"Disconnect {self.record.label}")
+        box.exec()
+        if box.clickedButton() is not confirm:
             return
         from peregrine_desktop.settings.secrets import SecretStore
 
@@ -612,14 +833,20 @@ class ConnectionCard(QFrame):
                        f"The settings file could not be deleted ({exc.strerror}); "
                        f"delete {path} by hand.")
             return
+        held = self._hold_focus()
         self.state_store.forget(self.name)
         self.runner.invalidate("test")
         self.last_result = None
         self.editing = False
+        self._passed_config = self._failed_config = None
         if self.form is not None:
             for editor in self.form.editors.values():
                 if isinstance(editor, PasswordEditor):
                     editor.mark_saved(False)
                 editor.clear()
+        if self.columns_step is not None:
+            self.columns_step.clear()
         self.refresh()
+        if held and self.form is not None and self.form.editors:
+            next(iter(self.form.editors.values())).focus_widget().setFocus()
         self.disconnected.emit(self.name)

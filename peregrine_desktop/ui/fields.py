@@ -1,7 +1,10 @@
 """FieldWidgetFactory: one widget per field type, used by the wizard and Settings alike.
 
 A field dict is the guide's (key, label, type, placeholder, required, help; plus ``choices`` for
-``choice`` and an optional ``default``, the value a new card starts with).  Each editor exposes ``value()``, ``set_value()``, ``problem()`` and ``changed``.
+``choice``, an optional ``default``, the value a new card starts with, and ``"format": "url"`` for a
+``password`` field that holds a web address, such as a webhook).  Each editor exposes ``value()``,
+``set_value()``, ``problem()`` and ``changed``.  Combo boxes are :class:`QuietComboBox`: turning
+the mouse wheel over one while scrolling a page never changes a setting.
 """
 from __future__ import annotations
 
@@ -40,6 +43,21 @@ def url_problem(text: str) -> str | None:
     if any(ch.isspace() for ch in text):
         return "A web address cannot contain spaces."
     return None
+
+
+class QuietComboBox(QComboBox):
+    """A combo box the mouse wheel changes only once it has focus (clicked or tabbed into);
+    otherwise the wheel goes on to scroll the page around it."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)   # the wheel does not give it focus
+
+    def wheelEvent(self, event: Any) -> None:  # noqa: N802 - Qt override
+        if self.hasFocus():
+            super().wheelEvent(event)
+        else:
+            event.ignore()
 
 
 class FieldEditor(QObject):
@@ -206,7 +224,7 @@ class ChoiceEditor(FieldEditor):
 
     def __init__(self, spec: dict[str, Any], parent: QWidget | None = None) -> None:
         super().__init__(spec, parent)
-        self.combo = QComboBox(parent)
+        self.combo = QuietComboBox(parent)
         self.combo.setAccessibleName(self.label_text)
         self._values: list[Any] = []
         self.set_choices(spec.get("choices") or [])

@@ -302,6 +302,18 @@ class MainWindow(QMainWindow):
         self.sync_dialog = dialog
         self.sync_action.setEnabled(True)
 
+    def set_plan(self, tier: str) -> None:
+        """The plan in force changed: the Sync menu says when syncing needs a higher plan."""
+        from peregrine_desktop.settings.tiers import FEATURES, TIER_LABELS, tier_allows, tier_rank
+
+        needed = min((t for f, t in FEATURES.items() if f.endswith("_sync")), key=tier_rank,
+                     default="free")
+        tip = "Push your pipeline to Notion, Airtable or Google Sheets"
+        if not tier_allows(tier, needed):
+            tip += f" (needs a {TIER_LABELS[needed]} plan: add a licence key in Settings → Plan)"
+        self.sync_action.setToolTip(tip)
+        self.sync_action.setStatusTip(tip)
+
     def show_sync(self) -> None:
         if self.sync_dialog is not None:
             self.sync_dialog.show()

@@ -7,18 +7,23 @@ the app acts on, one per page, and Settings shows them all as tabs, so both stay
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
-from PySide6.QtCore import Signal
-from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QFileDialog, QFormLayout, QHBoxLayout,
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QFontMetrics
+from PySide6.QtWidgets import (QCheckBox, QFileDialog, QFormLayout, QGridLayout, QHBoxLayout,
                                QLabel, QLayout, QLineEdit, QPlainTextEdit, QPushButton,
-                               QRadioButton, QVBoxLayout, QWidget)
+                               QVBoxLayout, QWidget)
 
+from peregrine_desktop.settings import licence
+from peregrine_desktop.settings.licence import LicenceStatus
 from peregrine_desktop.settings.profile import NOTIFY_EVENTS, UserProfile
-from peregrine_desktop.settings.tiers import TIER_LABELS, TIER_ORDER
+from peregrine_desktop.settings.tiers import TIER_LABELS, TIER_ORDER, plan_unlocks
 from peregrine_desktop.ui.field_problems import mark_field, problem_label
 from peregrine_desktop.ui.fields import url_problem
+from peregrine_desktop.ui.plain_text import plain_label
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MAX_LINES = 200
@@ -34,15 +39,6 @@ def _error_label(parent: QWidget) -> QLabel:
     label.setWordWrap(True)
     label.hide()
     return label
-
-
-def with_mnemonic(text: str, used: set[str]) -> str:
-    """``text`` with ``&`` before its first letter not in ``used`` (then added to it)."""
-    for index, char in enumerate(text):
-        if char.isalnum() and char.lower() not in used:
-            used.add(char.lower())
-            return f"{text[:index]}&{text[index:]}"
-    return text
 
 
 class FieldCheck:
@@ -145,7 +141,7 @@ class IdentitySection(ProfileSection):
                                         "what you are looking for.")
         self.summary.setFixedHeight(90)
         self.summary.setTabChangesFocus(True)       # Tab leaves the box; it never types a tab
-        self.add_row(form, "N&ame", self.name)
+        self.add_row(form, "Na&me", self.name)
         self.add_row(form, "&Email", self.email, self._email_problem)
         self.add_row(form, "P&hone", self.phone)
         self.add_row(form, "Lin&kedIn", self.linkedin, self._linkedin_problem)
@@ -174,41 +170,209 @@ class IdentitySection(ProfileSection):
 
 
 class PlanSection(ProfileSection):
+    """What each plan unlocks, and the licence key that decides which one is yours.
+
+    Free needs no key.  A key is checked on this computer (``settings/licence.py``) and saved
+    as soon as Activate accepts it; the profile then tells every window of the new plan."""
+
     title = "Your plan"
-    subtitle = "Integrations and features of a higher plan show as locked until you change it."
+    subtitle = ("Free needs no key. A Paid or Premium licence key is checked on this computer, "
+                "without going online, and counts as soon as you press Activate.")
 
-    DESCRIPTIONS = {
-        "free": "Your pipeline, CSV import and export, notifications, calendars and storage.",
-        "paid": "Everything in Free, plus sync to Notion, Airtable and Google Sheets.",
-        "premium": "Everything in Paid, plus premium integrations.",
-    }
-
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, integrations: Iterable[Any] | None = None
+                 ) -> None:
         super().__init__(parent)
+        self._profile: UserProfile | None = None
+        self._stale = False                            # load() came while hidden
+        self._tried: tuple[str, bool] | None = None    # the last key Activate saw, and if it won
+        self._integrations = integrations
         box = QVBoxLayout(self)
         box.setContentsMargins(0, 0, 0, 0)
-        self.group = QButtonGroup(self)
-        self.buttons: dict[str, QRadioButton] = {}
-        used = {"p"}    # Paid and Premium share P, and Settings' Profile tab has Alt+P
-        for index, tier in enumerate(TIER_ORDER):
-            label = with_mnemonic(TIER_LABELS[tier], used)
-            button = QRadioButton(f"{label} — {self.DESCRIPTIONS[tier]}", self)
-            self.group.addButton(button, index)
-            self.buttons[tier] = button
-            box.addWidget(button)
-        self.group.idToggled.connect(lambda _i, on: on and self.changed.emit())
+        table = QGridLayout()
+        table.setColumnStretch(1, 1)
+        self.plan_names: dict[str, QLabel] = {}
+        self.plans: dict[str, QLabel] = {}
+        for row, tier in enumerate(TIER_ORDER):
+            name = QLabel(TIER_LABELS[tier], self)
+            name.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+            label = plain_label("", self, word_wrap=True)
+            label.setAccessibleName(f"{TIER_LABELS[tier]} plan")
+            self.plan_names[tier], self.plans[tier] = name, label
+            table.addWidget(name, row, 0)
+            table.addWidget(label, row, 1)
+        bold = self.font()
+        bold.setBold(True)       # the column fits "Premium (yours)" from the start: labels
+        widest = max(QFontMetrics(bold).horizontalAdvance(f"{n} (yours)")   # wrap once
+                     for n in TIER_LABELS.values())
+        table.setColumnMinimumWidth(0, widest + 4)
+        box.addLayout(table)
+        box.addSpacing(8)
+        self.current = plain_label("", self, word_wrap=True)
+        self.current.setObjectName("currentPlan")
+        box.addWidget(self.current)
+
+        keys = QGridLayout()
+        keys.setColumnStretch(1, 1)
+        self.key = QLineEdit(self)
+        self.key.setPlaceholderText("Paste your licence key")
+        self.key.setAccessibleName("Licence key")
+        self.key.textEdited.connect(self._key_edited)
+        self.activate_button = QPushButton("Acti&vate", self)
+        self.activate_button.setAutoDefault(False)
+        self.activate_button.setEnabled(False)
+        self.activate_button.clicked.connect(self.activate)
+        text = QLabel("Licence &key", self)
+        text.setBuddy(self.key)
+        keys.addWidget(text, 0, 0)
+        keys.addWidget(self.key, 0, 1)
+        keys.addWidget(self.activate_button, 0, 2)
+        self.result = plain_label("", self, word_wrap=True)
+        self.result.setObjectName("licenceResult")
+        self.result.setAccessibleName("Licence key result")
+        keys.addWidget(self.result, 1, 1, 1, 2)
+        self.remove_button = QPushButton("Re&move key", self)
+        self.remove_button.setAutoDefault(False)
+        self.remove_button.setToolTip("Forget the saved key: this computer goes back to Free")
+        self.remove_button.clicked.connect(self.remove)
+        self.remove_button.hide()
+        keys.addWidget(self.remove_button, 2, 1, Qt.AlignmentFlag.AlignLeft)
+        box.addLayout(keys)
         self.error = _error_label(self)
         box.addWidget(self.error)
         box.addStretch(1)
 
-    def selected(self) -> str:
-        return next((t for t, b in self.buttons.items() if b.isChecked()), "free")
+    def showEvent(self, event) -> None:  # noqa: ANN001, N802 - Qt override
+        """Filled when first shown: the wizard resuming past this page (before its first
+        paint) neither imports the plugins nor checks the key."""
+        if not self.plans["free"].text():
+            self._fill_plans()
+        if self._stale:
+            self._refresh()
+        super().showEvent(event)
+
+    def _fill_plans(self) -> None:
+        classes = self._integrations
+        if classes is None:
+            import integrations     # discovered on a worker after the first paint, by now
+
+            classes = integrations.REGISTRY.values()
+        unlocks = plan_unlocks(classes)
+        below = ""
+        for tier in TIER_ORDER:
+            self.plans[tier].setText(self._plan_text(below, unlocks[tier]))
+            below = TIER_LABELS[tier]
+
+    @staticmethod
+    def _plan_text(below: str, adds: list[str]) -> str:
+        if not below:
+            text = "; ".join(adds)
+            return f"{text[:1].upper()}{text[1:]}."
+        if not adds:
+            return f"Everything in {below}; no installed integration needs more yet."
+        return f"Everything in {below}, plus {'; '.join(adds)}."
+
+    # -- showing the plan -------------------------------------------------------------------------
+    def _show_result(self, message: str, level: str) -> None:
+        colour = {"ok": "", "warning": "color: #b26a00;", "error": "color: #c62828;"}[level]
+        self.result.setStyleSheet(colour)
+        self.result.setText(message)
+
+    def _show_plan(self, status: LicenceStatus) -> None:
+        tier = status.tier
+        self.current.setText(f"You are on the {TIER_LABELS.get(tier, tier)} plan.")
+        for name, label in self.plan_names.items():
+            font = label.font()
+            font.setBold(name == tier)
+            label.setFont(font)
+            label.setText(TIER_LABELS[name] + (" (yours)" if name == tier else ""))
+        self.remove_button.setVisible(status.state != licence.NONE)
 
     def load(self, profile: UserProfile) -> None:
-        self.buttons.get(profile.tier, self.buttons["free"]).setChecked(True)
+        self._profile = profile
+        self._stale = True
+        if self.isVisible():
+            self._refresh()
+        self._update_activate()
+
+    def _refresh(self) -> None:
+        """Show the saved key's plan and what it means today."""
+        self._stale = False
+        if self._profile is None:
+            return
+        status = self._profile.licence_status()
+        self._show_plan(status)
+        if status.state == licence.NONE:
+            self._show_result("Free needs no key.", "ok")
+        else:
+            self._show_result(status.message, {licence.VALID: "ok",
+                                               licence.GRACE_PERIOD: "warning"}.get(
+                                                   status.state, "error"))
 
     def apply(self, profile: UserProfile) -> None:
-        profile.update(tier=self.selected())
+        """Nothing to write: Activate and Remove key save the licence when pressed."""
+
+    def _update_activate(self) -> None:
+        self.activate_button.setEnabled(self._profile is not None and bool(self.key.text().strip()))
+
+    def _key_edited(self) -> None:
+        self._update_activate()
+        if self.error.isVisible() and not self.problems():
+            self.show_problems()            # the message goes once the field is fixed
+        self.changed.emit()
+
+    def activate(self) -> None:
+        """Check the pasted key; show what it means beside the field."""
+        token = self.key.text().strip()
+        if self._profile is None or not token:
+            return
+        try:
+            status = self._profile.activate_licence(token)
+        except licence.LicenceError as exc:
+            self._tried = (token, False)
+            self._show_result(str(exc), "error")
+        except OSError as exc:
+            self._tried = (token, False)
+            self._show_result(f"The key is valid but could not be saved ({exc.strerror or exc}). "
+                              f"Check that {self._profile.path.parent} is writable, then press "
+                              "Activate again.", "error")
+        else:
+            self._tried = (token, True)
+            self.key.clear()
+            self._show_plan(status)
+            self._show_result(status.message, "ok" if status.state == licence.VALID
+                              else "warning")
+        self._update_activate()
+        if self.error.isVisible():
+            self.show_problems()
+
+    def remove(self) -> None:
+        """Forget the saved key, after asking (its plan's features lock again)."""
+        from peregrine_desktop.ui.plain_text import Button, ask
+
+        if self._profile is None:
+            return
+        plan = TIER_LABELS.get(self._profile.tier, "")
+        question = (f"Remove your licence key from this computer? {plan} features lock until "
+                    "you paste the key again." if self._profile.tier != "free" else
+                    "Remove the saved licence key from this computer?")
+        if ask(self, "Remove licence key", question) != Button.Yes:
+            return
+        try:
+            self._profile.remove_licence()
+        except OSError as exc:
+            self._show_result(f"The key could not be removed ({exc.strerror or exc}).", "error")
+            return
+        self._show_plan(self._profile.licence_status())
+        self._show_result("Key removed: you are on the Free plan, which needs no key.", "ok")
+
+    def problems(self) -> list[str]:
+        token = self.key.text().strip()
+        if not token:
+            return []
+        if self._tried == (token, False):
+            return ["The licence key you pasted cannot be used (the reason is beside it): "
+                    "correct it, or clear the field to continue without it."]
+        return ["Press Activate to use the licence key you pasted, or clear the field."]
 
 
 class DocumentsSection(ProfileSection):
@@ -321,7 +485,7 @@ class TargetsSection(ProfileSection):
 class NotificationsSection(ProfileSection):
     title = "Notifications"
     subtitle = ("Which pipeline events to announce through the notification services you "
-                "connect (Slack, Discord, Home Assistant, …).")
+                "connect (Slack, Discord, Home Assistant), and what goes to your calendars.")
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -333,11 +497,28 @@ class NotificationsSection(ProfileSection):
             check.toggled.connect(self.changed)
             self.boxes[event] = check
             box.addWidget(check)
+        # Calendars: deadlines and next actions as all-day entries (opt-in).
+        box.addSpacing(8)
+        self.calendar_all_day = QCheckBox(CALENDAR_ALL_DAY_TEXT, self)
+        self.calendar_all_day.setToolTip(CALENDAR_ALL_DAY_TIP)
+        self.calendar_all_day.toggled.connect(self.changed)
+        box.addWidget(self.calendar_all_day)
+        self.error = _error_label(self)
+        box.addWidget(self.error)
         box.addStretch(1)
 
     def load(self, profile: UserProfile) -> None:
         for event, check in self.boxes.items():
             check.setChecked(event in profile.notify_events)
+        self.calendar_all_day.setChecked(profile.calendar_all_day)
 
     def apply(self, profile: UserProfile) -> None:
-        profile.update(notify_events=[e for e, c in self.boxes.items() if c.isChecked()])
+        profile.update(notify_events=[e for e, c in self.boxes.items() if c.isChecked()],
+                       calendar_all_day=self.calendar_all_day.isChecked())
+
+
+CALENDAR_ALL_DAY_TEXT = "Also put deadlines and next actions in &my calendar as all-day entries"
+CALENDAR_ALL_DAY_TIP = ("Each job's application deadline and next action appear in the calendars "
+                        "you connect (Google Calendar, CalDAV) on their day, and follow the job "
+                        "when you change, clear or delete them. Turning this off removes the "
+                        "entries Peregrine added; your interviews stay.")

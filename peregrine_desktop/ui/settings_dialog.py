@@ -57,14 +57,15 @@ class SettingsDialog(QDialog):
         self.tabs.addTab(profile_tab, "&Profile")
 
         self.plan = PlanSection()
-        self.tabs.addTab(self._wrap(self.plan), "P&lan")
+        self.tabs.addTab(self._wrap(self.plan), "Pl&an")
         self.targets = TargetsSection()
         self.tabs.addTab(self._wrap(self.targets), "&Job search")
         self.notifications = NotificationsSection()
         self.tabs.addTab(self._wrap(self.notifications), "&Notifications")
 
-        intro = ("Test, save, edit or disconnect each service. Changes here are saved as soon "
-                 "as you press Save on a card." + (f" {storage_note}" if storage_note else ""))
+        intro = ("Choose a service to test, save, edit or disconnect it. Each service is saved "
+                 "when you press Save on its page, not with OK." +
+                 (f" {storage_note}" if storage_note else ""))
         self._integrations_tab = BuildOnShow(lambda: self._integrations_panel(hub, intro), self)
         self.tabs.addTab(self._integrations_tab, "&Integrations")
         from peregrine_desktop.ui.plugin_permissions import PluginPermissionsPanel
@@ -97,6 +98,14 @@ class SettingsDialog(QDialog):
         only_default(self.ok_button, self.tabs)
         # A tab's content may be made when it is first shown (the cards): checked again then.
         self.tabs.currentChanged.connect(lambda _i: only_default(self.ok_button, self.tabs))
+        from peregrine_desktop.ui.plan_updates import follow_plan
+
+        follow_plan(profile, self, self._plan_changed)
+
+    def _plan_changed(self, tier: str) -> None:
+        """A key was activated or removed (here or elsewhere): the cards lock or unlock now."""
+        if self._integrations_tab.built:    # else it is built with the new plan when shown
+            self.integrations.set_tier(tier)
 
     @property
     def integrations(self) -> IntegrationsPanel:
@@ -108,6 +117,9 @@ class SettingsDialog(QDialog):
 
         panel = IntegrationsPanel(self.config_dir, self.profile.effective_tier, self, hub=hub,
                                   intro=intro)
+        from peregrine_desktop.ui.mnemonics import letters_of
+
+        panel.reserve_mnemonics(letters_of(self.tabs.tabBar()) | letters_of(self.buttons))
         for card in panel.cards.values():
             card.saved.connect(lambda _name: self.integrations_changed.emit())
             card.disconnected.connect(lambda _name: self.integrations_changed.emit())

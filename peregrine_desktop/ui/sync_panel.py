@@ -323,9 +323,9 @@ class SyncPanel(QWidget):
 
     def locked_reason(self, cls: type[IntegrationBase]) -> str:
         if not tier_allows(self.tier, cls.tier):
-            return f"{locked_reason(cls.tier)} — change your plan in Settings → Plan."
+            return f"{locked_reason(cls.tier)} — add a licence key in Settings → Plan."
         if not can_use(self.tier, f"{cls.name}_sync"):
-            return "Syncing needs a higher plan; change it in Settings → Plan."
+            return "Syncing needs a higher plan; add a licence key in Settings → Plan."
         return ""
 
     def refresh(self) -> None:
@@ -348,7 +348,8 @@ class SyncPanel(QWidget):
         auto_allowed = can_use(self.tier, "auto_sync")
         self.auto_box.setEnabled(auto_allowed)
         self.auto_box.setToolTip("" if auto_allowed else
-                                 "Automatic sync needs a Paid plan; change it in Settings → Plan.")
+                                 "Automatic sync needs a Paid plan; add a licence key "
+                                 "in Settings → Plan.")
         self._update_buttons()
 
     def set_tier(self, tier: str) -> None:

@@ -100,7 +100,7 @@ class IntegrationsPage(QWizardPage):
         self.setup = wizard
         self.setTitle(f"Step {PAGE_COUNT} of {PAGE_COUNT}: Integrations")
         self.setSubTitle("Connect the services you use. All optional: Finish works without "
-                         "any, and Settings → Integrations has the same cards.")
+                         "any, and Settings → Integrations has the same list.")
         self.layout_ = QVBoxLayout(self)
         self.panel: IntegrationsPanel | None = None
 
@@ -109,8 +109,14 @@ class IntegrationsPage(QWizardPage):
         if self.panel is None:
             from peregrine_desktop.ui.integrations_panel import IntegrationsPanel
 
-            self.panel = IntegrationsPanel(self.setup.config_dir, tier, self)
+            self.panel = IntegrationsPanel(self.setup.config_dir, tier, self, compact=True)
             self.layout_.addWidget(self.panel)
+            from peregrine_desktop.ui.mnemonics import mnemonic
+
+            buttons = (QWizard.WizardButton.BackButton, QWizard.WizardButton.NextButton,
+                       QWizard.WizardButton.FinishButton, QWizard.WizardButton.CancelButton)
+            self.panel.reserve_mnemonics({letter for button in buttons if (
+                letter := mnemonic(self.setup.buttonText(button)))})
         else:
             self.panel.set_tier(tier)
 

@@ -32,6 +32,19 @@ def _b64decode(part: str) -> bytes:
     return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
 
 
+def _time_problem(body: dict) -> str | None:
+    """What Google says about an event's ``start``/``end``: each holds ``dateTime`` or (an
+    all-day event) ``date``, not both, and the same kind at both ends; the end comes after."""
+    start, end = body.get("start") or {}, body.get("end") or {}
+    kinds = [[k for k in ("date", "dateTime") if k in part] for part in (start, end)]
+    if any(len(k) != 1 for k in kinds) or kinds[0] != kinds[1]:
+        return "Invalid start or end time."
+    key = kinds[0][0]
+    if key == "date" and not str(start[key]) < str(end[key]):
+        return "The specified time range is empty."
+    return None
+
+
 def _v3_error(status: int, reason: str, message: str) -> Reply:
     return Reply(status, {"error": {"errors": [{"domain": "global", "reason": reason,
                                                 "message": message}],
@@ -194,6 +207,8 @@ class GoogleCalendarService:
             body = request.json
             if "start" not in body or "end" not in body:
                 return _v3_error(400, "required", "Missing time.")
+            if _time_problem(body):
+                return _v3_error(400, "invalid", _time_problem(body))
             event_id = body.get("id") or f"auto{next(self._numbers):05d}"
             if not _EVENT_ID.match(event_id):
                 return _v3_error(400, "invalid", "Invalid resource id value.")
@@ -210,6 +225,8 @@ class GoogleCalendarService:
             if match["event"] not in found.events:
                 return _v3_error(404, "notFound", "Not Found")
             body = {**request.json, "id": match["event"]}
+            if _time_problem(body):
+                return _v3_error(400, "invalid", _time_problem(body))
             found.events[match["event"]] = self._stored(match["cal"], body)
             return Reply(200, found.events[match["event"]])
 

@@ -23,11 +23,22 @@ from peregrine_desktop.ui.pipeline.model import (JOB_IDS_MIME, OVERDUE_COLOUR, E
                                                  JobTableModel, NextDueRole, TargetRole,
                                                  job_ids_from_mime, short_interview_text)
 
+#: A card at the usual font size; a larger font makes cards and columns grow (card_size).
 CARD_HEIGHT = 78
 #: (job, next due, matches targets, excluded keyword, due window) of a card.
 CardRole = Qt.ItemDataRole.UserRole + 20
 _SHORT_KIND = {NEXT_ACTION: "Next", DEADLINE: "Deadline"}
 COLUMN_WIDTH = 210
+#: Room a card's text needs, in average characters ("Senior Product Designer" and a date line).
+_CARD_CHARACTERS = 26
+
+
+def card_size(metrics: QFontMetrics) -> QSize:
+    """(column width, card height) for a font: three lines and the card's margins, never smaller
+    than at the usual size, so a 12 pt font still reads "Lead Product Designer" whole."""
+    width = max(COLUMN_WIDTH, _CARD_CHARACTERS * metrics.averageCharWidth() + 48)
+    height = max(CARD_HEIGHT, 3 * metrics.height() + 24)
+    return QSize(width, height)
 _ROLES_FROM_SOURCE = (JobIdRole, JobRole, NextDueRole, TargetRole, ExcludedRole,
                       Qt.ItemDataRole.ToolTipRole)
 
@@ -109,7 +120,8 @@ class CardDelegate(QStyledItemDelegate):
         self._font_key = None
 
     def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex) -> QSize:  # noqa: N802
-        return QSize(COLUMN_WIDTH - 24, CARD_HEIGHT)
+        self._fonts(option)
+        return QSize(self.card.width() - 24, self.card.height())
 
     def _fonts(self, option: QStyleOptionViewItem) -> None:
         key = option.font.key()
@@ -121,6 +133,7 @@ class CardDelegate(QStyledItemDelegate):
             self.metrics = QFontMetrics(self.font)
             self.bold_metrics = QFontMetrics(self.bold)
             self.line = self.metrics.height()
+            self.card = card_size(self.metrics)
             self._lines.clear()
 
     def lines(self, card: tuple, width: int) -> tuple[str, str, str, bool]:
@@ -260,7 +273,7 @@ class StageColumn(QFrame):
     def __init__(self, model: StageModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setFrameShape(QFrame.Shape.StyledPanel)
-        self.setFixedWidth(COLUMN_WIDTH)
+        self.setFixedWidth(card_size(self.fontMetrics()).width())
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 6, 4, 4)
         layout.setSpacing(4)

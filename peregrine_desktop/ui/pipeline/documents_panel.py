@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (QFileDialog, QFrame, QHBoxLayout, QLabel, QLineEd
                                QPushButton, QScrollArea, QSizePolicy, QVBoxLayout, QWidget)
 
 from peregrine_desktop.events.documents import CopyStatus, DocumentStatus, DocumentUploads
-from peregrine_desktop.ui.plain_text import ask
+from peregrine_desktop.ui.plain_text import ask, tooltip
 
 INTRO = ("Résumés, cover letters or any file for this job. Each is copied to every connected "
          "store, into <folder>/<Company>/<Job title>/; a file is sent again only when its "
@@ -24,7 +24,11 @@ NO_DOCUMENTS = ("No documents yet: type a file's path above, choose one with Bro
                 "files here.")
 NO_STORES = ("No document store is connected. Connect Nextcloud, Dropbox, Google Drive, "
              "OneDrive or MEGA in Settings → Integrations to keep copies there.")
+_DRAG_EVENTS = (QEvent.Type.DragEnter, QEvent.Type.DragMove, QEvent.Type.Drop)
 _STATE_MARK = {"stored": "✓", "waiting": "…", "failed": "✗"}
+#: Where a path, link or file name may wrap: a long one without spaces would otherwise widen
+#: the row past the tab and cut its buttons off at the right.
+_BREAK_AFTER = str.maketrans({c: c + "\u200b" for c in "/\\?&=_+"})
 
 
 def size_text(size: int) -> str:
@@ -54,13 +58,19 @@ def shorten_middle(text: str, limit: int = 120) -> str:
     return text[:head] + "…" + text[-(limit - 1 - head):]
 
 
+def breakable(text: str) -> str:
+    """``text`` with invisible break points after separators, for labels that wrap (shown
+    text only: a link's address and a copied selection keep the real characters)."""
+    return text.translate(_BREAK_AFTER)
+
+
 def copy_html(copy: CopyStatus) -> str:
     """One store's line: "✓ Nextcloud: <link>", "… Dropbox: waiting — why"."""
     name = f"{_STATE_MARK.get(copy.state, '')} <b>{html.escape(copy.label)}</b>"
     location = ""
     if copy.location:
         readable = unquote(copy.location).removeprefix("https://").removeprefix("http://")
-        shown = html.escape(shorten_middle(readable))
+        shown = html.escape(breakable(shorten_middle(readable)))
         location = (f'<a href="{html.escape(copy.location, quote=True)}">{shown}</a>'
                     if copy.location.startswith(("http://", "https://")) else shown)
     if copy.state == "stored":
@@ -86,14 +96,14 @@ class DocumentRow(QFrame):
         layout.setContentsMargins(10, 8, 10, 8)
         layout.setSpacing(4)
         header = QHBoxLayout()
-        self.name_label = QLabel(f"<b>{html.escape(document.name)}</b>", self)
-        self.name_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.name_label = QLabel(f"<b>{html.escape(breakable(document.name))}</b>", self)
+        self.name_label.setWordWrap(True)
+        self.name_label.setToolTip(tooltip(document.name))
         self.details_label = QLabel(f"{size_text(document.size)} · updated "
                                     f"{when_text(document.updated_at)}", self)
         self.details_label.setEnabled(False)    # the palette's quieter text
-        header.addWidget(self.name_label)
-        header.addWidget(self.details_label)
-        header.addStretch(1)
+        header.addWidget(self.name_label, 1)
+        header.addWidget(self.details_label, 0, Qt.AlignmentFlag.AlignTop)
         layout.addLayout(header)
         # The buttons get a row of their own: beside a long name they were squeezed to "R…".
         buttons = QHBoxLayout()
@@ -111,14 +121,15 @@ class DocumentRow(QFrame):
             buttons.addWidget(button)
         path = str(document.local_path)
         if status.file_missing:
-            self.path_label = QLabel(f"The file is no longer at {path}; use Replace… to choose "
-                                     f"where it is now.", self)
+            self.path_label = QLabel(f"The file is no longer at {breakable(path)}; use Replace… "
+                                     f"to choose where it is now.", self)
             self.path_label.setStyleSheet("color: palette(link-visited);")
         else:
-            self.path_label = QLabel(f"On this computer: {shorten_middle(path, 90)}", self)
+            self.path_label = QLabel(f"On this computer: {breakable(shorten_middle(path, 90))}",
+                                     self)
             self.path_label.setEnabled(False)
         self.path_label.setTextFormat(Qt.TextFormat.PlainText)
-        self.path_label.setToolTip(path)
+        self.path_label.setToolTip(tooltip(path))
         self.path_label.setWordWrap(True)
         layout.addWidget(self.path_label)
         layout.addLayout(buttons)
@@ -210,6 +221,15 @@ class DocumentsPanel(QWidget):
         if watched is self.path_edit and event.type() == QEvent.Type.KeyPress \
                 and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
             self.attach_typed()
+            return True
+        # A file dropped on the path field is attached like one dropped anywhere on the tab
+        # (the field itself would paste its "file://" address as text).
+        if watched is self.path_edit and event.type() in _DRAG_EVENTS \
+                and self._dropped_files(event):
+            if event.type() == QEvent.Type.Drop:
+                self.dropEvent(event)
+            else:
+                event.acceptProposedAction()
             return True
         return super().eventFilter(watched, event)
 

@@ -1,12 +1,15 @@
 """JobDialog: add a job by hand, or edit one; the store's verdict is shown in the dialog.
 
-Editing a job with document storage running adds a Documents tab (its changes apply at once)."""
+Editing a job with document storage running adds a Documents tab (its changes apply at once).
+The fields scroll when the screen is short (an 800×600 screen holds the dialog whole)."""
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFrame, QScrollArea, QStyle,
+                               QTabWidget, QVBoxLayout, QWidget)
 
 from peregrine_desktop.jobs.store import StoreError
 from peregrine_desktop.ui.dialog_keys import confirm_discard
@@ -40,19 +43,20 @@ class JobDialog(QDialog):
         self.buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         self.tabs = self.documents_panel = None
+        self.fields = fields = self._scrolling(self.form)
         if job and documents is not None:
             from peregrine_desktop.ui.pipeline.documents_panel import DocumentsPanel
 
             self.documents_panel = DocumentsPanel(documents, job["id"], self)
             self.tabs = QTabWidget(self)
-            self.tabs.addTab(self.form, "Details")
+            self.tabs.addTab(fields, "Details")
             self.tabs.addTab(self.documents_panel, "Documents")
             layout.addWidget(self.tabs)
         else:
-            layout.addWidget(self.form)
+            layout.addWidget(fields)
         layout.addWidget(self.buttons)
         self.form.changed.connect(lambda: self.form.show_problem(None))
-        self.resize(620, 640)
+        self.resize(self._default_size(parent))
         self.form.title.setFocus()
         self._unedited = self.form.values()
 
@@ -65,14 +69,43 @@ class JobDialog(QDialog):
             return
         super().reject()
 
+    def _scrolling(self, form: QWidget) -> QScrollArea:
+        """``form`` in a frameless area that scrolls up and down, never sideways."""
+        area = QScrollArea(self)
+        area.setWidgetResizable(True)
+        area.setFrameShape(QFrame.Shape.NoFrame)
+        area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        area.setWidget(form)
+        bar = self.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent, None, area)
+        area.setMinimumWidth(form.minimumSizeHint().width() + bar)
+        area.setMinimumHeight(min(form.minimumSizeHint().height(), 240))
+        return area
+
+    def _default_size(self, parent: QWidget | None) -> QSize:
+        """620×640, or what the screen holds of it beside the window frame."""
+        screen = (parent.screen() if parent is not None else self.screen())
+        wanted = QSize(620, 640)
+        if screen is None:
+            return wanted
+        room = screen.availableGeometry().size() - QSize(16, 48)     # the title bar and frame
+        return wanted.boundedTo(room).expandedTo(self.minimumSizeHint())
+
     def try_save(self) -> None:
         problem = self.form.problem()
         if problem:
-            self.form.show_problem(problem)
+            self._show_problem(problem)
             return
         try:
             self._save(self.form.values())
         except StoreError as exc:
-            self.form.show_problem(str(exc))
+            self._show_problem(str(exc))
             return
         self.accept()
+
+    def _show_problem(self, text: str) -> None:
+        """The reason below the fields, scrolled into view (on a short screen it is below)."""
+        self.form.show_problem(text)
+        if self.tabs is not None:
+            self.tabs.setCurrentIndex(0)
+        self.form.layout().activate()
+        self.fields.ensureWidgetVisible(self.form.problem_label)

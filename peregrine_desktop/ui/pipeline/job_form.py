@@ -134,8 +134,8 @@ class JobForm(QWidget):
         self.notes = QPlainTextEdit(self)
         self.notes.setPlaceholderText("Contacts, follow-ups, impressions…")
         self.notes.setMaximumHeight(80)
-        for edit in (self.description, self.notes):
-            edit.setTabChangesFocus(True)       # Tab moves on; Enter starts a new line
+        for text in (self.description, self.notes):
+            text.setTabChangesFocus(True)    # Tab goes on to the next field, as in every other
         self.problem_label = plain_label(parent=self)
         self.problem_label.setStyleSheet("color: #c62828;")
         self.problem_label.setWordWrap(True)

@@ -27,6 +27,7 @@ from peregrine_desktop.jobs.repository import JobRepository
 from peregrine_desktop.jobs.targets import Targets
 from peregrine_desktop.lifecycle.first_paint import after_first_paint
 from peregrine_desktop.ui.flow_layout import flow_container
+from peregrine_desktop.ui.pipeline.columns import FIT_ORDER, default_widths
 from peregrine_desktop.ui.pipeline.model import (COLUMNS, FIELD_COLUMN, JobFilterProxy, JobIdRole,
                                                  JobTableModel)
 from peregrine_desktop.ui.pipeline.undo import PipelineEditor
@@ -40,17 +41,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from peregrine_desktop.ui.pipeline.url_dialog import UrlImportDialog
 
 EMPTY_MESSAGE = "No jobs yet — add one, paste a posting URL, or import a CSV."
-
-#: Room for typical values; the title takes what is left.  "Tue 14 Mar 2026, 15:00 Berlin"
-#: needs the Interview column's 220 px (zones with longer names too).
-_COLUMN_WIDTHS = {"company": 140, "location": 120, "salary": 150, "status": 120,
-                  "date_found": 95, "applied_on": 95, "deadline": 95, "next_action_on": 150,
-                  "interview_at": 220, "source": 105}
-#: Columns hidden until the window is wide enough, least needed first; a column the person
-#: hid or showed from the header's menu stays as they chose.
-_FIT_ORDER = ("source", "salary", "applied_on", "deadline", "date_found", "location",
-              "next_action_on", "interview_at")
-_TITLE_MIN = 200
 
 _CHIP_STYLE = """
 QToolButton[chip="true"] { border: 1px solid palette(mid); border-radius: 11px;
@@ -84,7 +74,9 @@ class PipelineView(QWidget):
         self.settings = settings
         # Newest first; sorted as it loads (sorting again after would cost a second pass).
         self.model = JobTableModel(repository, self, clock=clock, sort=(
-            FIELD_COLUMN["date_found"], Qt.SortOrder.DescendingOrder))
+            FIELD_COLUMN["date_found"], Qt.SortOrder.DescendingOrder), load=False)
+        # SQLite reads the rows while the widgets are built; the model takes them at the end.
+        repository.prefetch_summaries(newest_first=self.model.presorted)
         self.proxy = JobFilterProxy(self)
         self.proxy.setSourceModel(self.model)
         after_first_paint(self, self.model.start_haystacks)
@@ -98,8 +90,12 @@ class PipelineView(QWidget):
         self._mode = TABLE
         self._keep_selection: tuple[list[int], int | None] = ([], None)
         self._user_columns: dict[str, bool] = {}
+        #: Widths the person dragged a column to (remembered); the rest fit the font.
+        self._user_widths: dict[str, int] = {}
+        self._sizing = False
         self._build_actions()
         self._build_ui()
+        self.model.reload()
         self._counts_timer = QTimer(self)
         self._counts_timer.setSingleShot(True)
         self._counts_timer.timeout.connect(self._refresh_counts)
@@ -209,7 +205,8 @@ class PipelineView(QWidget):
             self.mode_buttons[mode] = button
         self.search = QLineEdit(self.toolbar)
         self.search.setPlaceholderText("Filter by title, company, location, notes…")
-        self.search.setClearButtonEnabled(True)
+        # Its icon costs ~10 ms to look up, and the button shows only once there is text.
+        after_first_paint(self, lambda: self.search.setClearButtonEnabled(True))
         self.search.setMinimumWidth(160)
         self.search.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.search.setMaximumWidth(360)
@@ -264,6 +261,7 @@ class PipelineView(QWidget):
         page = QVBoxLayout(self.table_page)
         page.setContentsMargins(0, 0, 0, 0)
         self.table = self._build_table()
+        self._apply_widths()
         page.addWidget(self.table, 1)
         self.no_match = QWidget(self.table_page)
         no_match = QVBoxLayout(self.no_match)
@@ -357,9 +355,8 @@ class PipelineView(QWidget):
         header.setSectionsMovable(True)
         header.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         header.customContextMenuRequested.connect(self._header_menu)
-        for column, (name, _title) in enumerate(COLUMNS):
-            if name in _COLUMN_WIDTHS:
-                table.setColumnWidth(column, _COLUMN_WIDTHS[name])
+        self._widths = default_widths(table)
+        header.sectionResized.connect(self._section_resized)
         header.setSortIndicator(FIELD_COLUMN["date_found"], Qt.SortOrder.DescendingOrder)
         table.setSortingEnabled(True)
         table.selectionModel().selectionChanged.connect(lambda *_: self._selection_changed())
@@ -391,6 +388,25 @@ class PipelineView(QWidget):
         self._fit_columns()
         self._save_settings()
 
+    def _width(self, name: str) -> int:
+        return self._user_widths.get(name) or self._widths[name]
+
+    def _apply_widths(self) -> None:
+        """Every column (but the title, which takes what is left) at its width."""
+        self._sizing = True
+        try:
+            for column, (name, _title) in enumerate(COLUMNS):
+                if name != "title":
+                    self.table.setColumnWidth(column, self._width(name))
+        finally:
+            self._sizing = False
+
+    def _section_resized(self, column: int, _old: int, new: int) -> None:
+        name = COLUMNS[column][0]
+        if not self._sizing and name != "title" and new > 0 \
+                and not self.table.isColumnHidden(column):
+            self._user_widths[name] = new
+
     def _fit_columns(self) -> None:
         """Hide the least needed columns the width cannot hold (nothing scrolls sideways)."""
         if not hasattr(self, "table"):
@@ -401,22 +417,32 @@ class PipelineView(QWidget):
         shown["title"] = True
 
         def needed() -> int:
-            return _TITLE_MIN + sum(header.sectionSize(FIELD_COLUMN[n]) or _COLUMN_WIDTHS[n]
-                                    for n, on in shown.items() if on and n != "title")
-        for name in _FIT_ORDER:
+            return self._widths["title"] + sum(header.sectionSize(FIELD_COLUMN[n])
+                                               or self._width(n)
+                                               for n, on in shown.items() if on and n != "title")
+        for name in FIT_ORDER:
             if needed() <= width:
                 break
             if name not in self._user_columns:
                 shown[name] = False
-        for name, on in shown.items():
-            column = FIELD_COLUMN[name]
-            if self.table.isColumnHidden(column) == on:
-                self.table.setColumnHidden(column, not on)
-                if on and header.sectionSize(column) < 60:
-                    self.table.setColumnWidth(column, _COLUMN_WIDTHS.get(name, 100))
+        self._sizing = True
+        try:
+            for name, on in shown.items():
+                column = FIELD_COLUMN[name]
+                if self.table.isColumnHidden(column) == on:
+                    self.table.setColumnHidden(column, not on)
+                    if on and name != "title" and header.sectionSize(column) < 60:
+                        self.table.setColumnWidth(column, self._width(name))
+        finally:
+            self._sizing = False
 
     def eventFilter(self, watched, event) -> bool:  # noqa: N802 - Qt override
         if watched is self.table and event.type() == QEvent.Type.Resize:
+            self._fit_columns()
+        elif watched is self.table and event.type() in (QEvent.Type.FontChange,
+                                                        QEvent.Type.StyleChange):
+            self._widths = default_widths(self.table)     # room for the text in the new font
+            self._apply_widths()
             self._fit_columns()
         return super().eventFilter(watched, event)
 
@@ -424,10 +450,19 @@ class PipelineView(QWidget):
         if self.settings is None:
             return
         state = self.settings.value("pipeline/header")
-        if isinstance(state, QByteArray) and not state.isEmpty():
-            self.table.horizontalHeader().restoreState(state)
-            self.table.horizontalHeader().setSectionResizeMode(FIELD_COLUMN["title"],
-                                                               QHeaderView.ResizeMode.Stretch)
+        if isinstance(state, QByteArray) and not state.isEmpty():   # order and sort
+            self._sizing = True
+            try:
+                self.table.horizontalHeader().restoreState(state)
+                self.table.horizontalHeader().setSectionResizeMode(
+                    FIELD_COLUMN["title"], QHeaderView.ResizeMode.Stretch)
+            finally:
+                self._sizing = False
+        for item in str(self.settings.value("pipeline/widths") or "").split(","):
+            name, _, width = item.partition("=")
+            if name in self._widths and name != "title" and width.isdigit():
+                self._user_widths[name] = max(int(width), 20)
+        self._apply_widths()
         chosen = self.settings.value("pipeline/columns") or ""
         for item in str(chosen).split(","):
             name, _, on = item.partition("=")
@@ -446,6 +481,8 @@ class PipelineView(QWidget):
         if self.settings is None:
             return
         self.settings.setValue("pipeline/header", self.table.horizontalHeader().saveState())
+        self.settings.setValue("pipeline/widths", ",".join(
+            f"{name}={width}" for name, width in self._user_widths.items()))
         self.settings.setValue("pipeline/columns", ",".join(
             f"{name}={int(on)}" for name, on in self._user_columns.items()))
         self.settings.setValue("pipeline/view", self._mode)

@@ -1,0 +1,66 @@
+"""How wide each pipeline table column starts: room for a representative value in the table's own
+font (a fixed pixel width cut "Fri 20 Mar 2026, 15:00 Berlin" to "Fri 20 Mar 2026, 14:00…" with
+a larger font), and never narrower than the column's header."""
+from __future__ import annotations
+
+from PySide6.QtWidgets import QStyle, QTableView
+
+from peregrine_desktop.jobs import statuses
+from peregrine_desktop.ui.pipeline.model import FIELD_COLUMN, found_text, interview_text
+
+#: Columns hidden when the window is too narrow for them, least needed first (a column the
+#: person hid or showed from the header's menu stays as they chose).
+FIT_ORDER = ("source", "salary", "applied_on", "deadline", "date_found", "location",
+             "next_action_on", "interview_at")
+
+#: Typical values; a longer one is elided (its tooltip or the detail pane shows it whole).
+_SAMPLES = {"title": ["Senior Product Designer"], "company": ["Northwind Labs GmbH"],
+            "location": ["Berlin, Germany"], "salary": ["€100,000–120,000"],
+            "source": ["Company site"]}
+_ICON_COLUMNS = ("title", "status")
+
+
+def _days() -> list[str]:
+    """A day in every month: the widest month name decides."""
+    return [found_text(f"2026-{month:02d}-28") for month in range(1, 13)]
+
+
+#: Zones people often interview in; a longer name is elided (the tooltip names the zone).
+_ZONES = ("America/Los_Angeles", "America/New_York", "America/Sao_Paulo", "Europe/London",
+          "Europe/Berlin", "Asia/Singapore", "Australia/Sydney")
+
+
+def _interviews() -> list[str]:
+    """A time on every weekday and in every month, in each of those zones."""
+    return [interview_text({"interview_at": f"2026-{month:02d}-{day:02d}T15:00:00+00:00",
+                            "interview_tz": zone})
+            for month in range(1, 13) for day in (23, 24, 25, 26, 27, 28, 29) for zone in _ZONES]
+
+
+def samples() -> dict[str, list[str]]:
+    days = _days()
+    return {**_SAMPLES, "status": [statuses.label(s) for s in statuses.STATUSES],
+            "date_found": days, "applied_on": days, "deadline": days,
+            "next_action_on": [f"{day} · Follow up" for day in days],
+            "interview_at": _interviews()}
+
+
+def default_widths(table: QTableView) -> dict[str, int]:
+    """Pixels per column for ``table`` (its font, style and header)."""
+    metrics = table.fontMetrics()
+    style = table.style()
+    # The item delegate's text margins, and an icon with the gap after it.
+    margin = 2 * (style.pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, None, table) + 1)
+    icon = table.iconSize().width()
+    if icon <= 0:
+        icon = style.pixelMetric(QStyle.PixelMetric.PM_SmallIconSize, None, table)
+    icon += margin // 2
+    header = table.horizontalHeader()
+    widths = {}
+    for name, texts in samples().items():
+        text = max(metrics.horizontalAdvance(text) for text in texts)
+        needed = text + margin + (icon if name in _ICON_COLUMNS else 0)
+        # Slack for rounding between measuring and painting (fractional glyph advances).
+        needed += metrics.averageCharWidth()
+        widths[name] = max(needed, header.sectionSizeHint(FIELD_COLUMN[name]))
+    return widths
