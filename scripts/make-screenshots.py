@@ -25,7 +25,7 @@ DEMO_PROFILE = {
     "name": "Alex Rivera", "email": "alex.rivera@example.com", "phone": "+1 555 0100",
     "linkedin": "https://www.linkedin.com/in/alex-rivera-demo",
     "career_summary": "Product designer with eight years in B2B software.",
-    "wizard_complete": True, "wizard_step": 6,
+    "wizard_complete": True, "wizard_step": 4,
     "target_titles": ["Senior Product Designer", "UX Lead"],
     "target_locations": ["Remote", "Lisbon"], "exclude_keywords": ["crypto"],
 }
@@ -75,7 +75,7 @@ def wizard_integrations(scene: Scene):
     wizard.resize(760, 640)
     wizard.show()  # a QWizard has no current page until shown
     wizard.resume()
-    assert wizard.currentId() == INTEGRATIONS, "the demo profile should resume at step 7"
+    assert wizard.currentId() == INTEGRATIONS, "the demo profile should resume at step 5"
     return wizard
 
 

@@ -43,7 +43,7 @@ def run_app(*args: str, env: dict | None = None, timeout: float = PROCESS_TIMEOU
 def finished_profile(config_dir: Path) -> None:
     """A user who completed setup, so the main window (not the wizard) opens."""
     profile = UserProfile(config_dir / "user.yaml", read=False)
-    profile.update(name="Alex Doe", wizard_complete=True, wizard_step=6)
+    profile.update(name="Alex Doe", wizard_complete=True, wizard_step=4)
     profile.save()
 
 

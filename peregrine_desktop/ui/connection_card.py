@@ -1,4 +1,4 @@
-"""ConnectionCard: one service's page, as shown beside the accounts list in wizard Step 7 and
+"""ConnectionCard: one service's page, as shown beside the accounts list in wizard step 5 and
 Settings → Integrations.
 
 The page is its own unit: its Save keeps the connection at once (Settings' OK and Cancel apply

@@ -1,6 +1,6 @@
 """IntegrationsPanel: every discovered integration in an accounts view, plus "Test all".
 
-The same panel is wizard Step 7 (``compact``: a narrower list) and Settings → Integrations.
+The same panel is wizard step 5 (``compact``: a narrower list) and Settings → Integrations.
 Each service's page saves on its own; "Test all" tests every saved service at once and ends
 with a summary in words.
 """
