@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QApplication
 from peregrine_desktop.jobs.repository import JobRepository
 from peregrine_desktop.jobs.store import JobStore
 from peregrine_desktop.ui.pipeline.job_dialog import JobDialog
-from tests.ui_helpers import click, type_into
+from tests.ui_helpers import click, close_discarding, type_into
 
 FRAME = (16, 48)       # what a window manager's frame and title bar take
 
@@ -62,6 +62,7 @@ def test_on_a_short_screen_the_fields_scroll_and_the_buttons_stay(qtbot, reposit
     assert 0 <= top.y() and top.y() + caret.height() <= area.viewport().height()
     type_into(qtbot, notes, "Met Dana")
     assert notes.toPlainText() == "Met Dana"
+    close_discarding(dialog)
 
 
 def test_a_reason_not_to_save_is_scrolled_into_view(qtbot, repository):
@@ -72,3 +73,4 @@ def test_a_reason_not_to_save_is_scrolled_into_view(qtbot, repository):
     label = dialog.form.problem_label
     assert label.isVisible() and "Enter the job's title" in label.text()
     assert shown_in(label, dialog.fields)
+    close_discarding(dialog)

@@ -70,3 +70,10 @@ def press_in_next_message_box(text: str, seen: list[str] | None = None) -> None:
         else:
             QTimer.singleShot(20, poll)
     QTimer.singleShot(0, poll)
+
+
+def close_discarding(dialog: QWidget) -> None:
+    """Close an edited form, answering Discard to "Discard your changes?" (a test that leaves
+    edits behind would otherwise wait on that question when its widgets are closed)."""
+    answer_next_message_box(QMessageBox.StandardButton.Discard)
+    dialog.reject()
