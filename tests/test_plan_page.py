@@ -153,7 +153,7 @@ def test_a_pasted_key_not_yet_activated_keeps_the_wizard_on_the_plan_page(qtbot,
     qtbot.waitUntil(lambda: plan.result.text().startswith("Paid plan, valid until "))
     assert not plan.error.isVisible()
     click(qtbot, wizard.button(QWizard.WizardButton.NextButton))
-    assert wizard.currentId() == wiz.IDENTITY
+    assert wizard.currentId() == wiz.TARGETS
 
 
 def test_mnemonics_are_unique_on_the_plan_page_and_the_settings_plan_tab(qtbot, profile,
