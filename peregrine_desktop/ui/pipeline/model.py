@@ -64,42 +64,40 @@ def haystack(job: dict[str, Any]) -> str:
             f"{chr(10) + 'remote' if job['remote'] else ''}").casefold()
 
 
-def interview_text(job: dict[str, Any]) -> str:
-    """"Tue 14 Mar 2026, 15:00 Berlin": wall-clock time in the interview's own zone."""
+def _interview_moment(job: dict[str, Any]) -> tuple[datetime | str, str | None]:
+    """The interview as a time in its own zone (and that zone), or the stored text when it
+    cannot be read; ("", None) when there is none."""
     value = job.get("interview_at")
     if not value:
-        return ""
+        return "", None
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
-        return value
+        return value, None
     zone = job.get("interview_tz")
     if zone:
         try:
             from zoneinfo import ZoneInfo
-            moment = moment.astimezone(ZoneInfo(zone))
+            return moment.astimezone(ZoneInfo(zone)), zone
         except (KeyError, ValueError):
-            zone = None
+            pass
+    return moment, None
+
+
+def interview_text(job: dict[str, Any]) -> str:
+    """"Tue 14 Mar 2026, 15:00 Berlin": wall-clock time in the interview's own zone."""
+    moment, zone = _interview_moment(job)
+    if not isinstance(moment, datetime):
+        return moment
     place = zone.rsplit("/", 1)[-1].replace("_", " ") if zone else f"UTC{moment:%z}"
     return f"{moment:%a %d %b %Y, %H:%M} {place}"
 
 
 def short_interview_text(job: dict[str, Any]) -> str:
     """"Interview Tue 14 Mar, 15:00" (wall-clock time where it takes place), for cards."""
-    value = job.get("interview_at")
-    if not value:
-        return ""
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return value
-    zone = job.get("interview_tz")
-    if zone:
-        try:
-            from zoneinfo import ZoneInfo
-            moment = moment.astimezone(ZoneInfo(zone))
-        except (KeyError, ValueError):
-            pass
+    moment, _zone = _interview_moment(job)
+    if not isinstance(moment, datetime):
+        return moment
     return f"Interview {moment:%a} {moment.day} {moment:%b, %H:%M}"
 
 
