@@ -58,6 +58,7 @@ JOB_IDS_MIME = "application/x-peregrine-job-ids"
 #: filter, tooltips, excluded keywords and a job's own page use them (a fifth of the columns,
 #: a third of the reading time for 10,000 jobs).
 LATER_FIELDS = ("url", "notes", "uid", "updated_at")
+_NOTHING_LATER = ("", None, None, None)
 FIRST_FIELDS = tuple(f for f in SUMMARY_FIELDS if f not in LATER_FIELDS)
 
 
@@ -212,8 +213,8 @@ class JobTableModel(QAbstractTableModel):
         self.clock = clock
         self.targets = Targets()
         self._rows: list[dict[str, Any]] = []
-        #: Whether every row holds LATER_FIELDS too (see _complete_rows).
-        self._complete = True
+        #: LATER_FIELDS by job id, once read (see job_at).
+        self._later: dict[int, tuple] | None = None
         self._hay: list[str | None] = []
         self._hay_from = 0
         self._hay_timer = QTimer(self)
@@ -323,28 +324,21 @@ class JobTableModel(QAbstractTableModel):
         return f"{found_text(day)} · {note}" if note else found_text(day)
 
     def job_at(self, row: int) -> dict[str, Any]:
-        if not self._complete:
-            self._complete_rows()
-        return self._rows[row]
+        """The row's summary, with LATER_FIELDS (read in one query the first time any row
+        needs them, then added to each row when it is asked for)."""
+        job = self._rows[row]
+        if "updated_at" not in job:     # rows added or changed since the load are whole
+            if self._later is None:
+                self._later = self._read_later()
+            job.update(zip(LATER_FIELDS, self._later.get(job["id"], _NOTHING_LATER)))
+        return job
 
-    def _complete_rows(self) -> None:
-        """Read LATER_FIELDS for every row (one query), then mark excluded keywords, which
-        are looked for in the notes as well."""
-        self._complete = True
-        missing = ("",) + (None,) * (len(LATER_FIELDS) - 1)
+    def _read_later(self) -> dict[int, tuple]:
         try:
-            later = self.repository.summary_columns(LATER_FIELDS)
+            return self.repository.summary_columns(LATER_FIELDS)
         except (sqlite3.Error, StoreError) as exc:   # closed while the app quits, or damaged
             log.warning("the rest of the job list could not be read: %s", exc)
-            later = {}
-        for job in self._rows:
-            if "updated_at" not in job:     # rows added or changed meanwhile are whole
-                job.update(zip(LATER_FIELDS, later.get(job["id"], missing)))
-        if self.targets.excludes:
-            self._excluded = [self.targets.excluded_word(job) for job in self._rows]
-            if any(self._excluded):
-                self.dataChanged.emit(self.index(0, FIELD_COLUMN["title"]),
-                                      self.index(len(self._rows) - 1, FIELD_COLUMN["title"]))
+            return {}
 
     def row_of(self, job_id: int) -> int | None:
         return self._row_of.get(job_id)
@@ -361,9 +355,7 @@ class JobTableModel(QAbstractTableModel):
 
     def dated_jobs(self) -> list[dict[str, Any]]:
         """The jobs with a next action, deadline or interview still open (for reminders)."""
-        if not self._complete:
-            self._complete_rows()
-        return [job for job, dates in zip(self._rows, self._dates) if dates]
+        return [self.job_at(row) for row, dates in enumerate(self._dates) if dates]
 
     def target_count(self) -> int:
         return sum(self._target)
@@ -413,19 +405,34 @@ class JobTableModel(QAbstractTableModel):
 
         They are built after the table is on screen, a slice per event-loop pass, so loading
         10,000 jobs does not wait for text only the filter reads."""
-        if not self._complete:
-            self._complete_rows()
-        hay, rows = self._hay, self._rows
+        hay, rows, job_at = self._hay, self._rows, self.job_at
         start = self._hay_from
         end = len(rows) if budget is None else min(len(rows), start + budget)
         for row in range(start, end):
             if hay[row] is None:
-                hay[row] = haystack(rows[row])
+                hay[row] = haystack(job_at(row))
+        self._mark_excluded(start, end)
         self._hay_from = end
         if end < len(rows):
             return False
         self._hay_timer.stop()
         return True
+
+    def _mark_excluded(self, start: int, end: int) -> None:
+        """Excluded keywords of rows ``start``–``end`` (whose notes are read by now); a row that
+        turns out to hold one is repainted."""
+        if not self.targets.excludes or start >= end:
+            return
+        excluded, rows, word_in = self._excluded, self._rows, self.targets.excluded_word
+        found = []
+        for row in range(start, end):
+            if excluded[row] is None:
+                excluded[row] = word_in(rows[row])
+                if excluded[row]:
+                    found.append(row)
+        if found:
+            title = FIELD_COLUMN["title"]
+            self.dataChanged.emit(self.index(found[0], title), self.index(found[-1], title))
 
     def accepted_rows(self, status: str | None, words: Sequence[str], due: str | None,
                       targets_only: bool) -> list[int]:
@@ -463,9 +470,8 @@ class JobTableModel(QAbstractTableModel):
             return
         self.targets = targets
         self._target = [targets.matches(job) for job in self._rows]
-        if not self._complete:
-            self._complete_rows()
-        self._excluded = [targets.excluded_word(job) for job in self._rows]
+        self._excluded = [targets.excluded_word(self.job_at(row)) if targets.excludes else None
+                          for row in range(len(self._rows))]
         if self._rows:
             self.dataChanged.emit(self.index(0, 0),
                                   self.index(len(self._rows) - 1, len(COLUMNS) - 1))
@@ -525,7 +531,7 @@ class JobTableModel(QAbstractTableModel):
         presorted = (self._sort_column == FIELD_COLUMN["date_found"]
                      and self._sort_order == Qt.SortOrder.DescendingOrder)
         self._rows = self.repository.summaries(newest_first=presorted, fields=FIRST_FIELDS)
-        self._complete = not self._rows             # LATER_FIELDS arrive with the haystacks
+        self._later = None                          # LATER_FIELDS arrive with the haystacks
         self._hay = [None] * len(self._rows)       # built once shown (_fill_haystacks)
         self._hay_from = 0
         if not self._hay_waits:
@@ -535,7 +541,8 @@ class JobTableModel(QAbstractTableModel):
         targets = self.targets
         self._target = [targets.matches(job) for job in self._rows] if targets.active \
             else [False] * len(self._rows)
-        self._excluded = [None] * len(self._rows)   # keywords are looked for in the notes too
+        # Marked with the haystacks: keywords are looked for in the notes too.
+        self._excluded = [None] * len(self._rows)
         self._row_of = {}
         if self._sort_column >= 0 and not presorted:
             self._apply_sort()
