@@ -195,9 +195,7 @@ class JobTableModel(QAbstractTableModel):
 
     def __init__(self, repository: JobRepository, parent=None, *,
                  clock: Clock = system_clock,
-                 sort: tuple[int, Qt.SortOrder] = (-1, Qt.SortOrder.AscendingOrder),
-                 load: bool = True) -> None:
-        """``load=False``: empty until :meth:`reload` (the view reads ahead meanwhile)."""
+                 sort: tuple[int, Qt.SortOrder] = (-1, Qt.SortOrder.AscendingOrder)) -> None:
         super().__init__(parent)
         self.repository = repository
         self.clock = clock
@@ -221,15 +219,7 @@ class JobTableModel(QAbstractTableModel):
         repository.job_changed.connect(self._on_changed)
         repository.job_removed.connect(self._on_removed)
         repository.jobs_reset.connect(self.reload)
-        if load:
-            self.reload()
-
-    @property
-    def presorted(self) -> bool:
-        """Whether the sort is the opening order (Found, newest first), which SQLite reads
-        already sorted: no Python sort."""
-        return (self._sort_column == FIELD_COLUMN["date_found"]
-                and self._sort_order == Qt.SortOrder.DescendingOrder)
+        self.reload()
 
     # -- reading ------------------------------------------------------------------------------------
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
@@ -491,7 +481,9 @@ class JobTableModel(QAbstractTableModel):
     def reload(self) -> None:
         self.beginResetModel()
         self.window = DueWindow.from_clock(self.clock)
-        presorted = self.presorted
+        # The opening order (Found, newest first) comes sorted from SQLite: no Python sort.
+        presorted = (self._sort_column == FIELD_COLUMN["date_found"]
+                     and self._sort_order == Qt.SortOrder.DescendingOrder)
         self._rows = self.repository.summaries(newest_first=presorted)
         self._hay = [None] * len(self._rows)       # built once shown (_fill_haystacks)
         self._hay_from = 0

@@ -74,9 +74,7 @@ class PipelineView(QWidget):
         self.settings = settings
         # Newest first; sorted as it loads (sorting again after would cost a second pass).
         self.model = JobTableModel(repository, self, clock=clock, sort=(
-            FIELD_COLUMN["date_found"], Qt.SortOrder.DescendingOrder), load=False)
-        # SQLite reads the rows while the widgets are built; the model takes them at the end.
-        repository.prefetch_summaries(newest_first=self.model.presorted)
+            FIELD_COLUMN["date_found"], Qt.SortOrder.DescendingOrder))
         self.proxy = JobFilterProxy(self)
         self.proxy.setSourceModel(self.model)
         after_first_paint(self, self.model.start_haystacks)
@@ -95,7 +93,6 @@ class PipelineView(QWidget):
         self._sizing = False
         self._build_actions()
         self._build_ui()
-        self.model.reload()
         self._counts_timer = QTimer(self)
         self._counts_timer.setSingleShot(True)
         self._counts_timer.timeout.connect(self._refresh_counts)
