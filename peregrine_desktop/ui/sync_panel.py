@@ -292,6 +292,10 @@ class SyncPanel(QWidget):
         self.summary.itemExpanded.connect(self._fill_group)
         self.summary.hide()
         layout.addWidget(self.summary, 1)
+        # Until a summary is shown, the room left over stays below everything (with stretch 0
+        # this spacer takes space only while the summary, stretch 1, is hidden): the tracker
+        # rows keep their own height instead of being padded out.
+        layout.addStretch(0)
         self._connect_combos()
         self.refresh()
 
