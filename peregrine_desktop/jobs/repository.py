@@ -13,7 +13,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-from peregrine_desktop.jobs.store import BulkReport, JobStore
+from peregrine_desktop.jobs.store import SUMMARY_FIELDS, BulkReport, JobStore
 from peregrine_desktop.workers import TaskRunner
 
 
@@ -38,8 +38,12 @@ class JobRepository(QObject):
                   with_history: bool = True) -> list[dict[str, Any]]:
         return self.store.list_jobs(status, text, with_history)
 
-    def summaries(self, newest_first: bool = False) -> list[dict[str, Any]]:
-        return self.store.summaries(newest_first)
+    def summaries(self, newest_first: bool = False,
+                  fields: Sequence[str] = SUMMARY_FIELDS) -> list[dict[str, Any]]:
+        return self.store.summaries(newest_first, fields)
+
+    def summary_columns(self, fields: Sequence[str]) -> dict[int, tuple]:
+        return self.store.summary_columns(fields)
 
     def counts_by_status(self) -> dict[str, int]:
         return self.store.counts_by_status()
