@@ -58,6 +58,7 @@ README_PICTURES = {
     "numbers": [("pipeline-numbers.png", (640, 560))],
     "import-peregrine-preview": [("import-preview.png", (820, 600))],
     "import-peregrine-summary": [("import-summary.png", (820, 600))],
+    "sync-two-way": [("sync-summary-two-way.png", (1100, 720))],
 }
 THEMES = ("light", "dark")
 SCREEN = "1400x1000x24"       # larger than any size asked for: nothing is cut by the screen edge
@@ -446,6 +447,80 @@ def sync(scene: Scene) -> Iterator[Page]:
         dialog.hide()           # kept by the app for its lifetime
 
 
+#: The two-way sync's jobs: title, company, stage, place.
+SYNC_JOBS = [
+    ("Senior Python Engineer", "Globex", "approved", "Berlin"),
+    ("Site Reliability Engineer", "Initech", "applied", "Remote (EU)"),
+    ("Data Platform Lead", "Umbrella", "applied", "Lisbon"),
+    ("Staff Engineer, Payments", "Hooli", "phone_screen", "Amsterdam"),
+    ("Backend Developer", "ACME", "approved", "Hamburg"),
+]
+
+
+def sync_two_way(scene: Scene) -> Iterator[Page]:
+    """The Sync window's summary after a second sync: edits taken in from Notion and Airtable,
+    notes changed on both sides, a row added in Airtable and a page deleted in Notion — in a
+    folder and database of their own, against emulators of their own (the demo's stay)."""
+    from integrations.airtable import AirtableIntegration
+    from integrations.notion import NotionIntegration
+    from peregrine_desktop.jobs.repository import JobRepository
+    from peregrine_desktop.jobs.store import JobStore
+    from peregrine_desktop.ui.sync_panel import SyncDialog
+    from peregrine_sdk.testkit import pointed_at
+    from tests.fakes.loopback import LoopbackServer
+    from tests.fakes.tracker_services import AirtableService, NotionService
+
+    folder = scene.home / "sync-two-way"
+    config_dir = folder / "config"
+    config_dir.mkdir(parents=True, exist_ok=True)
+    with contextlib.ExitStack() as stack:        # the demo's Notion address comes back after
+        n_server = stack.enter_context(LoopbackServer())
+        a_server = stack.enter_context(LoopbackServer())
+        notion, airtable = NotionService(n_server), AirtableService(a_server)
+        for cls, server in ((NotionIntegration, n_server), (AirtableIntegration, a_server)):
+            stack.enter_context(pointed_at(cls, server.url))
+            stack.callback(setattr, cls, "per_second", cls.per_second)
+            cls.per_second = None
+        NotionIntegration.save_config({"token": notion.token, "database_id": notion.database_id,
+                                       "key_column": "Peregrine ID"}, config_dir)
+        AirtableIntegration.save_config({"token": airtable.token, "base_id": airtable.base_id,
+                                         "table": "Jobs", "key_column": "Peregrine ID"},
+                                        config_dir)
+        store = JobStore(folder / "jobs.sqlite3")
+        stack.callback(store.close)
+        jobs = [store.add_job({"title": t, "company": c, "status": s, "location": where,
+                               "url": f"https://jobs.example/{i}", "salary": "€85,000"})
+                for i, (t, c, s, where) in enumerate(SYNC_JOBS)]
+        dialog = SyncDialog(store, config_dir, "paid", repository=JobRepository(store),
+                            load_jobs=lambda: store.list_jobs(with_history=False))
+        stack.callback(close, dialog)
+        dialog.show()
+
+        def synced() -> None:
+            done: list[object] = []
+            dialog.panel.sync_finished.connect(done.append)
+            dialog.panel.start_sync()
+            wait_until(lambda: bool(done), "a sync to finish", 30)
+        synced()
+        page = notion.page_for(jobs[1]["uid"])["id"]         # what changed in the trackers…
+        notion.edit(page, "Status", "Interviewing")
+        notion.edit(page, "Notes", "Phone screen went well; onsite next week")
+        notion.edit(notion.page_for(jobs[3]["uid"])["id"], "Notes",
+                    "Recruiter: call back Friday")
+        notion.trash(notion.page_for(jobs[4]["uid"])["id"])
+        airtable.edit(airtable.record_for(jobs[2]["uid"])["id"], Salary="€95,000")
+        airtable.add_row(Name="Platform Engineer", Company="Stark Industries")
+        store.update_job(jobs[3]["id"], {"notes": "Sent the portfolio"})     # …and here
+        synced()
+        summary = dialog.panel.summary
+        for index in range(summary.topLevelItemCount()):      # the long lists folded
+            top = summary.topLevelItem(index)
+            for child in range(top.childCount()):
+                if top.child(child).text(0).startswith(("Created", "Updated")):
+                    top.child(child).setExpanded(False)
+        yield Page("", dialog, True)
+
+
 def add_job(scene: Scene) -> Iterator[Page]:
     dialog = new_window(action(scene.window, "Add job").trigger, "the Add job dialog")
     try:
@@ -591,6 +666,7 @@ SHOTS = [
     Shot("wizard", wizard),
     Shot("settings", settings),
     Shot("sync", sync),
+    Shot("sync-two-way", sync_two_way),
     Shot("add-job", add_job),
     Shot("edit-job", edit_job),
     Shot("url-import", url_import),
