@@ -332,6 +332,7 @@ def test_at_800_by_600_the_rows_sit_at_the_top_without_padding(qtbot, store, con
     options = next(box for box in panel.findChildren(QGroupBox) if box.title() == "What syncs")
     assert options.geometry().top() - row.geometry().bottom() <= 24   # right below the rows
     assert options.height() == own_height(options)
+    assert not panel.summary_title.isVisible()          # no empty line below the options
     sync_and_wait(qtbot, panel)                                # then the summary takes the room
     assert panel.summary.isVisible()
     QApplication.processEvents()
