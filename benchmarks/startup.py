@@ -43,12 +43,9 @@ from peregrine_desktop.lifecycle.first_paint import ENV_FLAG, MARKER  # noqa: E4
 
 BENCHMARKS = Path(__file__).resolve().parent
 
-BARE_WINDOW = f"""
-import os, sys
-from PySide6.QtCore import QEvent, QObject, QTimer
-from PySide6.QtWidgets import QApplication, QMainWindow
-app = QApplication(sys.argv[:1])
-window = QMainWindow(); window.setWindowTitle("bare"); window.resize(1100, 720)
+#: The end of each bare program: show ``window``; with the first-paint flag set, print the
+#: marker once it has painted and quit (as the app does).
+SHOW_UNTIL_PAINTED = f"""
 class Watch(QObject):
     def eventFilter(self, obj, event):
         if event.type() == QEvent.Type.Paint and os.environ.get({ENV_FLAG!r}):
@@ -57,6 +54,14 @@ class Watch(QObject):
         return False
 watch = Watch(); window.installEventFilter(watch); window.show(); app.exec()
 """
+
+BARE_WINDOW = f"""
+import os, sys
+from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtWidgets import QApplication, QMainWindow
+app = QApplication(sys.argv[:1])
+window = QMainWindow(); window.setWindowTitle("bare"); window.resize(1100, 720)
+""" + SHOW_UNTIL_PAINTED
 
 #: The same kinds of widget as Peregrine's first window, in plain PySide6 with nothing of the
 #: app's: a menu bar, a row of tool buttons and a line edit, a row of checkable chips, an empty
@@ -94,14 +99,7 @@ table.horizontalHeader().setStretchLastSection(True)
 column.addLayout(bar); column.addLayout(chips); column.addWidget(table, 1)
 window.setCentralWidget(central)
 window.statusBar().addPermanentWidget(QLabel("0 jobs", window))
-class Watch(QObject):
-    def eventFilter(self, obj, event):
-        if event.type() == QEvent.Type.Paint and os.environ.get({ENV_FLAG!r}):
-            obj.removeEventFilter(self)
-            QTimer.singleShot(0, lambda: (print({MARKER!r}, flush=True), app.quit()))
-        return False
-watch = Watch(); window.installEventFilter(watch); window.show(); app.exec()
-"""
+""" + SHOW_UNTIL_PAINTED
 
 #: The 10,000-job floor as a program: the rows read with sqlite3 into a trivial model, a stock
 #: proxy, a QTableView (benchmarks/pipeline_view.py's baseline), shown.

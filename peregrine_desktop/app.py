@@ -117,17 +117,14 @@ class Application:
         they choose Close) and build the main window over it."""
         from peregrine_desktop.jobs.repository import JobRepository
         from peregrine_desktop.lifecycle.startup import open_job_store, until_resolved
+        from peregrine_desktop.ui.main_window import MainWindow
+        from peregrine_desktop.workers import TaskRunner
 
         opened = until_resolved(open_job_store)   # in use, newer, read-only: ask, Retry
         if opened is None:
             raise StartupCancelled()
         self.store, self.store_problem = opened
         self.repository = JobRepository(self.store)
-        # The pipeline's rows are read while its modules load and its widgets are built.
-        self.repository.prefetch_summaries(newest_first=True)
-        from peregrine_desktop.ui.main_window import MainWindow
-        from peregrine_desktop.workers import TaskRunner
-
         self._window = MainWindow(self.profile, self.config_dir, self.repository)
         self._window.settings_requested.connect(self.open_settings)
         self._window.setup_requested.connect(self.run_setup)

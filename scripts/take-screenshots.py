@@ -2,7 +2,7 @@
 """Screenshots of every window, dialog tab and wizard page under a real X server, light and dark.
 
     .venv/bin/python scripts/take-screenshots.py [--out docs/screenshots] [--only NAME ...]
-                                                 [--theme light|dark]
+                                                 [--theme light|dark] [--readme]
 
 Starts an Xvfb of its own (unless ``DISPLAY`` is set) and runs the app there (``xcb``) in a
 throw-away home: demo profile, ~40 demo jobs in every stage with interviews, deadlines and next
@@ -19,6 +19,9 @@ taken at two sizes: the main window, the wizard and the Sync window are resized 
 the size asked for (the picture's own size is printed; a window that cannot shrink to it is
 reported).  A window that fails is reported on stderr with the reason and the rest go on; the
 exit status is 1 if any failed.  ``--only main settings-integrations`` takes only those.
+
+``--readme`` writes the pictures README.md shows instead (``README_PICTURES``: page → file name
+and size, light only), e.g. ``main-window.png`` from the pipeline table at 1100×720.
 """
 from __future__ import annotations
 
@@ -43,6 +46,20 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 SIZES = ((1000, 700), (800, 600))
+#: ``--readme``: the pictures README.md shows, by page, each at its own size (light only).
+README_PICTURES = {
+    "main-table": [("main-window.png", (1100, 720))],
+    "main-reminder": [("pipeline-reminder.png", (1100, 720))],
+    "main-board": [("pipeline-board.png", (1280, 800)),
+                   ("pipeline-board-800x600.png", (800, 600))],
+    "main-detail": [("pipeline-detail.png", (1280, 800))],
+    "wizard-5-integrations": [("wizard-integrations.png", (800, 600))],
+    "settings-integrations": [("settings-integrations.png", (1000, 700))],
+    "numbers": [("pipeline-numbers.png", (640, 560))],
+    "import-peregrine-preview": [("import-preview.png", (820, 600))],
+    "import-peregrine-summary": [("import-summary.png", (820, 600))],
+    "sync-two-way": [("sync-summary-two-way.png", (1100, 720))],
+}
 THEMES = ("light", "dark")
 SCREEN = "1400x1000x24"       # larger than any size asked for: nothing is cut by the screen edge
 JOB_COUNT = 34                # plus the six named demo jobs: ~40
@@ -93,7 +110,7 @@ def load_script(name: str):
 
 
 def slug(text: str) -> str:
-    """A file-name part from a title or tab text: "Step 4 of 7: Résumé…" → "resume-…"."""
+    """A file-name part from a title or tab text: "Step 3 of 5: What you…" → "what-you-…"."""
     text = re.sub(r"^Step \d+ of \d+:\s*", "", text.replace("&", ""))
     text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:32].strip("-") or "page"
@@ -144,11 +161,17 @@ def main() -> int:
                              "settings-integrations)")
     parser.add_argument("--theme", choices=THEMES, action="append",
                         help="light or dark (default: both)")
+    parser.add_argument("--readme", action="store_true",
+                        help="write the README's pictures (docs/screenshots/<name>.png, light) "
+                             "instead of every window at both sizes")
     parser.add_argument("--in-theme", choices=THEMES, help=argparse.SUPPRESS)  # the child run
     args = parser.parse_args()
     out = args.out.resolve()
     if args.in_theme:
-        return take_all(args.in_theme, out, args.only)
+        return take_all(args.in_theme, out, args.only, args.readme)
+    if args.readme:
+        args.theme = ["light"]
+        args.only = args.only or list(README_PICTURES)
 
     server = None
     display = os.environ.get("DISPLAY", "")
@@ -163,6 +186,8 @@ def main() -> int:
                            "--in-theme", theme]
                 if args.only:
                     command += ["--only", *args.only]
+                if args.readme:
+                    command.append("--readme")
                 code = subprocess.run(command, env=env, cwd=ROOT).returncode
                 if code:
                     failed.append(theme)
@@ -201,7 +226,7 @@ class Scene:
     qt: Any                      # QApplication
     theme: str
     home: Path
-    demo: Any                    # scripts/make-screenshots.py, for its demo data
+    demo: Any                    # scripts/screenshot_demo.py, the demo data
     servers: list = field(default_factory=list)
     stack: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
     problems: list[str] = field(default_factory=list)   # message boxes that appeared
@@ -303,10 +328,21 @@ def close(widget) -> None:
 
 # -- the windows ----------------------------------------------------------------------------------
 def main_window(scene: Scene) -> Iterator[Page]:
+    """The reminder banner (and the waiting plugin's note) as they greet the person, then each
+    view with those dismissed."""
+    from PySide6.QtWidgets import QPushButton
+
     window, view = scene.window, scene.pipeline
     action(window, "Table").trigger()
     if view.details_action.isChecked():
         view.details_action.trigger()
+    banner = window.reminder_banner
+    if banner is not None:
+        wait_until(banner.isVisible, "the reminder banner", 10)
+    yield Page("reminder", window, True)
+    for button in window.findChildren(QPushButton):
+        if button.text().replace("&", "") == "Dismiss" and button.isVisible():
+            button.click()
     yield Page("table", window, True)
     action(window, "Board").trigger()
     yield Page("board", window, True)
@@ -364,12 +400,24 @@ def settings(scene: Scene) -> Iterator[Page]:
 
     def prepare(tab, name: str) -> None:
         if name.startswith("integrations"):
+            test_all(dialog)                    # the statuses shown are real test results
             select_service(tab, "Discord")      # saved with a failing webhook
 
     try:
         yield from each_tab(dialog, prepare=prepare)
     finally:
         close(dialog)
+
+
+def test_all(dialog) -> None:
+    """Press Test all and wait for every connection's answer (the emulators reply at once)."""
+    panel = getattr(dialog, "integrations", None)
+    if panel is None or not hasattr(panel, "all_tests_finished"):
+        return
+    finished: list[bool] = []
+    panel.all_tests_finished.connect(lambda *_: finished.append(True))
+    if panel.test_all():
+        wait_until(lambda: bool(finished), "Test all to finish", 30)
 
 
 def select_service(tab, label: str) -> None:
@@ -397,6 +445,80 @@ def sync(scene: Scene) -> Iterator[Page]:
         yield Page("", dialog, True)
     finally:
         dialog.hide()           # kept by the app for its lifetime
+
+
+#: The two-way sync's jobs: title, company, stage, place.
+SYNC_JOBS = [
+    ("Senior Python Engineer", "Globex", "approved", "Berlin"),
+    ("Site Reliability Engineer", "Initech", "applied", "Remote (EU)"),
+    ("Data Platform Lead", "Umbrella", "applied", "Lisbon"),
+    ("Staff Engineer, Payments", "Hooli", "phone_screen", "Amsterdam"),
+    ("Backend Developer", "ACME", "approved", "Hamburg"),
+]
+
+
+def sync_two_way(scene: Scene) -> Iterator[Page]:
+    """The Sync window's summary after a second sync: edits taken in from Notion and Airtable,
+    notes changed on both sides, a row added in Airtable and a page deleted in Notion — in a
+    folder and database of their own, against emulators of their own (the demo's stay)."""
+    from integrations.airtable import AirtableIntegration
+    from integrations.notion import NotionIntegration
+    from peregrine_desktop.jobs.repository import JobRepository
+    from peregrine_desktop.jobs.store import JobStore
+    from peregrine_desktop.ui.sync_panel import SyncDialog
+    from peregrine_sdk.testkit import pointed_at
+    from tests.fakes.loopback import LoopbackServer
+    from tests.fakes.tracker_services import AirtableService, NotionService
+
+    folder = scene.home / "sync-two-way"
+    config_dir = folder / "config"
+    config_dir.mkdir(parents=True, exist_ok=True)
+    with contextlib.ExitStack() as stack:        # the demo's Notion address comes back after
+        n_server = stack.enter_context(LoopbackServer())
+        a_server = stack.enter_context(LoopbackServer())
+        notion, airtable = NotionService(n_server), AirtableService(a_server)
+        for cls, server in ((NotionIntegration, n_server), (AirtableIntegration, a_server)):
+            stack.enter_context(pointed_at(cls, server.url))
+            stack.callback(setattr, cls, "per_second", cls.per_second)
+            cls.per_second = None
+        NotionIntegration.save_config({"token": notion.token, "database_id": notion.database_id,
+                                       "key_column": "Peregrine ID"}, config_dir)
+        AirtableIntegration.save_config({"token": airtable.token, "base_id": airtable.base_id,
+                                         "table": "Jobs", "key_column": "Peregrine ID"},
+                                        config_dir)
+        store = JobStore(folder / "jobs.sqlite3")
+        stack.callback(store.close)
+        jobs = [store.add_job({"title": t, "company": c, "status": s, "location": where,
+                               "url": f"https://jobs.example/{i}", "salary": "€85,000"})
+                for i, (t, c, s, where) in enumerate(SYNC_JOBS)]
+        dialog = SyncDialog(store, config_dir, "paid", repository=JobRepository(store),
+                            load_jobs=lambda: store.list_jobs(with_history=False))
+        stack.callback(close, dialog)
+        dialog.show()
+
+        def synced() -> None:
+            done: list[object] = []
+            dialog.panel.sync_finished.connect(done.append)
+            dialog.panel.start_sync()
+            wait_until(lambda: bool(done), "a sync to finish", 30)
+        synced()
+        page = notion.page_for(jobs[1]["uid"])["id"]         # what changed in the trackers…
+        notion.edit(page, "Status", "Interviewing")
+        notion.edit(page, "Notes", "Phone screen went well; onsite next week")
+        notion.edit(notion.page_for(jobs[3]["uid"])["id"], "Notes",
+                    "Recruiter: call back Friday")
+        notion.trash(notion.page_for(jobs[4]["uid"])["id"])
+        airtable.edit(airtable.record_for(jobs[2]["uid"])["id"], Salary="€95,000")
+        airtable.add_row(Name="Platform Engineer", Company="Stark Industries")
+        store.update_job(jobs[3]["id"], {"notes": "Sent the portfolio"})     # …and here
+        synced()
+        summary = dialog.panel.summary
+        for index in range(summary.topLevelItemCount()):      # the long lists folded
+            top = summary.topLevelItem(index)
+            for child in range(top.childCount()):
+                if top.child(child).text(0).startswith(("Created", "Updated")):
+                    top.child(child).setExpanded(False)
+        yield Page("", dialog, True)
 
 
 def add_job(scene: Scene) -> Iterator[Page]:
@@ -477,6 +599,33 @@ def import_peregrine(scene: Scene) -> Iterator[Page]:
         yield Page("preview", dialog, False)
     finally:
         close(dialog)
+    yield from import_summary(scene, install)
+
+
+def import_summary(scene: Scene, install: Path) -> Iterator[Page]:
+    """The summary of an import into a folder of its own: the demo's jobs and settings, which
+    the later windows show, stay as they are."""
+    from peregrine_desktop.jobs.store import JobStore
+    from peregrine_desktop.settings.profile import UserProfile
+    from peregrine_desktop.ui.import_dialog import ImportDialog
+
+    target = scene.home / "import-target"
+    (target / "config").mkdir(parents=True, exist_ok=True)
+    store = JobStore(target / "data" / "jobs.sqlite3")
+    dialog = ImportDialog(target / "config", store,
+                          UserProfile(target / "config" / "user.yaml", read=False))
+    dialog.show()
+    try:
+        first = dialog.pages.currentIndex()
+        dialog.load_preview(str(install))
+        wait_until(lambda: dialog.pages.currentIndex() != first, "the import preview", 20)
+        dialog.start_import()
+        wait_until(lambda: dialog.summary is not None, "the import summary", 30)
+        wait(200)
+        yield Page("summary", dialog, False)
+    finally:
+        close(dialog)
+        store.close()
 
 
 def numbers(scene: Scene) -> Iterator[Page]:
@@ -517,6 +666,7 @@ SHOTS = [
     Shot("wizard", wizard),
     Shot("settings", settings),
     Shot("sync", sync),
+    Shot("sync-two-way", sync_two_way),
     Shot("add-job", add_job),
     Shot("edit-job", edit_job),
     Shot("url-import", url_import),
@@ -544,10 +694,9 @@ def seed(home: Path, demo) -> None:
     profile = UserProfile(config_dir / "user.yaml", read=False)
     profile.update(**demo.DEMO_PROFILE)
     profile.save()
-    if hasattr(demo, "activate_demo_licence"):     # where the plan comes from a licence key
-        demo.activate_demo_licence(profile)
+    demo.activate_demo_licence(profile)
     store = JobStore.open_default()
-    store.add_many(demo.demo_jobs(0) + demo_jobs(JOB_COUNT))
+    store.add_many(demo.demo_jobs() + demo_jobs(JOB_COUNT))
     store.close()
     demo.connect_demo_services(config_dir)
     plugins = config_dir / "plugins"
@@ -650,12 +799,12 @@ def grab(page: Page, size: tuple[int, int], natural: tuple[int, int], path: Path
     return note
 
 
-def take_all(theme: str, out: Path, only: list[str]) -> int:
+def take_all(theme: str, out: Path, only: list[str], readme: bool = False) -> int:
     home = Path(os.environ["HOME"])
     if Path.home() != home or "PEREGRINE_CONFIG_DIR" not in os.environ:
         raise SystemExit("the theme run needs the sandbox the parent process makes")
     out.mkdir(parents=True, exist_ok=True)
-    demo = load_script("make-screenshots.py")
+    demo = load_script("screenshot_demo.py")
     scene = start_app(theme, home, demo)
     watcher = watch_message_boxes(scene)   # noqa: F841 - runs while the shots are taken
     failures = 0
@@ -673,9 +822,11 @@ def take_all(theme: str, out: Path, only: list[str]) -> int:
                     continue
                 size = page.widget.size()
                 natural.setdefault(id(page.widget), (size.width(), size.height()))
-                for width, height in SIZES:
-                    path = out / f"{current}-{width}x{height}-{theme}.png"
-                    grab(page, (width, height), natural[id(page.widget)], path)
+                pictures = README_PICTURES.get(current, []) if readme else [
+                    (f"{current}-{width}x{height}-{theme}.png", (width, height))
+                    for width, height in SIZES]
+                for name, size in pictures:
+                    grab(page, size, natural[id(page.widget)], out / name)
         except Exception as exc:  # noqa: BLE001 - one broken window must not stop the others
             failures += 1
             where = traceback.extract_tb(exc.__traceback__)[-1]

@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 
 from peregrine_sdk.http import RetryPolicy
+from integrations.discord import DiscordIntegration
 from integrations.slack import SlackIntegration
 from peregrine_desktop.events import EventHub, Outbox
 from peregrine_desktop.jobs.repository import JobRepository
@@ -11,7 +12,7 @@ from peregrine_desktop.jobs.store import JobStore
 from peregrine_desktop.ui.activity_log import ActivityLogDialog
 from tests.fakes.loopback import LoopbackServer, refused_url
 from tests.fakes.notifier_services import slack_service
-from tests.ui_helpers import click
+from tests.ui_helpers import click, visible_text
 
 
 @pytest.fixture
@@ -31,9 +32,31 @@ def test_an_empty_log_says_how_to_fill_it(qtbot, hub):
     dialog = ActivityLogDialog(hub)
     qtbot.addWidget(dialog)
     dialog.show()
-    assert dialog.summary.text() == "Everything was delivered."
-    assert dialog.empty.isVisible() and "Settings → Integrations" in dialog.empty.text()
+    assert "Nothing has been sent yet" in visible_text(dialog)
+    assert "Connect a calendar, a notifier or a document store in Settings → Integrations" \
+        in visible_text(dialog)
+    assert "Everything was delivered" not in visible_text(dialog)   # nothing was sent at all
+    assert not dialog.entries.isVisible()
     assert not dialog.retry_button.isEnabled()
+
+
+def test_an_empty_log_with_services_connected_names_them(qtbot, hub, config_dir):
+    SlackIntegration.save_config({"webhook_url": "https://hooks.slack.com/services/T/B/x"},
+                                 config_dir)
+    DiscordIntegration.save_config(
+        {"webhook_url": "https://discord.com/api/webhooks/1/abc"}, config_dir)
+    dialog = ActivityLogDialog(hub)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    text = visible_text(dialog)
+    assert "Nothing has been sent yet" in text
+    assert "Discord and Slack are connected: what Peregrine sends" in text
+    assert "Connect a calendar" not in text and "Everything was delivered" not in text
+    heading, body = dialog.empty_heading, dialog.empty_text
+    list_area = dialog.empty.geometry()          # centred where the list would be
+    middle = (heading.mapTo(dialog, heading.rect().topLeft()).y()
+              + body.mapTo(dialog, body.rect().bottomLeft()).y()) / 2
+    assert abs(middle - list_area.center().y()) < list_area.height() / 4
 
 
 def test_failures_in_plain_words_then_retry_now_delivers(qtbot, hub, config_dir, tmp_path):

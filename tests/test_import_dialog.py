@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
 
 from peregrine_desktop.jobs.repository import JobRepository
 from peregrine_desktop.jobs.store import JobStore
@@ -54,7 +55,8 @@ def test_preview_then_import_lands_on_the_summary(qtbot, install, config_dir, st
 
     shown = visible_text(dialog)
     assert "Found a Peregrine install (Docker)" in shown
-    assert f"{JOBS} jobs to bring" in shown and "1 will be skipped" in shown
+    assert f"{JOBS} jobs to bring: Pending" in shown
+    assert "1 job will be skipped (the reason is below)" in shown
     rows = {row[0]: row for row in table_texts(dialog.integrations_table)}
     assert rows["Dropbox"][2] == "Needs Sign in… again"
     assert rows["Google Sheets"][2] == "Needs attention"
@@ -142,3 +144,22 @@ def test_file_menu_offers_the_import_and_the_pipeline_rereads(qtbot, config_dir,
     assert dialog.isVisible() and dialog.windowTitle() == "Import from Peregrine"
     dialog.imported.emit(None)
     assert resets == [True]
+
+
+def test_the_preview_reads_whole_at_its_size(qtbot, install, config_dir, store):
+    dialog = ImportDialog(config_dir, store, UserProfile(config_dir / "user.yaml"))
+    qtbot.addWidget(dialog)
+    dialog.show()
+    assert dialog.width() <= 800 and dialog.height() <= 600 - 40      # an 800×600 screen
+    preview(qtbot, dialog, install)
+    QApplication.processEvents()
+    counts = dialog.preview_counts
+    metrics = counts.fontMetrics()
+    jobs_line, skipped_line = counts.text().splitlines()[:2]
+    for line in (jobs_line, skipped_line):           # each on one line of its own
+        assert metrics.horizontalAdvance(line) <= counts.contentsRect().width(), line
+    notes = dialog.preview_notes
+    line = notes.fontMetrics().lineSpacing()
+    assert notes.viewport().height() % line == 0               # whole lines, none cut
+    assert notes.viewport().height() // line >= 4
+    assert notes.verticalScrollBar().maximum() > 0             # the rest scrolls

@@ -283,17 +283,3 @@ def test_transitions_table_matches_the_product_pipeline():
         assert "rejected" in statuses.allowed_transitions(status)
     assert statuses.label("phone_screen") == "Phone screen"
     assert statuses.normalise("Phone Screen") == "phone_screen"
-
-
-def test_rows_read_ahead_are_the_rows_and_a_change_meanwhile_is_not_lost(store, qapp):
-    from peregrine_desktop.jobs.repository import JobRepository
-
-    repository = JobRepository(store)
-    repository.add_job({"title": "First", "company": "A", "date_found": "2026-11-01"})
-    repository.prefetch_summaries(newest_first=True)
-    assert repository.summaries(newest_first=True) == store.summaries(newest_first=True)
-
-    repository.prefetch_summaries(newest_first=True)
-    repository.add_job({"title": "Second", "company": "B", "date_found": "2026-11-02"})
-    assert [job["title"] for job in repository.summaries(newest_first=True)] == \
-        ["Second", "First"]

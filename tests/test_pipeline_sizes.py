@@ -160,3 +160,57 @@ def test_a_column_width_the_person_drags_is_kept_for_the_next_window(qtbot, repo
     # The columns nobody dragged keep fitting the font.
     assert table.columnWidth(FIELD_COLUMN["interview_at"]) >= table.sizeHintForColumn(
         FIELD_COLUMN["interview_at"])
+
+
+def test_at_800_by_600_the_detail_pane_leaves_the_title_whole(qtbot, repository, tmp_path):
+    repository.add_job({"title": "Senior Product Designer", "company": "Northwind Labs GmbH",
+                        "status": "interviewing"})
+    window = open_window(qtbot, repository, tmp_path, (800, 600))
+    view = window.pipeline
+    table = view.table
+    qtbot.waitUntil(lambda: "Senior Product Designer" in column(view, "title"))
+    row = row_of(view, "Senior Product Designer")
+    qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton,
+                     pos=table.visualRect(view.proxy.index(row, 0)).center())
+    table.scrollTo(view.proxy.index(row, 0))
+    view.details_action.trigger()                     # View → Details
+    qtbot.waitUntil(lambda: view.detail is not None and view.detail.isVisible())
+    QApplication.processEvents()
+    title, company = FIELD_COLUMN["title"], FIELD_COLUMN["company"]
+    index = view.proxy.index(row, title)
+
+    def title_reads_whole() -> bool:
+        return table.columnWidth(title) >= table.sizeHintForIndex(index).width()
+    assert {"title", "company", "status"} <= set(shown_columns(view))
+    assert title_reads_whole()
+    assert table.columnWidth(company) >= table.sizeHintForIndex(
+        view.proxy.index(row, company)).width()               # "Northwind Labs GmbH" whole
+    assert not table.horizontalScrollBar().isVisible()
+    assert view.detail.width() >= view.detail.minimumSizeHint().width()
+    assert view.detail.width() <= 0.45 * view.splitter.width()
+
+    total = sum(view.splitter.sizes())                 # the person drags the pane wider
+    view.splitter.setSizes([total - 380, 380])
+    QApplication.processEvents()
+    assert title_reads_whole()                         # the company column gave up room
+    assert table.columnWidth(company) >= table.horizontalHeader().sectionSizeHint(company)
+    assert not table.horizontalScrollBar().isVisible()
+    window.grab().save(str(tmp_path / "pipeline-detail-800x600.png"))
+
+
+def test_a_narrower_window_narrows_the_detail_pane_too(qtbot, repository, tmp_path):
+    window = open_window(qtbot, repository, tmp_path, (1000, 700))
+    view = window.pipeline
+    qtbot.mouseClick(view.table.viewport(), Qt.MouseButton.LeftButton,
+                     pos=view.table.visualRect(view.proxy.index(0, 0)).center())
+    view.details_action.trigger()
+    qtbot.waitUntil(lambda: view.detail is not None and view.detail.isVisible())
+    wide = view.detail.width()
+    window.resize(800, 600)                            # the person makes the window smaller
+    qtbot.waitUntil(lambda: window.width() == 800)
+    QApplication.processEvents()
+    assert view.detail.width() < wide                  # both sides gave up room
+    title = FIELD_COLUMN["title"]
+    assert view.table.columnWidth(title) >= view.table.fontMetrics().horizontalAdvance(
+        "Senior Product Designer")
+    assert {"title", "company", "status"} <= set(shown_columns(view))

@@ -299,3 +299,23 @@ def test_actions_are_exposed_for_the_main_window(qtbot, repository):
                                                   view.import_csv_action, view.export_csv_action)]
     assert names == ["Add job…", "Import from URL…", "Import CSV…", "Export CSV…"]
     assert not view.export_csv_action.isEnabled()        # nothing to export yet
+
+
+def test_notes_and_addresses_read_after_the_first_paint_are_there_when_asked_for(
+        qtbot, repository, jobs):
+    from types import SimpleNamespace
+
+    from peregrine_desktop.jobs.targets import Targets
+    from peregrine_desktop.ui.pipeline.model import ExcludedRole
+
+    repository.update_job(jobs[0]["id"], {"url": "https://acme.example/jobs/1"})
+    view = PipelineView(repository)        # not shown: nothing after a first paint has run
+    qtbot.addWidget(view)
+    title = view.proxy.index(row_of(view, "Backend Engineer"), FIELD_COLUMN["title"])
+    tip = title.data(Qt.ItemDataRole.ToolTipRole)
+    assert "recruiter Sam" in tip and "https://acme.example/jobs/1" in tip
+    type_into(qtbot, view.search, "recruiter")
+    qtbot.keyClick(view.search, Qt.Key.Key_Return)
+    assert column(view, "title") == ["Backend Engineer"]
+    view.model.set_targets(Targets.from_profile(SimpleNamespace(exclude_keywords=["sam"])))
+    assert view.proxy.index(0, FIELD_COLUMN["title"]).data(ExcludedRole) == "sam"

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QAbstractButton, QApplication, QLabel, QMessageBox, QWizard
+from PySide6.QtWidgets import QMessageBox, QWizard
 
 from integrations.airtable import AirtableIntegration
 from peregrine_desktop.settings import paths
@@ -19,7 +19,7 @@ from peregrine_desktop.ui.profile_forms import PlanSection
 from peregrine_desktop.ui.settings_dialog import SettingsDialog
 from tests.test_settings import PremiumPing
 from tests.test_wizard import advance_to, open_wizard
-from tests.ui_helpers import answer_next_message_box, click, type_into
+from tests.ui_helpers import answer_next_message_box, click, mnemonics, press_alt, type_into
 
 
 @pytest.fixture
@@ -30,14 +30,6 @@ def profile(config_dir) -> UserProfile:
     return profile
 
 
-def press_alt(qtbot, window, key: Qt.Key) -> None:
-    """Alt+letter as a person presses it, in the active window."""
-    if QApplication.activeWindow() is not window:
-        with qtbot.waitActive(window):
-            window.activateWindow()
-    qtbot.keyClick(QApplication.focusWidget() or window, key, Qt.KeyboardModifier.AltModifier)
-
-
 def open_plan_tab(qtbot, profile, config_dir) -> SettingsDialog:
     dialog = SettingsDialog(profile, config_dir)
     qtbot.addWidget(dialog)
@@ -45,16 +37,6 @@ def open_plan_tab(qtbot, profile, config_dir) -> SettingsDialog:
     press_alt(qtbot, dialog, Qt.Key.Key_A)                                   # Pl&an
     assert dialog.tabs.tabText(dialog.tabs.currentIndex()) == "Pl&an"
     return dialog
-
-
-def mnemonics(window) -> list[str]:
-    """The Alt+letter of every visible button, label and tab in ``window``."""
-    widgets = window.findChildren(QAbstractButton) + window.findChildren(QLabel)
-    texts = [w.text() for w in widgets if w.isVisibleTo(window) and w.text()]
-    tabs = getattr(window, "tabs", None)
-    if tabs is not None:
-        texts += [tabs.tabText(i) for i in range(tabs.count())]
-    return [m.group(1).lower() for t in texts if (m := re.search(r"&([^&\s])", t))]
 
 
 def test_the_plan_page_says_what_each_plan_unlocks_from_the_gates_themselves(

@@ -34,14 +34,15 @@ def test_feature_switches_still_apply_per_module(tmp_path):
         import_qt()
         from PySide6.QtWidgets import QApplication
         app = QApplication([])
-        import camel_case, plain_module, uses_snake_case
+        import camel_case, plain_module, uses_snake_case, colorsys
         feature = sys.modules["shibokensupport.feature"]
         print(uses_snake_case.title(), camel_case.has_camel_case(),
               feature._mod_uses_pyside.reads_bytes,
               feature.pyside_feature_dict["plain_module"],
-              feature.pyside_feature_dict["uses_snake_case"] != -1)
+              feature.pyside_feature_dict["uses_snake_case"] != -1,
+              feature.pyside_feature_dict["colorsys"])
     """)
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                           timeout=60)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.split() == ["snake", "True", "True", "-1", "True"]
+    assert done.stdout.split() == ["snake", "True", "True", "-1", "True", "-1"]

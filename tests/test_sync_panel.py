@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import yaml
+from PySide6.QtWidgets import QApplication, QGroupBox
 
 from integrations.airtable import AirtableIntegration
 from integrations.notion import NotionIntegration
@@ -314,3 +315,26 @@ def test_sync_choices_are_saved_and_automatic_sync_pulls_periodically(qtbot, sto
     # before the database closes.
     qtbot.waitUntil(lambda: not panel.is_running(), timeout=20_000)
     assert store.get(jobs[0]["id"])["notes"] == "Typed on the phone"
+
+
+def test_at_800_by_600_the_rows_sit_at_the_top_without_padding(qtbot, store, config_dir,
+                                                               airtable):
+    panel = make_panel(qtbot, store, config_dir)
+    panel.resize(800, 600)
+    qtbot.waitUntil(lambda: panel.height() == 600)
+    QApplication.processEvents()                               # the layout settles
+    row = panel.rows["airtable"]
+
+    def own_height(widget) -> int:
+        """What the widget's lines take at its width (wrapped text grows it)."""
+        return widget.heightForWidth(widget.width())
+    assert row.height() == own_height(row)                   # no empty band inside the box
+    options = next(box for box in panel.findChildren(QGroupBox) if box.title() == "What syncs")
+    assert options.geometry().top() - row.geometry().bottom() <= 24   # right below the rows
+    assert options.height() == own_height(options)
+    assert not panel.summary_title.isVisible()          # no empty line below the options
+    sync_and_wait(qtbot, panel)                                # then the summary takes the room
+    assert panel.summary.isVisible()
+    QApplication.processEvents()
+    assert panel.summary.geometry().bottom() >= panel.height() - 24
+    assert row.height() == own_height(row)

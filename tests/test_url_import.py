@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from PySide6.QtCore import QPoint, Qt
 
 from peregrine_desktop.jobs.repository import JobRepository
 from peregrine_desktop.jobs.store import JobStore
@@ -12,7 +13,7 @@ from peregrine_desktop.jobs.url_import import (FOUND_IN_JSON_LD, FOUND_IN_OPENGR
                                                html_to_text, parse_posting)
 from peregrine_desktop.ui.pipeline.url_dialog import UrlImportDialog
 from tests.fakes.loopback import LoopbackServer, Reply, refused_url
-from tests.ui_helpers import click, type_into
+from tests.ui_helpers import click, mnemonics, press_alt, type_into
 
 GRAPH_POSTING = {
     "@context": "https://schema.org",
@@ -182,6 +183,31 @@ def test_paste_fetch_review_and_save(qtbot, repository, site):
     assert job["url"] == site.url + "/graph"
     assert job["description"].startswith("Build robots.")
     assert not dialog.isVisible()
+
+
+def test_the_dialog_fits_a_600_pixel_screen_and_its_address_has_a_label(qtbot, repository,
+                                                                        site):
+    dialog = open_dialog(qtbot, repository)
+    hint = dialog.minimumSizeHint()
+    assert hint.height() <= 600 - 48 and hint.width() <= 800 - 16       # beside a title bar
+    dialog.resize(dialog.width(), 600 - 48)
+    qtbot.waitUntil(lambda: dialog.height() == 600 - 48)
+    assert dialog.save_button.geometry().bottom() < dialog.height()    # the buttons in view
+    assert dialog.url_label.text() == "&Web address"
+    assert sorted(set(mnemonics(dialog))) == sorted(mnemonics(dialog))   # each Alt+letter once
+    dialog.form.setFocus()
+    press_alt(qtbot, dialog, Qt.Key.Key_W)
+    assert dialog.focusWidget() is dialog.url_edit
+    type_into(qtbot, dialog.url_edit, site.url + "/graph")
+    press_alt(qtbot, dialog, Qt.Key.Key_H)                              # Fetc&h
+    qtbot.waitUntil(lambda: dialog.form.title.text() == "Senior Backend Engineer",
+                    timeout=10_000)
+
+    def left(widget) -> int:
+        return widget.mapTo(dialog, QPoint(0, 0)).x()
+    title_label = dialog.form.layout().labelForField(dialog.form.title)
+    assert left(dialog.url_label) == left(title_label)        # one label column…
+    assert left(dialog.url_edit) == left(dialog.form.title)   # …and one field column
 
 
 def test_a_failed_fetch_is_explained_and_the_form_can_be_filled_by_hand(qtbot, repository,

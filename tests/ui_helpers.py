@@ -1,6 +1,7 @@
 """Helpers that make GUI tests read like what a person does: type, click, read, answer."""
 from __future__ import annotations
 
+import re
 import time
 
 from PySide6.QtCore import Qt, QTimer
@@ -70,6 +71,24 @@ def press_in_next_message_box(text: str, seen: list[str] | None = None) -> None:
         else:
             QTimer.singleShot(20, poll)
     QTimer.singleShot(0, poll)
+
+
+def press_alt(qtbot, window, key: Qt.Key) -> None:
+    """Alt+letter as a person presses it, in the active window."""
+    if QApplication.activeWindow() is not window:
+        with qtbot.waitActive(window):
+            window.activateWindow()
+    qtbot.keyClick(QApplication.focusWidget() or window, key, Qt.KeyboardModifier.AltModifier)
+
+
+def mnemonics(window) -> list[str]:
+    """The Alt+letter of every visible button, label and tab in ``window``."""
+    widgets = window.findChildren(QAbstractButton) + window.findChildren(QLabel)
+    texts = [w.text() for w in widgets if w.isVisibleTo(window) and w.text()]
+    tabs = getattr(window, "tabs", None)
+    if tabs is not None:
+        texts += [tabs.tabText(i) for i in range(tabs.count())]
+    return [m.group(1).lower() for t in texts if (m := re.search(r"&([^&\s])", t))]
 
 
 def close_discarding(dialog: QWidget) -> None:

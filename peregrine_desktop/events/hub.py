@@ -17,8 +17,8 @@ from PySide6.QtCore import QObject, Signal
 import integrations
 from peregrine_sdk.calendar_events import calendar_preferences, event_uid
 from peregrine_sdk.base import IntegrationBase
-from peregrine_sdk.capabilities import (CalendarEvents, Capability, Notifications,
-                                       has_capability)
+from peregrine_sdk.capabilities import (CalendarEvents, Capability, DocumentUpload,
+                                       Notifications, has_capability)
 from peregrine_desktop.settings.configfiles import ConfigFileError
 from peregrine_desktop.events import event_links
 from peregrine_desktop.events.date_entries import (date_entry_deliveries, imported_deliveries,
@@ -34,6 +34,9 @@ from peregrine_desktop.settings.profile import UserProfile, load_profile
 from peregrine_desktop.settings.tiers import tier_allows
 
 log = logging.getLogger(__name__)
+
+#: What the hub delivers to: a connected service with one of these shows up in the activity log.
+DELIVERED = (CalendarEvents, Notifications, DocumentUpload)
 
 
 @dataclass(frozen=True)
@@ -180,6 +183,15 @@ class EventHub(QObject):
                 continue
             found.append(Target(name, cls, config))
         return found
+
+    def connected_labels(self) -> list[str]:
+        """The names of the connected services the hub delivers to (calendars, notifiers,
+        document stores) that the plan unlocks; only their settings files are looked at."""
+        tier = self._profile().effective_tier
+        registry = integrations.REGISTRY if self.registry is None else self.registry
+        return sorted(cls.label for cls in registry.values()
+                      if any(has_capability(cls, c) for c in DELIVERED)
+                      and tier_allows(tier, cls.tier) and cls.is_configured(self.config_dir))
 
     # -- events -------------------------------------------------------------------------------------
     def on_change(self, new: Mapping[str, Any] | None, old: Mapping[str, Any] | None) -> int:

@@ -8,13 +8,12 @@ subscribe here instead of polling.  Call it from the UI thread; bulk work goes t
 """
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-from peregrine_desktop.jobs.store import BulkReport, JobStore
+from peregrine_desktop.jobs.store import SUMMARY_FIELDS, BulkReport, JobStore
 from peregrine_desktop.workers import TaskRunner
 
 
@@ -30,9 +29,6 @@ class JobRepository(QObject):
         super().__init__(parent)
         self.store = store
         self._runner = TaskRunner(self)
-        self._prefetch: _Prefetch | None = None
-        for signal in (self.job_added, self.job_changed, self.job_removed, self.jobs_reset):
-            signal.connect(self._drop_prefetch)
 
     # -- reading (no signals) ---------------------------------------------------------------------
     def get(self, job_id: int) -> dict[str, Any] | None:
@@ -42,25 +38,12 @@ class JobRepository(QObject):
                   with_history: bool = True) -> list[dict[str, Any]]:
         return self.store.list_jobs(status, text, with_history)
 
-    def summaries(self, newest_first: bool = False) -> list[dict[str, Any]]:
-        """What :meth:`JobStore.summaries` returns; read ahead if :meth:`prefetch_summaries`
-        was asked for the same order and nothing changed since."""
-        prefetch, self._prefetch = self._prefetch, None
-        if prefetch is not None and prefetch.newest_first == newest_first:
-            rows = prefetch.result()
-            if rows is not None:
-                return rows
-        return self.store.summaries(newest_first)
+    def summaries(self, newest_first: bool = False,
+                  fields: Sequence[str] = SUMMARY_FIELDS) -> list[dict[str, Any]]:
+        return self.store.summaries(newest_first, fields)
 
-    def prefetch_summaries(self, newest_first: bool = False) -> None:
-        """Start reading the summaries on a thread of their own, so that SQLite reads while
-        the window that shows them is being built (start-up: the first paint shows every row,
-        and waits only for what is left of the read)."""
-        if self._prefetch is None:
-            self._prefetch = _Prefetch(self.store, newest_first)
-
-    def _drop_prefetch(self, *_args: object) -> None:
-        self._prefetch = None
+    def summary_columns(self, fields: Sequence[str]) -> dict[int, tuple]:
+        return self.store.summary_columns(fields)
 
     def counts_by_status(self) -> dict[str, int]:
         return self.store.counts_by_status()
@@ -158,25 +141,3 @@ class JobRepository(QObject):
 
         self._runner.start(self.store.add_many, list(jobs), key=f"add_many-{id(jobs)}",
                            on_success=finished, on_failure=on_failed, on_progress=on_progress)
-
-
-class _Prefetch:
-    """One read of the summaries on a daemon thread; a failure is left to the caller's own
-    read, which meets it again and reports it the usual way."""
-
-    def __init__(self, store: JobStore, newest_first: bool) -> None:
-        self.newest_first = newest_first
-        self._rows: list[dict[str, Any]] | None = None
-        self._thread = threading.Thread(target=self._read, args=(store,), daemon=True,
-                                        name="summaries")
-        self._thread.start()
-
-    def _read(self, store: JobStore) -> None:
-        try:
-            self._rows = store.summaries(self.newest_first)
-        except Exception:  # noqa: BLE001 - read again on the caller's thread, which reports it
-            self._rows = None
-
-    def result(self) -> list[dict[str, Any]] | None:
-        self._thread.join()
-        return self._rows

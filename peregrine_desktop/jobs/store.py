@@ -569,25 +569,34 @@ class JobStore:
                 self._attach_history(conn, jobs)
         return jobs
 
-    def summaries(self, newest_first: bool = False) -> list[dict[str, Any]]:
+    def summaries(self, newest_first: bool = False,
+                  fields: Sequence[str] = SUMMARY_FIELDS) -> list[dict[str, Any]]:
         """Every job without description and history: what a table of thousands needs; in the
         order added, or ``newest_first`` (the pipeline's opening order: undated jobs, then by
-        date found, newest first; the same date by id, highest first)."""
-        columns = ", ".join("COALESCE(url, '') AS url" if f == "url" else f
-                            for f in SUMMARY_FIELDS)
+        date found, newest first; the same date by id, highest first).  ``fields``: a part of
+        SUMMARY_FIELDS (with ``id``), for a first screen that reads the rest later."""
+        fields = tuple(fields)
+        columns = ", ".join("COALESCE(url, '') AS url" if f == "url" else f for f in fields)
         order = ("COALESCE(date_found, '') = '' DESC, COALESCE(date_found, '') DESC, id DESC"
                  if newest_first else "id")
         with self.connection() as conn:
             cursor = conn.cursor()
             cursor.row_factory = None       # plain tuples: a third of the time of sqlite3.Row
             rows = cursor.execute(f"SELECT {columns} FROM jobs ORDER BY {order}").fetchall()
-        remote = SUMMARY_FIELDS.index("remote")
-        jobs = []
-        for row in rows:
-            job = dict(zip(SUMMARY_FIELDS, row))
-            job["remote"] = bool(row[remote])
-            jobs.append(job)
+        jobs = [dict(zip(fields, row)) for row in rows]
+        if "remote" in fields:
+            for job in jobs:
+                job["remote"] = bool(job["remote"])
         return jobs
+
+    def summary_columns(self, fields: Sequence[str]) -> dict[int, tuple]:
+        """``fields`` of every job by id: the rest of what :meth:`summaries` gave in part."""
+        columns = ", ".join("COALESCE(url, '') AS url" if f == "url" else f for f in fields)
+        with self.connection() as conn:
+            cursor = conn.cursor()
+            cursor.row_factory = None
+            return {row[0]: row[1:]
+                    for row in cursor.execute(f"SELECT id, {columns} FROM jobs")}
 
     def summary(self, job_id: int) -> dict[str, Any] | None:
         job = self.get(job_id, with_history=False)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pragma: no cover - each Qt type costs start-up time when first touched
     from PySide6.QtCore import Qt
-    from PySide6.QtGui import QGuiApplication, QIcon, QPalette
+    from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPalette
 
 #: Packaged data (icon, desktop entry); PyInstaller places it at the same relative path.
 RESOURCES = Path(__file__).resolve().parent.parent / "resources"
@@ -45,6 +45,16 @@ def is_dark(palette: QPalette) -> bool:
     from PySide6.QtGui import QPalette
 
     return palette.color(QPalette.ColorRole.Window).lightness() < 128
+
+
+def tinted(palette: QPalette, accent: str, share: float) -> QColor:
+    """The window colour with ``share`` (0–1) of ``accent`` mixed in: a banner's fill or edge
+    that reads as that accent on a light and on a dark window alike, under either's text."""
+    from PySide6.QtGui import QColor, QPalette
+
+    base, tint = palette.color(QPalette.ColorRole.Window), QColor(accent)
+    return QColor.fromRgbF(*(b + (t - b) * share for b, t in
+                             zip(base.getRgbF()[:3], tint.getRgbF()[:3])))
 
 
 def dark_palette() -> QPalette:

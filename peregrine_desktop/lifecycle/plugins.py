@@ -32,8 +32,8 @@ def waiting_plugins(config_dir: Path) -> list:
         why = ("changed since you allowed it" if status == CHANGED
                else "has not been allowed to run")
         notes.append(ConfigProblem(
-            plugin.path, f"The plugin file {plugin.path} ({what}) {why}, so it was not loaded. "
-            f"A plugin runs with your rights: allow it in Settings → Plugins only if you trust "
-            f"where it came from.", f"Plugin {plugin.path.name}", resettable=False,
-            severity="warning"))
+            plugin.path, f"{what} {why}, so it was not loaded. Allow it in Settings → Plugins "
+            f"only if you trust where it came from.", f"Plugin {plugin.path.name}",
+            resettable=False, severity="warning",
+            detail="A plugin runs with your rights: it can read and change your files."))
     return notes

@@ -48,6 +48,8 @@ class ConfigProblem:
     resettable: bool = True
     #: "error": the file is not used (defaults instead); "warning": it is used, with this caveat.
     severity: str = "error"
+    #: More to know, shown when the pointer rests on the note (below the file's full path).
+    detail: str = ""
 
     @property
     def message(self) -> str:

@@ -5,11 +5,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from peregrine_desktop.settings import paths
 from peregrine_desktop.settings.configfiles import ConfigFileError, read_yaml_mapping, write_yaml
-from peregrine_desktop.settings.licence import LicenceFile, LicenceStatus
+
+if TYPE_CHECKING:  # pragma: no cover
+    from peregrine_desktop.settings.licence import LicenceFile, LicenceStatus
 
 NOTIFY_EVENTS: dict[str, str] = {
     "job_added": "A job is added",
@@ -77,7 +79,8 @@ class UserProfile(ProfileData):
         super().__init__()
         self.path = Path(path) if path else paths.config_dir() / "user.yaml"
         self.extra: dict[str, Any] = {}
-        self.licence = LicenceFile(self.path.parent, licence_key)
+        self._licence_key = licence_key
+        self._licence: LicenceFile | None = None
         self._plan_watchers: list[Callable[[str], None]] = []
         if read:
             self.reload()
@@ -92,6 +95,16 @@ class UserProfile(ProfileData):
                 setattr(self, key, _coerce(key, value))
             elif key not in RETIRED_KEYS:
                 self.extra[key] = value
+
+    @property
+    def licence(self) -> LicenceFile:
+        """The saved key beside user.yaml; made on first use, as nothing before the first
+        window needs the plan."""
+        if self._licence is None:
+            from peregrine_desktop.settings.licence import LicenceFile
+
+            self._licence = LicenceFile(self.path.parent, self._licence_key)
+        return self._licence
 
     @property
     def tier(self) -> str:

@@ -40,10 +40,10 @@ def plan_unlocks(integrations: Iterable[Any]) -> dict[str, list[str]]:
     for tier in TIER_ORDER:
         synced = [c for c in classes if _needs(c, f"{c.name}_sync") == tier]
         if synced:
-            adds[tier].append("sync with " + _joined([str(c.label) for c in synced]))
+            adds[tier].append("sync with " + joined([str(c.label) for c in synced]))
         others = [c for c in classes if c.tier == tier and c not in synced]
         if others:
-            adds[tier].append("connecting " + _joined([str(c.label) for c in others]))
+            adds[tier].append("connecting " + joined([str(c.label) for c in others]))
         adds[tier] += [FEATURE_LABELS[f] for f, needed in FEATURES.items()
                        if needed == tier and f in FEATURE_LABELS]
     return adds
@@ -56,7 +56,8 @@ def _needs(cls: Any, feature: str) -> str | None:
     return max(FEATURES[feature], cls.tier, key=tier_rank)
 
 
-def _joined(words: list[str]) -> str:
+def joined(words: list[str]) -> str:
+    """"A", "A and B", "A, B and C": names as a sentence lists them."""
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
 

@@ -6,11 +6,12 @@ from datetime import datetime
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor
-from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QHeaderView, QLabel, QPushButton,
-                               QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QHBoxLayout, QHeaderView, QLabel,
+                               QPushButton, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
 
 import integrations
 from peregrine_desktop.events.hub import EventHub
+from peregrine_desktop.settings.tiers import joined
 from peregrine_desktop.ui.plain_text import plain_label, tooltip
 
 OUTCOME_COLOURS = {"failed": "#c62828", "waiting": "#a15c00"}
@@ -61,12 +62,8 @@ class ActivityLogDialog(QDialog):
         self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout.addWidget(self.details)
         self.entries.currentItemChanged.connect(self._show_details)
-        self.empty = QLabel("Nothing has been sent yet. Connect a calendar or a notifier in "
-                            "Settings → Integrations, and changes to your jobs show up here.",
-                            self)
-        self.empty.setWordWrap(True)
-        self.empty.setStyleSheet("color: palette(placeholder-text);")
-        layout.addWidget(self.empty)
+        self.empty = self._empty_state()
+        layout.addWidget(self.empty, 1)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         self.retry_button = QPushButton("&Retry now", self)
         self.retry_button.setToolTip("Try every waiting delivery again now instead of at its "
@@ -107,6 +104,46 @@ class ActivityLogDialog(QDialog):
         self._show_details(self.entries.currentItem())
         self.entries.setVisible(bool(rows))
         self.empty.setVisible(not rows)
+        self.summary.setVisible(bool(waiting or rows))   # "Everything was delivered" needs rows
+        if not rows:
+            self._explain_empty()
+
+    def _empty_state(self) -> QWidget:
+        """What the list's place shows while nothing was sent: a heading and what to expect,
+        centred in the space the list takes."""
+        box = QWidget(self)
+        column = QVBoxLayout(box)
+        column.setContentsMargins(24, 0, 24, 0)
+        column.addStretch(1)
+        self.empty_heading = QLabel("Nothing has been sent yet", box)
+        font = self.empty_heading.font()
+        font.setPointSizeF(font.pointSizeF() * 1.25)
+        font.setBold(True)
+        self.empty_heading.setFont(font)
+        self.empty_text = plain_label(parent=box, word_wrap=True)
+        self.empty_text.setStyleSheet("color: palette(placeholder-text);")
+        self.empty_text.setFixedWidth(self.fontMetrics().averageCharWidth() * 70)   # 2 lines
+        column.setSpacing(6)
+        for label in (self.empty_heading, self.empty_text):
+            label.setAlignment(Qt.AlignmentFlag.AlignHCenter)
+            row = QHBoxLayout()              # centred, and as tall as its wrapped lines
+            row.addStretch(1)
+            row.addWidget(label)
+            row.addStretch(1)
+            column.addLayout(row)
+        column.addStretch(1)
+        return box
+
+    def _explain_empty(self) -> None:
+        connected = self.hub.connected_labels()
+        if connected:
+            verb = "is" if len(connected) == 1 else "are"
+            self.empty_text.setText(f"{joined(connected)} {verb} connected: what Peregrine "
+                                    "sends as your jobs change is listed here.")
+        else:
+            self.empty_text.setText("Connect a calendar, a notifier or a document store in "
+                                    "Settings → Integrations; what Peregrine sends as your "
+                                    "jobs change is listed here.")
 
     def _show_details(self, item: QTreeWidgetItem | None, _previous: object = None) -> None:
         self.details.setText(f"{item.text(0)} · {item.text(1)}: {item.text(3)}" if item else "")

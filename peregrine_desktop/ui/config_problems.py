@@ -9,7 +9,7 @@ from PySide6.QtWidgets import (QHBoxLayout, QMessageBox, QPushButton, QVBoxLayou
 
 from peregrine_desktop.settings.config_recovery import ConfigProblem, reset, write_failure_message
 from peregrine_desktop.ui.notices import InfoBanner
-from peregrine_desktop.ui.plain_text import ask
+from peregrine_desktop.ui.plain_text import ask, tooltip
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +28,8 @@ class ConfigProblemRow(QWidget):
         row.setSpacing(6)
         level = "error" if problem.severity == "error" else "warning"
         self.banner = InfoBanner(problem.message, self, level)
+        self.banner.setToolTip(tooltip("\n".join(filter(None, (str(problem.path),
+                                                               problem.detail)))))
         row.addWidget(self.banner, 1)
         column = QVBoxLayout()
         column.setSpacing(4)

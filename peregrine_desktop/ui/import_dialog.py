@@ -145,7 +145,7 @@ class ImportDialog(QDialog):
         self.jobs_table = _table(["Title", "Company", "Status", "Found"], page)
         self.preview_notes = QPlainTextEdit(page)
         self.preview_notes.setReadOnly(True)
-        self.preview_notes.setMaximumHeight(110)
+        self._show_whole_lines(self.preview_notes, 5)
         layout = QVBoxLayout(page)
         layout.addWidget(self.preview_heading)
         layout.addWidget(self.preview_counts)
@@ -155,8 +155,23 @@ class ImportDialog(QDialog):
         layout.addWidget(self.jobs_table, 2)
         layout.addWidget(_plain("Worth knowing: what changes, what stays behind, what could not be "
                                   "read:", page))
-        layout.addWidget(self.preview_notes, 1)
+        layout.addWidget(self.preview_notes)
         return page
+
+    @staticmethod
+    def _show_whole_lines(edit: QPlainTextEdit, lines: int) -> None:
+        """``edit`` exactly ``lines`` lines tall, the rest scrolling: never a line cut at the
+        bottom edge.  The text's margin is kept outside the viewport (a document margin would
+        show part of the next line below the last whole one)."""
+        from PySide6.QtGui import QPalette
+
+        margin = round(edit.document().documentMargin())
+        edit.document().setDocumentMargin(0)
+        edit.setViewportMargins(margin, margin, margin, margin)
+        edit.setBackgroundRole(QPalette.ColorRole.Base)      # the margins in the text's colour
+        edit.setAutoFillBackground(True)
+        edit.setFixedHeight(lines * edit.fontMetrics().lineSpacing() + 2 * margin
+                            + 2 * edit.frameWidth())
 
     def _progress_page(self) -> QWidget:
         page = QWidget(self)
@@ -255,10 +270,14 @@ class ImportDialog(QDialog):
         self.path_problem.hide()
         self.preview_heading.setText(f"Found {plan.kind} at {plan.path}")
         counts = ", ".join(f"{statuses.label(s)} {n:,}" for s, n in plan.status_counts().items())
-        lines = [f"{len(plan.jobs):,} jobs to bring" + (f" ({counts})" if counts else "")
-                 + (f"; {len(plan.skipped_jobs)} will be skipped" if plan.skipped_jobs else ""),
-                 f"{len(plan.integrations)} integrations"
-                 + (f"; profile: {plan.profile_labels()}" if plan.profile else "")]
+        # One line per subject, each short enough not to leave a word alone on a second line.
+        lines = [f"{len(plan.jobs):,} jobs to bring" + (f": {counts}" if counts else "")]
+        skipped = len(plan.skipped_jobs)
+        if skipped:
+            lines.append(f"{skipped} job will be skipped (the reason is below)" if skipped == 1
+                         else f"{skipped:,} jobs will be skipped (the reasons are below)")
+        lines.append(f"{len(plan.integrations)} integrations"
+                     + (f"; profile: {plan.profile_labels()}" if plan.profile else ""))
         self.preview_counts.setText("\n".join(lines))
         self.integrations_table.setRowCount(0)
         for item in plan.integrations:

@@ -1,7 +1,6 @@
 """The main window: menus, status bar, remembered geometry, and the pipeline in the middle."""
 from __future__ import annotations
 
-import html
 import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -13,6 +12,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QVBoxLayout, QWi
 from peregrine_desktop import APP_NAME, __version__
 from peregrine_desktop.settings import paths
 from peregrine_desktop.settings.profile import UserProfile
+from peregrine_desktop.ui.plain_text import escape
 
 if TYPE_CHECKING:  # pragma: no cover
     from peregrine_desktop.jobs.dates import Clock
@@ -342,8 +342,8 @@ class MainWindow(QMainWindow):
     def about_text(self) -> str:
         return (f"<h3>{APP_NAME} {__version__}</h3>"
                 "<p>A job-search companion whose integrations actually work.</p>"
-                f"<p>Settings: <code>{html.escape(str(self.config_dir))}</code><br>"
-                f"Jobs and documents: <code>{html.escape(str(paths.data_dir()))}</code></p>"
+                f"<p>Settings: <code>{escape(str(self.config_dir))}</code><br>"
+                f"Jobs and documents: <code>{escape(str(paths.data_dir()))}</code></p>"
                 "<p>Released under the MIT licence.</p>")
 
     def show_about(self) -> None:

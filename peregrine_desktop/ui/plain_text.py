@@ -6,7 +6,6 @@ that shows such text goes through these helpers, which fix the format instead of
 """
 from __future__ import annotations
 
-import html
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QMessageBox, QWidget
@@ -30,19 +29,25 @@ def make_plain(label: QLabel) -> QLabel:
     return label
 
 
+def escape(text: str) -> str:
+    """``text`` for a rich-text context, shown literally (``html.escape`` without quotes,
+    without importing ``html``, whose entity table costs ~2 ms before the first window)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def tooltip(text: str | None) -> str:
     """A tooltip string that shows ``text`` literally (Qt renders tooltips that look like HTML
     as HTML, and shows ``&lt;`` as it is in those that do not, so escaping alone is not enough:
     the text is escaped and marked as rich text)."""
     if not text:
         return ""
-    escaped = html.escape(text, quote=False).replace("\n", "<br>")
+    escaped = escape(text).replace("\n", "<br>")
     return f"<qt>{escaped}</qt>"
 
 
 def bold_heading(text: str) -> str:
     """Rich text for a bold heading holding ``text`` literally (a plugin's or a service's name)."""
-    return f"<b>{html.escape(text, quote=False)}</b>"
+    return f"<b>{escape(text)}</b>"
 
 
 def message_box(parent: QWidget | None, icon: QMessageBox.Icon, title: str, text: str,

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QIcon
+from PySide6.QtGui import QIcon, QPaintEvent
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from peregrine_desktop.jobs.dates import Clock, DueWindow, system_clock
@@ -116,6 +116,10 @@ class DesktopNotifier(QObject):
         self.failed.emit(str(error))
 
 
+#: The reminder banner's accent, mixed into the window colour (see ``paintEvent``).
+AMBER = "#e0a82e"
+
+
 class ReminderBanner(QFrame):
     """A non-modal strip at the top of the window listing what came due."""
 
@@ -124,8 +128,6 @@ class ReminderBanner(QFrame):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("reminderBanner")
-        self.setStyleSheet("#reminderBanner { background: #fff4d6; border: 1px solid #e0b84c;"
-                           " border-radius: 4px; } #reminderBanner QLabel { color: #3d2f00; }")
         self.reminders: list[Reminder] = []
         layout = QHBoxLayout(self)
         layout.setContentsMargins(10, 6, 6, 6)
@@ -148,6 +150,20 @@ class ReminderBanner(QFrame):
         layout.addWidget(self.show_button, 0, Qt.AlignmentFlag.AlignTop)
         layout.addWidget(self.dismiss_button, 0, Qt.AlignmentFlag.AlignTop)
         self.hide()
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt override
+        """An amber strip mixed into the current palette's window colour, drawn afresh on every
+        paint: it stays readable under the palette's own text when the desktop turns dark."""
+        from PySide6.QtCore import QRectF
+        from PySide6.QtGui import QPainter, QPen
+
+        from peregrine_desktop.lifecycle.appearance import tinted
+
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(QPen(tinted(self.palette(), AMBER, 0.7), 1))
+        painter.setBrush(tinted(self.palette(), AMBER, 0.2))
+        painter.drawRoundedRect(QRectF(self.rect()).adjusted(0.5, 0.5, -0.5, -0.5), 4, 4)
 
     def add(self, reminders: list[Reminder], window: DueWindow) -> None:
         known = {r.key for r in self.reminders}

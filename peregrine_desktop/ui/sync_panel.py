@@ -62,6 +62,14 @@ def quoted(form: str, limit: int = 60) -> str:
     return f"“{text if len(text) <= limit else text[:limit - 1] + '…'}”"
 
 
+class LineWhenSet(QLabel):
+    """A label that takes no room until it has something to say (the summary's first line)."""
+
+    def setText(self, text: str) -> None:  # noqa: N802 - Qt override
+        super().setText(text)
+        self.setVisible(bool(text))
+
+
 class TrackerRow(QFrame):
     """One tracker: name, last-synced line, progress bar and Cancel while it runs."""
 
@@ -273,10 +281,11 @@ class SyncPanel(QWidget):
         grid.addWidget(self.deletes_combo, 6, 2, 1, 2)
         layout.addWidget(options)
 
-        self.summary_title = QLabel("", self)
+        self.summary_title = LineWhenSet(self)
         self.summary_title.setObjectName("summaryTitle")
         self.summary_title.setWordWrap(True)
         layout.addWidget(self.summary_title)
+        self.summary_title.setText("")
         self.summary = QTreeWidget(self)
         self.summary.setObjectName("syncSummary")
         self.summary.setColumnCount(3)
@@ -292,6 +301,10 @@ class SyncPanel(QWidget):
         self.summary.itemExpanded.connect(self._fill_group)
         self.summary.hide()
         layout.addWidget(self.summary, 1)
+        # Until a summary is shown, the room left over stays below everything (with stretch 0
+        # this spacer takes space only while the summary, stretch 1, is hidden): the tracker
+        # rows keep their own height instead of being padded out.
+        layout.addStretch(0)
         self._connect_combos()
         self.refresh()
 

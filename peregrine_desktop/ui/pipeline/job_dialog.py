@@ -7,13 +7,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QSize, Qt
-from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFrame, QScrollArea, QStyle,
-                               QTabWidget, QVBoxLayout, QWidget)
+from PySide6.QtCore import QSize
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTabWidget, QVBoxLayout, QWidget
 
 from peregrine_desktop.jobs.store import StoreError
 from peregrine_desktop.ui.dialog_keys import confirm_discard
-from peregrine_desktop.ui.pipeline.job_form import JobForm
+from peregrine_desktop.ui.pipeline.job_form import JobForm, fitting_size, scrolling
 
 if TYPE_CHECKING:  # pragma: no cover
     from peregrine_desktop.events.documents import DocumentUploads
@@ -43,7 +42,7 @@ class JobDialog(QDialog):
         self.buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         self.tabs = self.documents_panel = None
-        self.fields = fields = self._scrolling(self.form)
+        self.fields = fields = scrolling(self.form, self)
         if job and documents is not None:
             from peregrine_desktop.ui.pipeline.documents_panel import DocumentsPanel
 
@@ -56,7 +55,7 @@ class JobDialog(QDialog):
             layout.addWidget(fields)
         layout.addWidget(self.buttons)
         self.form.changed.connect(lambda: self.form.show_problem(None))
-        self.resize(self._default_size(parent))
+        self.resize(fitting_size(self, QSize(620, 640), parent))
         self.form.title.setFocus()
         self._unedited = self.form.values()
 
@@ -68,27 +67,6 @@ class JobDialog(QDialog):
         if self.has_unsaved_changes() and not confirm_discard(self):
             return
         super().reject()
-
-    def _scrolling(self, form: QWidget) -> QScrollArea:
-        """``form`` in a frameless area that scrolls up and down, never sideways."""
-        area = QScrollArea(self)
-        area.setWidgetResizable(True)
-        area.setFrameShape(QFrame.Shape.NoFrame)
-        area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        area.setWidget(form)
-        bar = self.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent, None, area)
-        area.setMinimumWidth(form.minimumSizeHint().width() + bar)
-        area.setMinimumHeight(min(form.minimumSizeHint().height(), 240))
-        return area
-
-    def _default_size(self, parent: QWidget | None) -> QSize:
-        """620×640, or what the screen holds of it beside the window frame."""
-        screen = (parent.screen() if parent is not None else self.screen())
-        wanted = QSize(620, 640)
-        if screen is None:
-            return wanted
-        room = screen.availableGeometry().size() - QSize(16, 48)     # the title bar and frame
-        return wanted.boundedTo(room).expandedTo(self.minimumSizeHint())
 
     def try_save(self) -> None:
         problem = self.form.problem()

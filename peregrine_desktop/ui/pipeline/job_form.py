@@ -9,10 +9,10 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, available_timezones
 
-from PySide6.QtCore import QDate, QDateTime, QTime, QTimeZone, Signal
+from PySide6.QtCore import QDate, QDateTime, QSize, Qt, QTime, QTimeZone, Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QCompleter, QDateEdit, QDateTimeEdit,
-                               QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPlainTextEdit,
-                               QWidget)
+                               QFormLayout, QFrame, QHBoxLayout, QLabel, QLineEdit,
+                               QPlainTextEdit, QScrollArea, QStyle, QWidget)
 
 from peregrine_desktop.jobs import statuses
 from peregrine_desktop.ui.fields import url_problem
@@ -33,6 +33,29 @@ def zone_names() -> list[str]:
 def local_zone_name() -> str:
     name = bytes(QTimeZone.systemTimeZoneId()).decode() or "UTC"
     return name if name in zone_names() else "UTC"
+
+
+def scrolling(form: QWidget, parent: QWidget) -> QScrollArea:
+    """``form`` in a frameless area that scrolls up and down, never sideways: a dialog holding
+    it fits a short screen with its buttons in view."""
+    area = QScrollArea(parent)
+    area.setWidgetResizable(True)
+    area.setFrameShape(QFrame.Shape.NoFrame)
+    area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    area.setWidget(form)
+    bar = parent.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent, None, area)
+    area.setMinimumWidth(form.minimumSizeHint().width() + bar)
+    area.setMinimumHeight(min(form.minimumSizeHint().height(), 240))
+    return area
+
+
+def fitting_size(dialog: QWidget, wanted: QSize, parent: QWidget | None) -> QSize:
+    """``wanted``, or what the screen holds of it beside the window frame."""
+    screen = parent.screen() if parent is not None else dialog.screen()
+    if screen is None:
+        return wanted
+    room = screen.availableGeometry().size() - QSize(16, 48)     # the title bar and frame
+    return wanted.boundedTo(room).expandedTo(dialog.minimumSizeHint())
 
 
 class DateChoice(QWidget):
@@ -143,7 +166,7 @@ class JobForm(QWidget):
 
         layout.addRow("&Title *", self.title)
         layout.addRow("&Company", self.company)
-        layout.addRow("Posting U&RL", self.url)
+        layout.addRow("&Posting URL", self.url)
         layout.addRow(self._buddy("&Location", self.location), location_row)
         layout.addRow("&Salary", self.salary)
         layout.addRow("S&ource", self.source)
@@ -167,6 +190,21 @@ class JobForm(QWidget):
             choice.changed.connect(self.changed)
         self.next_action_note.textChanged.connect(self.changed)
         self.status.currentIndexChanged.connect(self.changed)
+
+    def label_width(self) -> int:
+        """The width of the label column, for a row above the form to line up with it."""
+        return max((label.sizeHint().width() for label in self._labels()), default=0)
+
+    def widen_labels(self, width: int) -> None:
+        """Make the label column at least ``width`` wide (a row above has a longer label)."""
+        for label in self._labels():
+            label.setMinimumWidth(width)
+
+    def _labels(self) -> list[QWidget]:
+        layout = self.layout()
+        items = (layout.itemAt(row, QFormLayout.ItemRole.LabelRole)
+                 for row in range(layout.rowCount()))
+        return [item.widget() for item in items if item is not None and item.widget()]
 
     def _buddy(self, text: str, widget: QWidget) -> QLabel:
         """A row label whose mnemonic focuses ``widget`` (rows holding a layout need one)."""

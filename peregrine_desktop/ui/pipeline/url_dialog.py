@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QHBoxLayout, QLabel, QLineEdit,
-                               QMessageBox, QPushButton, QVBoxLayout, QWidget)
+from PySide6.QtCore import QSize
+from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFormLayout, QHBoxLayout, QLabel,
+                               QLineEdit, QMessageBox, QPushButton, QVBoxLayout, QWidget)
 
 from peregrine_desktop.jobs.page_fetch import PageFetch
 from peregrine_desktop.jobs.repository import JobRepository
@@ -14,7 +15,7 @@ from peregrine_desktop.jobs.store import StoreError
 from peregrine_desktop.jobs.targets import Targets
 from peregrine_desktop.jobs.url_import import PostingDraft, PostingFetchError, fetch_posting
 from peregrine_desktop.ui.fields import url_problem
-from peregrine_desktop.ui.pipeline.job_form import JobForm
+from peregrine_desktop.ui.pipeline.job_form import JobForm, fitting_size, scrolling
 from peregrine_desktop.ui.plain_text import message_box, plain_label
 from peregrine_desktop.workers import TaskRunner
 
@@ -41,7 +42,7 @@ class UrlImportDialog(QDialog):
         self.url_edit = QLineEdit(url, self)
         self.url_edit.setPlaceholderText("Paste the posting's address: https://…")
         self.url_edit.returnPressed.connect(self.fetch)
-        self.fetch_button = QPushButton("&Get details", self)
+        self.fetch_button = QPushButton("Fetc&h", self)
         self.fetch_button.clicked.connect(self.fetch)
         url_row = QHBoxLayout()
         url_row.addWidget(self.url_edit, 1)
@@ -52,6 +53,7 @@ class UrlImportDialog(QDialog):
         self.status_label.setWordWrap(True)
         self.form = JobForm(self)
         self.form.setEnabled(False)
+        self.fields = scrolling(self.form, self)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
                                         | QDialogButtonBox.StandardButton.Cancel, self)
         self.save_button = self.buttons.button(QDialogButtonBox.StandardButton.Save)
@@ -61,11 +63,27 @@ class UrlImportDialog(QDialog):
         self.form.changed.connect(self._refresh_save)
 
         layout = QVBoxLayout(self)
-        layout.addLayout(url_row)
-        layout.addWidget(self.status_label)
-        layout.addWidget(self.form, 1)
+        layout.addLayout(self._address_rows(url_row))
+        layout.addWidget(self.fields, 1)
         layout.addWidget(self.buttons)
-        self.resize(640, 700)
+        self.resize(fitting_size(self, QSize(640, 700), parent))
+
+    def _address_rows(self, url_row: QHBoxLayout) -> QFormLayout:
+        """The address and the status line as rows lined up with the form's own columns."""
+        rows = QFormLayout()
+        inner = self.form.layout()
+        margins = inner.contentsMargins()
+        rows.setContentsMargins(margins.left(), 0, margins.right(), 0)
+        rows.setLabelAlignment(inner.labelAlignment())
+        rows.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self.url_label = QLabel("&Web address", self)
+        self.url_label.setBuddy(self.url_edit)
+        width = max(self.form.label_width(), self.url_label.sizeHint().width())
+        self.url_label.setMinimumWidth(width)
+        self.form.widen_labels(width)
+        rows.addRow(self.url_label, url_row)
+        rows.addRow("", self.status_label)
+        return rows
 
     def _say(self, text: str, error: bool = False) -> None:
         self.status_label.setStyleSheet("color: #c62828;" if error else "")

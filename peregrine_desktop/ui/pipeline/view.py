@@ -74,9 +74,7 @@ class PipelineView(QWidget):
         self.settings = settings
         # Newest first; sorted as it loads (sorting again after would cost a second pass).
         self.model = JobTableModel(repository, self, clock=clock, sort=(
-            FIELD_COLUMN["date_found"], Qt.SortOrder.DescendingOrder), load=False)
-        # SQLite reads the rows while the widgets are built; the model takes them at the end.
-        repository.prefetch_summaries(newest_first=self.model.presorted)
+            FIELD_COLUMN["date_found"], Qt.SortOrder.DescendingOrder))
         self.proxy = JobFilterProxy(self)
         self.proxy.setSourceModel(self.model)
         after_first_paint(self, self.model.start_haystacks)
@@ -95,7 +93,6 @@ class PipelineView(QWidget):
         self._sizing = False
         self._build_actions()
         self._build_ui()
-        self.model.reload()
         self._counts_timer = QTimer(self)
         self._counts_timer.setSingleShot(True)
         self._counts_timer.timeout.connect(self._refresh_counts)
@@ -416,10 +413,9 @@ class PipelineView(QWidget):
         shown = {name: self._user_columns.get(name, True) for name, _ in COLUMNS}
         shown["title"] = True
 
-        def needed() -> int:
-            return self._widths["title"] + sum(header.sectionSize(FIELD_COLUMN[n])
-                                               or self._width(n)
-                                               for n, on in shown.items() if on and n != "title")
+        def needed() -> int:      # each column at its own width (not as squeezed for the title)
+            return self._widths["title"] + sum(self._width(n) for n, on in shown.items()
+                                               if on and n != "title")
         for name in FIT_ORDER:
             if needed() <= width:
                 break
@@ -433,8 +429,23 @@ class PipelineView(QWidget):
                     self.table.setColumnHidden(column, not on)
                     if on and name != "title" and header.sectionSize(column) < 60:
                         self.table.setColumnWidth(column, self._width(name))
+            self._keep_title_width(width, [n for n, on in shown.items() if on])
         finally:
             self._sizing = False
+
+    def _keep_title_width(self, width: int, shown: list[str]) -> None:
+        """When even the fewest columns leave the title less than its width (a narrow table
+        beside the detail pane), the company column gives up room (its names elide; the detail
+        pane and the tooltip show them whole) down to its header's width."""
+        column = FIELD_COLUMN["company"]
+        if "company" not in shown:
+            return
+        others = sum(self._width(n) for n in shown if n not in ("title", "company"))
+        room = width - self._widths["title"] - others
+        wanted = self._width("company")
+        fitted = max(min(wanted, room), self.table.horizontalHeader().sectionSizeHint(column))
+        if self.table.columnWidth(column) != fitted:
+            self.table.setColumnWidth(column, fitted)
 
     def eventFilter(self, watched, event) -> bool:  # noqa: N802 - Qt override
         if watched is self.table and event.type() == QEvent.Type.Resize:
@@ -710,13 +721,28 @@ class PipelineView(QWidget):
                                      targets=lambda: self.model.targets, parent=self.splitter)
             self.detail.message.connect(self._say)
             self.splitter.addWidget(self.detail)
+            # A window made narrower or wider shares the change 3:2, as the first split does
+            # (the pane alone kept its width: at 800 px the table was left three cut columns).
+            self.splitter.setStretchFactor(0, 3)
+            self.splitter.setStretchFactor(1, 2)
             state = self.settings.value("pipeline/splitter") if self.settings else None
             if not (isinstance(state, QByteArray) and self.splitter.restoreState(state)):
-                self.splitter.setSizes([max(self.width() - 340, 400), 340])
+                self.splitter.setSizes(self._detail_split())
         self.detail.set_sources(documents=self.documents)
         ids = self.selected_ids()
         self.detail.show_job(ids[0] if len(ids) == 1 else None, len(ids))
         self.detail.show()
+
+    def _detail_split(self) -> list[int]:
+        """The table's and the detail pane's first widths: the pane takes up to 40% (at most
+        420 px), less where the table would otherwise cut its title, company and status."""
+        total = self.splitter.width() - self.splitter.handleWidth()
+        table = (sum(self._widths[n] for n in ("title", "company", "status"))
+                 + self.table.verticalScrollBar().sizeHint().width() + 4
+                 + 2 * self.table.frameWidth())
+        pane = min(total - table, int(total * 0.4), 420)
+        pane = max(pane, self.detail.minimumSizeHint().width(), self.detail.minimumWidth())
+        return [total - pane, pane]
 
     def _context_menu(self, position: QPoint) -> None:
         index = self.table.indexAt(position)
