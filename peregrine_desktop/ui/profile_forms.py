@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFontMetrics
@@ -17,13 +17,14 @@ from PySide6.QtWidgets import (QCheckBox, QFileDialog, QFormLayout, QGridLayout,
                                QLabel, QLayout, QLineEdit, QPlainTextEdit, QPushButton,
                                QVBoxLayout, QWidget)
 
-from peregrine_desktop.settings import licence
-from peregrine_desktop.settings.licence import LicenceStatus
 from peregrine_desktop.settings.profile import NOTIFY_EVENTS, UserProfile
 from peregrine_desktop.settings.tiers import TIER_LABELS, TIER_ORDER, plan_unlocks
 from peregrine_desktop.ui.field_problems import mark_field, problem_label
 from peregrine_desktop.ui.fields import url_problem
 from peregrine_desktop.ui.plain_text import plain_label
+
+if TYPE_CHECKING:  # pragma: no cover
+    from peregrine_desktop.settings.licence import LicenceStatus
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MAX_LINES = 200
@@ -278,6 +279,8 @@ class PlanSection(ProfileSection):
         self.result.setText(message)
 
     def _show_plan(self, status: LicenceStatus) -> None:
+        from peregrine_desktop.settings import licence
+
         tier = status.tier
         self.current.setText(f"You are on the {TIER_LABELS.get(tier, tier)} plan.")
         for name, label in self.plan_names.items():
@@ -296,6 +299,8 @@ class PlanSection(ProfileSection):
 
     def _refresh(self) -> None:
         """Show the saved key's plan and what it means today."""
+        from peregrine_desktop.settings import licence
+
         self._stale = False
         if self._profile is None:
             return
@@ -322,6 +327,8 @@ class PlanSection(ProfileSection):
 
     def activate(self) -> None:
         """Check the pasted key; show what it means beside the field."""
+        from peregrine_desktop.settings import licence
+
         token = self.key.text().strip()
         if self._profile is None or not token:
             return
