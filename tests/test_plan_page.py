@@ -12,6 +12,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox, QWizard
 
 from integrations.airtable import AirtableIntegration
+from peregrine_desktop.ui.field_problems import is_marked
 from peregrine_desktop.settings import paths
 from peregrine_desktop.settings.profile import UserProfile
 from peregrine_desktop.ui import wizard as wiz
@@ -96,10 +97,11 @@ def test_a_changed_key_is_refused_beside_the_field_and_ok_asks_to_clear_it(
     assert not (config_dir / "licence.json").exists()
     dialog.accept()
     assert dialog.isVisible()                             # the pasted key is not forgotten
-    assert "cannot be used" in plan.error.text() and plan.error.isVisible()
+    assert "cannot be used" in plan.result.text() and is_marked(plan.key)   # beside the field
     plan.key.selectAll()
     qtbot.keyClick(plan.key, Qt.Key.Key_Delete)
-    assert not plan.error.isVisible()                     # cleared once fixed
+    assert not is_marked(plan.key)                        # cleared once fixed
+    assert plan.result.text() == "Free needs no key."
     dialog.accept()
     assert not dialog.isVisible()
 
@@ -129,11 +131,12 @@ def test_a_pasted_key_not_yet_activated_keeps_the_wizard_on_the_plan_page(qtbot,
     type_into(qtbot, plan.key, licence_keys.issue("paid"))
     click(qtbot, wizard.button(QWizard.WizardButton.NextButton))
     assert wizard.currentId() == wiz.PLAN
-    assert plan.error.text() == ("Press Activate to use the licence key you pasted, or clear "
-                                 "the field.")
+    assert plan.result.text() == ("Press Activate to use the licence key you pasted, or clear "
+                                  "the field.")
+    assert is_marked(plan.key) and plan.key.hasFocus()
     press_alt(qtbot, wizard, Qt.Key.Key_V)                   # Acti&vate (an animated click)
     qtbot.waitUntil(lambda: plan.result.text().startswith("Paid plan, valid until "))
-    assert not plan.error.isVisible()
+    assert not is_marked(plan.key)
     click(qtbot, wizard.button(QWizard.WizardButton.NextButton))
     assert wizard.currentId() == wiz.TARGETS
 

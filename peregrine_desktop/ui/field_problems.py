@@ -29,6 +29,12 @@ def mark_field(field: QWidget, label: QLabel, problem: str | None) -> None:
     """Show ``problem`` under ``field`` and outline the field; ``None`` clears both."""
     label.setText(problem or "")
     label.setVisible(bool(problem))
+    outline(field, problem)
+
+
+def outline(field: QWidget, problem: str | None) -> None:
+    """Outline ``field`` as wrong (``problem`` also becomes its accessible description), or
+    clear it: for a field whose line underneath says more than problems (the licence key)."""
     field.setProperty("invalid", bool(problem))
     field.setStyleSheet(_OUTLINE if problem else "")
     field.setAccessibleDescription(problem or "")

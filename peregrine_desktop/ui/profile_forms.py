@@ -19,7 +19,8 @@ from PySide6.QtWidgets import (QCheckBox, QFileDialog, QFormLayout, QGridLayout,
 
 from peregrine_desktop.settings.profile import NOTIFY_EVENTS, UserProfile
 from peregrine_desktop.settings.tiers import TIER_LABELS, TIER_ORDER, plan_unlocks
-from peregrine_desktop.ui.field_problems import mark_field, problem_label
+from peregrine_desktop.ui.field_problems import (PROBLEM_COLOUR, is_marked, mark_field, outline,
+                                                 problem_label)
 from peregrine_desktop.ui.fields import url_problem
 from peregrine_desktop.ui.plain_text import plain_label
 
@@ -238,8 +239,6 @@ class PlanSection(ProfileSection):
         self.remove_button.hide()
         keys.addWidget(self.remove_button, 2, 1, Qt.AlignmentFlag.AlignLeft)
         box.addLayout(keys)
-        self.error = _error_label(self)
-        box.addWidget(self.error)
         box.addStretch(1)
 
     def showEvent(self, event) -> None:  # noqa: ANN001, N802 - Qt override
@@ -274,9 +273,12 @@ class PlanSection(ProfileSection):
 
     # -- showing the plan -------------------------------------------------------------------------
     def _show_result(self, message: str, level: str) -> None:
-        colour = {"ok": "", "warning": "color: #b26a00;", "error": "color: #c62828;"}[level]
+        """What the key means, under the field; a key that cannot be used outlines it too."""
+        colour = {"ok": "", "warning": "color: #b26a00;",
+                  "error": f"color: {PROBLEM_COLOUR};"}[level]
         self.result.setStyleSheet(colour)
         self.result.setText(message)
+        outline(self.key, message if level == "error" else None)
 
     def _show_plan(self, status: LicenceStatus) -> None:
         from peregrine_desktop.settings import licence
@@ -321,9 +323,18 @@ class PlanSection(ProfileSection):
 
     def _key_edited(self) -> None:
         self._update_activate()
-        if self.error.isVisible() and not self.problems():
-            self.show_problems()            # the message goes once the field is fixed
+        if is_marked(self.key) and not self.problems():
+            self._refresh()                 # the problem goes once the field is fixed
         self.changed.emit()
+
+    def show_problems(self) -> bool:
+        """A pasted key that was not activated keeps the person here: said under the field,
+        which is outlined and focused."""
+        problems = self.problems()
+        if problems:
+            self._show_result(problems[0], "error")
+            self.key.setFocus()
+        return not problems
 
     def activate(self) -> None:
         """Check the pasted key; show what it means beside the field."""
@@ -349,8 +360,6 @@ class PlanSection(ProfileSection):
             self._show_result(status.message, "ok" if status.state == licence.VALID
                               else "warning")
         self._update_activate()
-        if self.error.isVisible():
-            self.show_problems()
 
     def remove(self) -> None:
         """Forget the saved key, after asking (its plan's features lock again)."""
