@@ -9,21 +9,13 @@ from peregrine_desktop.app import Application
 from peregrine_desktop.settings.profile import UserProfile
 from tests.fakes.loopback import LoopbackServer
 from tests.fakes.ping import PingIntegration, ping_service
+from tests.ui_helpers import running_app
 
 
 @pytest.fixture
 def app(qtbot, config_dir, data_dir):
-    paths.set_overrides(config_dir, data_dir)
-    profile = UserProfile(config_dir / "user.yaml")
-    profile.update(name="Ada", target_titles=["SRE"], wizard_complete=True)
-    profile.save()
-    application = Application()
-    qtbot.addWidget(application.window)
-    application.start()
-    qtbot.waitUntil(lambda: application.hub is not None, timeout=10_000)
-    yield application
-    application.shutdown()
-    paths.set_overrides()
+    with running_app(qtbot, config_dir, data_dir) as application:
+        yield application
 
 
 def test_window_shows_the_pipeline_and_plugins_load_after_it(app):

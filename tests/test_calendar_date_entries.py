@@ -18,13 +18,12 @@ from peregrine_sdk.google_auth import forget_tokens
 from peregrine_desktop.events import EventHub, Outbox
 from peregrine_desktop.jobs.repository import JobRepository
 from peregrine_desktop.jobs.store import JobStore
-from peregrine_desktop.settings import paths
 from peregrine_desktop.settings.profile import UserProfile
 from peregrine_desktop.ui.pipeline.undo import PipelineEditor
 from tests.test_caldav_calendar import PASSWORD, USER, caldav_for, radicale  # noqa: F401
 from tests.test_event_hub import CALENDAR, connect_google, drain, google, server  # noqa: F401
 from tests.test_secrets import file_keyring, use_keyring  # noqa: F401 - fixtures
-from tests.ui_helpers import click
+from tests.ui_helpers import click, running_app
 
 ACME = {"title": "SRE", "company": "ACME", "url": "https://jobs.example/sre", "status": "applied"}
 
@@ -254,22 +253,11 @@ def test_google_gets_dates_not_times(qtbot, tmp_path, config_dir, google):  # no
 # -- the option in Settings, in the assembled app ---------------------------------------------------
 @pytest.fixture
 def app(qtbot, config_dir, data_dir, google, monkeypatch):  # noqa: F811
-    from peregrine_desktop.app import Application
-
-    paths.set_overrides(config_dir, data_dir)
-    profile = UserProfile(config_dir / "user.yaml")
-    profile.update(name="Ada", target_titles=["SRE"], wizard_complete=True)
-    profile.save()
     connect_google(config_dir, google)
     monkeypatch.setattr(integrations, "REGISTRY",
                         {"google_calendar": GoogleCalendarIntegration})
-    application = Application()
-    qtbot.addWidget(application.window)
-    application.start()
-    qtbot.waitUntil(lambda: application.hub is not None, timeout=10_000)
-    yield application
-    application.shutdown()
-    paths.set_overrides()
+    with running_app(qtbot, config_dir, data_dir) as application:
+        yield application
 
 
 def settings_dialog(qtbot, app):

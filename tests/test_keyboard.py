@@ -8,11 +8,10 @@ from PySide6.QtWidgets import QApplication, QMenu, QMessageBox
 
 from peregrine_desktop.jobs.repository import JobRepository
 from peregrine_desktop.jobs.store import JobStore
-from peregrine_desktop.settings import paths
 from peregrine_desktop.settings.profile import UserProfile
 from peregrine_desktop.ui.main_window import MainWindow
 from peregrine_desktop.ui.pipeline.job_dialog import JobDialog
-from tests.ui_helpers import answer_next_message_box
+from tests.ui_helpers import answer_next_message_box, running_app
 
 JOBS = [{"title": "Site Reliability Engineer", "company": "ACME"},
         {"title": "Platform Engineer", "company": "Hooli"}]
@@ -137,19 +136,8 @@ def test_the_discard_question_names_its_buttons_and_keeps_editing_on_escape(qtbo
 
 @pytest.fixture
 def app(qtbot, config_dir, data_dir):
-    from peregrine_desktop.app import Application
-
-    paths.set_overrides(config_dir, data_dir)
-    profile = UserProfile(config_dir / "user.yaml")
-    profile.update(name="Ada", target_titles=["SRE"], wizard_complete=True)
-    profile.save()
-    application = Application()
-    qtbot.addWidget(application.window)
-    application.start()
-    qtbot.waitUntil(lambda: application.hub is not None, timeout=10_000)
-    yield application
-    application.shutdown()
-    paths.set_overrides()
+    with running_app(qtbot, config_dir, data_dir) as application:
+        yield application
 
 
 def test_ctrl_comma_opens_settings(qtbot, app):

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QAbstractButton, QApplication, QLabel, QMessageBox, QWidget
@@ -96,3 +98,26 @@ def close_discarding(dialog: QWidget) -> None:
     edits behind would otherwise wait on that question when its widgets are closed)."""
     answer_next_message_box(QMessageBox.StandardButton.Discard)
     dialog.reject()
+
+
+@contextmanager
+def running_app(qtbot, config_dir, data_dir) -> Iterator:
+    """The assembled app over these folders, setup finished (Ada, targets SRE), from the
+    moment its plugins have loaded until it shuts down."""
+    from peregrine_desktop.app import Application
+    from peregrine_desktop.settings import paths
+    from peregrine_desktop.settings.profile import UserProfile
+
+    paths.set_overrides(config_dir, data_dir)
+    profile = UserProfile(config_dir / "user.yaml")
+    profile.update(name="Ada", target_titles=["SRE"], wizard_complete=True)
+    profile.save()
+    application = Application()
+    qtbot.addWidget(application.window)
+    application.start()
+    try:
+        qtbot.waitUntil(lambda: application.hub is not None, timeout=10_000)
+        yield application
+    finally:
+        application.shutdown()
+        paths.set_overrides()
