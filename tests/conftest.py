@@ -65,6 +65,17 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return path
 
 
+@pytest.fixture
+def profile(config_dir: Path):
+    """A saved profile whose setup is finished (Ada, target titles SRE)."""
+    from peregrine_desktop.settings.profile import UserProfile
+
+    profile = UserProfile(config_dir / "user.yaml")
+    profile.update(name="Ada", target_titles=["SRE"], wizard_complete=True)
+    profile.save()
+    return profile
+
+
 @pytest.fixture(scope="session")
 def _test_key_pair():
     from tests.licence_keys import make_key_pair

@@ -87,14 +87,6 @@ def repository(tmp_path):
     store.close()
 
 
-@pytest.fixture
-def profile(config_dir) -> UserProfile:
-    profile = UserProfile(config_dir / "user.yaml")
-    profile.update(name="Ada", target_titles=["SRE"], wizard_complete=True)
-    profile.save()
-    return profile
-
-
 def show(qtbot, widget: QWidget) -> QWidget:
     qtbot.addWidget(widget)
     widget.show()

@@ -14,21 +14,12 @@ from PySide6.QtWidgets import QMessageBox, QWizard
 from integrations.airtable import AirtableIntegration
 from peregrine_desktop.ui.field_problems import is_marked
 from peregrine_desktop.settings import paths
-from peregrine_desktop.settings.profile import UserProfile
 from peregrine_desktop.ui import wizard as wiz
 from peregrine_desktop.ui.profile_forms import PlanSection
 from peregrine_desktop.ui.settings_dialog import SettingsDialog
 from tests.test_settings import PremiumPing
 from tests.test_wizard import advance_to, open_wizard
 from tests.ui_helpers import answer_next_message_box, click, mnemonics, press_alt, type_into
-
-
-@pytest.fixture
-def profile(config_dir) -> UserProfile:
-    profile = UserProfile(config_dir / "user.yaml")
-    profile.update(name="Ada", target_titles=["SRE"], wizard_complete=True)
-    profile.save()
-    return profile
 
 
 def open_plan_tab(qtbot, profile, config_dir) -> SettingsDialog:

@@ -27,14 +27,6 @@ class PremiumPing(PingIntegration):
     tier = "premium"
 
 
-@pytest.fixture
-def profile(config_dir) -> UserProfile:
-    profile = UserProfile(config_dir / "user.yaml")
-    profile.update(name="Ada", target_titles=["SRE"], wizard_complete=True)
-    profile.save()
-    return profile
-
-
 def open_settings(qtbot, profile, config_dir) -> SettingsDialog:
     dialog = SettingsDialog(profile, config_dir)
     qtbot.addWidget(dialog)
