@@ -326,6 +326,16 @@ def close(widget) -> None:
     wait(50)
 
 
+def one_page(dialog, ready: Callable[[], bool] | None = None, what: str = "") -> Iterator[Page]:
+    """The picture of a single-page ``dialog`` once ``ready()`` holds; then it is closed."""
+    try:
+        if ready is not None:
+            wait_until(ready, what, 15)
+        yield Page("", dialog, False)
+    finally:
+        close(dialog)
+
+
 # -- the windows ----------------------------------------------------------------------------------
 def main_window(scene: Scene) -> Iterator[Page]:
     """The reminder banner (and the waiting plugin's note) as they greet the person, then each
@@ -411,9 +421,7 @@ def settings(scene: Scene) -> Iterator[Page]:
 
 def test_all(dialog) -> None:
     """Press Test all and wait for every connection's answer (the emulators reply at once)."""
-    panel = getattr(dialog, "integrations", None)
-    if panel is None or not hasattr(panel, "all_tests_finished"):
-        return
+    panel = dialog.integrations
     finished: list[bool] = []
     panel.all_tests_finished.connect(lambda *_: finished.append(True))
     if panel.test_all():
@@ -556,13 +564,7 @@ def url_import(scene: Scene) -> Iterator[Page]:
         200, body, {"Content-Type": "text/html; charset=utf-8"}))
     QGuiApplication.clipboard().setText(server.url + "/careers/42")
     dialog = new_window(scene.pipeline.import_url_action.trigger, "the URL import dialog")
-    try:
-        button = getattr(dialog, "fetch_button", None)
-        if button is not None:
-            wait_until(button.isEnabled, "the posting to be read", 15)
-        yield Page("", dialog, False)
-    finally:
-        close(dialog)
+    yield from one_page(dialog, dialog.fetch_button.isEnabled, "the posting to be read")
 
 
 def csv_import(scene: Scene) -> Iterator[Page]:
@@ -572,12 +574,7 @@ def csv_import(scene: Scene) -> Iterator[Page]:
     path.write_text(CSV_TEXT, encoding="utf-8")
     dialog = new_window(lambda: scene.pipeline.open_csv_import(str(path)),
                         "the CSV import dialog")
-    try:
-        if hasattr(dialog, "plan"):
-            wait_until(lambda: dialog.plan is not None, "the CSV preview", 15)
-        yield Page("", dialog, False)
-    finally:
-        close(dialog)
+    yield from one_page(dialog, lambda: dialog.plan is not None, "the CSV preview")
 
 
 def import_peregrine(scene: Scene) -> Iterator[Page]:
@@ -630,35 +627,18 @@ def import_summary(scene: Scene, install: Path) -> Iterator[Page]:
 
 def numbers(scene: Scene) -> Iterator[Page]:
     dialog = new_window(action(scene.window, "Numbers").trigger, "Numbers")
-    try:
-        if hasattr(dialog, "stats"):
-            wait_until(lambda: dialog.stats is not None, "the numbers", 15)
-        yield Page("", dialog, False)
-    finally:
-        close(dialog)
+    yield from one_page(dialog, lambda: dialog.stats is not None, "the numbers")
 
 
 def shortcuts(scene: Scene) -> Iterator[Page]:
-    try:
-        item = action(scene.window, "Keyboard shortcuts")
-    except RuntimeError:
-        print("note: no Help → Keyboard shortcuts in this version; skipped", file=sys.stderr)
-        return
-    dialog = new_window(item.trigger, "Keyboard shortcuts")
-    try:
-        yield Page("", dialog, False)
-    finally:
-        close(dialog)
+    yield from one_page(new_window(action(scene.window, "Keyboard shortcuts").trigger,
+                                   "Keyboard shortcuts"))
 
 
 def activity_log(scene: Scene) -> Iterator[Page]:
     item = action(scene.window, "Activity log")
     wait_until(item.isEnabled, "the activity log to be enabled (after plugin discovery)")
-    dialog = new_window(item.trigger, "the Activity log")
-    try:
-        yield Page("", dialog, False)
-    finally:
-        close(dialog)
+    yield from one_page(new_window(item.trigger, "the Activity log"))
 
 
 SHOTS = [
