@@ -53,6 +53,11 @@ _SEARCHED = ("title", "company", "location", "salary", "source", "url", "notes")
 Migration = str | Callable[[sqlite3.Connection], None]
 
 
+def _summary_columns(fields: Sequence[str]) -> str:
+    """The SELECT list for summary ``fields`` (a missing URL reads as "")."""
+    return ", ".join("COALESCE(url, '') AS url" if f == "url" else f for f in fields)
+
+
 def new_uid() -> str:
     """A job's global identity: the same in every install and every service it reaches."""
     import uuid   # here, not at the top: opening the store for the first paint needs none of it
@@ -576,7 +581,7 @@ class JobStore:
         date found, newest first; the same date by id, highest first).  ``fields``: a part of
         SUMMARY_FIELDS (with ``id``), for a first screen that reads the rest later."""
         fields = tuple(fields)
-        columns = ", ".join("COALESCE(url, '') AS url" if f == "url" else f for f in fields)
+        columns = _summary_columns(fields)
         order = ("COALESCE(date_found, '') = '' DESC, COALESCE(date_found, '') DESC, id DESC"
                  if newest_first else "id")
         with self.connection() as conn:
@@ -591,12 +596,11 @@ class JobStore:
 
     def summary_columns(self, fields: Sequence[str]) -> dict[int, tuple]:
         """``fields`` of every job by id: the rest of what :meth:`summaries` gave in part."""
-        columns = ", ".join("COALESCE(url, '') AS url" if f == "url" else f for f in fields)
         with self.connection() as conn:
             cursor = conn.cursor()
             cursor.row_factory = None
-            return {row[0]: row[1:]
-                    for row in cursor.execute(f"SELECT id, {columns} FROM jobs")}
+            return {row[0]: row[1:] for row in
+                    cursor.execute(f"SELECT id, {_summary_columns(fields)} FROM jobs")}
 
     def summary(self, job_id: int) -> dict[str, Any] | None:
         job = self.get(job_id, with_history=False)
