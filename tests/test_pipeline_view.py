@@ -319,3 +319,15 @@ def test_notes_and_addresses_read_after_the_first_paint_are_there_when_asked_for
     assert column(view, "title") == ["Backend Engineer"]
     view.model.set_targets(Targets.from_profile(SimpleNamespace(exclude_keywords=["sam"])))
     assert view.proxy.index(0, FIELD_COLUMN["title"]).data(ExcludedRole) == "sam"
+
+
+def test_an_edit_made_before_the_later_columns_are_read_is_not_overwritten_by_them(
+        qtbot, repository, jobs):
+    view = PipelineView(repository)        # not shown: the later columns are not read yet
+    qtbot.addWidget(view)
+    repository.update_job(jobs[0]["id"], {"notes": "called back on Monday"})
+    row = view.model.row_of(jobs[0]["id"])
+    assert view.model.job_at(row)["notes"] == "called back on Monday"
+    other = view.model.row_of(jobs[1]["id"])
+    assert view.model.job_at(other)["title"] == "Designer"    # the rest read as stored
+    assert repository.get(jobs[0]["id"])["notes"] == "called back on Monday"
