@@ -314,7 +314,9 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
     import_qt()
     from PySide6.QtWidgets import QApplication
 
-    from peregrine_desktop.lifecycle.appearance import apply_app_identity, follow_color_scheme
+    from PySide6.QtCore import QSettings
+
+    from peregrine_desktop.lifecycle.appearance import ColorSchemeFollower, apply_app_identity
     from peregrine_desktop.lifecycle.first_paint import (after_first_paint,
                                                          exit_after_first_paint,
                                                          exit_after_first_paint_requested)
@@ -325,7 +327,10 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
     QApplication.setApplicationVersion(__version__)
     qt_app = QApplication.instance() or QApplication(argv[:1])
     apply_app_identity(qt_app)
-    scheme = follow_color_scheme(qt_app)  # noqa: F841 - lives as long as the app
+    # The scheme seen last time now; the desktop is asked once the first window has painted.
+    scheme = ColorSchemeFollower(qt_app, QSettings(str(paths.window_settings_file()),
+                                                   QSettings.Format.IniFormat))
+    scheme.apply_remembered()
     instance = SingleInstance(paths.config_dir())
     if not instance.claim(listen=False):
         print(f"{APP_NAME} is already running with {paths.config_dir()}; brought it forward.")
@@ -344,6 +349,7 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
         return 1
     instance.activation_requested.connect(app.bring_forward)
     app.start()
+    after_first_paint(app.first_window, scheme.follow)
     after_first_paint(app.first_window, instance.listen)
     if exit_after_first_paint_requested():  # start-up benchmarks
         exit_after_first_paint(app.first_window)

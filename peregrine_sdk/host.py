@@ -12,12 +12,12 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from peregrine_sdk.base import IntegrationBase
 
 
@@ -37,16 +37,27 @@ class Locations(Protocol):
     def data_dir(self) -> Path: ...
 
 
-@dataclass(frozen=True)
-class Host:
-    """The app's side of the contract; see :func:`install`."""
+def utc_now() -> datetime:
+    from datetime import datetime, timezone
+
+    return datetime.now(timezone.utc)
+
+
+def no_plugin_allowed(path: Path, digest: str) -> bool:
+    return False
+
+
+class Host(NamedTuple):
+    """The app's side of the contract; see :func:`install`.  (A named tuple, not a dataclass:
+    the app makes one as it starts, and ``dataclasses`` with ``datetime`` would cost its first
+    window ~3 ms.)"""
 
     locations: Locations
     #: Builds the secret store for a config folder (the guide's ``save_config(config, dir)``).
     secret_store: Callable[[Path], SecretStore]
-    clock: Callable[[], datetime] = field(default=lambda: datetime.now(timezone.utc))
+    clock: Callable[[], datetime] = utc_now
     #: (resolved path, SHA-256 of the content) → may this plugin file run?  Default: none may.
-    plugin_allowed: Callable[[Path, str], bool] = field(default=lambda path, digest: False)
+    plugin_allowed: Callable[[Path, str], bool] = no_plugin_allowed
 
 
 class _PlatformLocations:

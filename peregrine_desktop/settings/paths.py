@@ -46,6 +46,12 @@ def config_dir() -> Path:
     return Path(env).expanduser() if env else _standard("config")
 
 
+def window_settings_file(config: Path | None = None) -> Path:
+    """The windows' remembered state (geometry, columns, the desktop's last scheme): an INI
+    file for QSettings, beside the settings."""
+    return (config or config_dir()) / "window.ini"
+
+
 def data_dir() -> Path:
     """The folder holding the job database and the activity log."""
     if "data" in _overrides:

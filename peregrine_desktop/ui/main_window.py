@@ -57,7 +57,7 @@ class MainWindow(QMainWindow):
         self.repository = repository
         self.hub = hub
         self.setWindowTitle(APP_NAME)
-        self.window_settings = QSettings(str(self.config_dir / "window.ini"),
+        self.window_settings = QSettings(str(paths.window_settings_file(self.config_dir)),
                                          QSettings.Format.IniFormat)
         self.pipeline = None
         central = QWidget(self)

@@ -6,8 +6,9 @@ that shows such text goes through these helpers, which fix the format instead of
 """
 from __future__ import annotations
 
-
-from PySide6.QtCore import Qt
+# QtCore.Qt where used: importing Qt makes PySide6 create its 93 enums (~35 ms), which a first
+# paint may not need (see lifecycle/appearance.py).
+from PySide6 import QtCore
 from PySide6.QtWidgets import QLabel, QMessageBox, QWidget
 
 Button = QMessageBox.StandardButton
@@ -17,7 +18,7 @@ def plain_label(text: str = "", parent: QWidget | None = None, *,
                 word_wrap: bool = False) -> QLabel:
     """A QLabel that never interprets its text as HTML."""
     label = QLabel(parent)
-    label.setTextFormat(Qt.TextFormat.PlainText)
+    label.setTextFormat(QtCore.Qt.TextFormat.PlainText)
     label.setWordWrap(word_wrap)
     label.setText(text)
     return label
@@ -25,7 +26,7 @@ def plain_label(text: str = "", parent: QWidget | None = None, *,
 
 def make_plain(label: QLabel) -> QLabel:
     """Fix an existing label to plain text (for labels made elsewhere)."""
-    label.setTextFormat(Qt.TextFormat.PlainText)
+    label.setTextFormat(QtCore.Qt.TextFormat.PlainText)
     return label
 
 
@@ -55,12 +56,12 @@ def message_box(parent: QWidget | None, icon: QMessageBox.Icon, title: str, text
                 default: Button = Button.NoButton) -> QMessageBox:
     """A QMessageBox whose text and informative text are plain (not yet shown)."""
     box = QMessageBox(icon, title, "", buttons, parent)
-    box.setTextFormat(Qt.TextFormat.PlainText)
+    box.setTextFormat(QtCore.Qt.TextFormat.PlainText)
     box.setText(text)
     if informative:
         box.setInformativeText(informative)
         for label in box.findChildren(QLabel, "qt_msgbox_informativelabel"):
-            label.setTextFormat(Qt.TextFormat.PlainText)
+            label.setTextFormat(QtCore.Qt.TextFormat.PlainText)
     if default != Button.NoButton:
         box.setDefaultButton(default)
     return box

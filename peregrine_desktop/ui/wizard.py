@@ -12,18 +12,22 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QLabel, QPushButton, QVBoxLayout, QWidget, QWizard,
+# QtCore.Qt where used: importing Qt makes PySide6 create its 93 enums (~35 ms), which the
+# welcome page's first paint does not need (see lifecycle/appearance.py).
+from PySide6 import QtCore
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget, QWizard,
                                QWizardPage)
 
+from peregrine_desktop.lifecycle.first_paint import after_first_paint
 from peregrine_desktop.settings import paths
 from peregrine_desktop.settings.profile import UserProfile
 from peregrine_desktop.ui.deferred import BuildOnShow
-from peregrine_desktop.ui.profile_forms import (NotificationsSection, PlanSection,
-                                                ProfileSection, TargetsSection)
+from peregrine_desktop.ui.plain_text import escape
 
 if TYPE_CHECKING:  # pragma: no cover
     from peregrine_desktop.ui.integrations_panel import IntegrationsPanel
+    from peregrine_desktop.ui.profile_forms import ProfileSection
 
 log = logging.getLogger(__name__)
 
@@ -32,26 +36,35 @@ PAGE_COUNT = 5
 
 
 class SectionPage(QWizardPage):
-    """A wizard page around one profile section: validates, then saves the profile.
+    """A wizard page around one profile section (``section``: its class's name in
+    ``ui/profile_forms.py``): validates, then saves the profile.
 
-    The section's form is built when the page is first shown (only one page shows at first)."""
+    The sections' module is imported, and this page's form built and titled, when the page is
+    first shown: the first page the wizard paints is the welcome page, which needs none of it."""
 
-    def __init__(self, wizard: "SetupWizard", section: type[ProfileSection], step: int) -> None:
+    def __init__(self, wizard: "SetupWizard", section: str, step: int) -> None:
         super().__init__(wizard)
         self.setup = wizard
         self.step = step
-        self.setTitle(f"Step {step + 1} of {PAGE_COUNT}: {section.title}")
-        self.setSubTitle(section.subtitle)
-        self._form = BuildOnShow(section, self)
+        self._section_name = section
+        self._form = BuildOnShow(lambda: self._section_class()(), self)
         layout = QVBoxLayout(self)
         layout.addWidget(self._form)
         layout.addStretch(1)
+
+    def _section_class(self) -> type[ProfileSection]:
+        from peregrine_desktop.ui import profile_forms
+
+        return getattr(profile_forms, self._section_name)
 
     @property
     def section(self) -> ProfileSection:
         return self._form.content()
 
     def initializePage(self) -> None:  # noqa: N802 - Qt override
+        cls = self._section_class()
+        self.setTitle(f"Step {self.step + 1} of {PAGE_COUNT}: {cls.title}")
+        self.setSubTitle(cls.subtitle)
         self.section.load(self.setup.profile)
 
     def validatePage(self) -> bool:  # noqa: N802 - Qt override
@@ -67,27 +80,31 @@ class WelcomePage(QWizardPage):
         self.setup = wizard
         self.setTitle(f"Step 1 of {PAGE_COUNT}: Welcome to Peregrine")
         self.setSubTitle("Your job search, organised on your own computer.")
-        text = QLabel(self)
+        text = QLabel(self)     # rich text (it starts with a tag: Qt's AutoText sees that)
         text.setWordWrap(True)
-        text.setTextFormat(Qt.TextFormat.RichText)
         text.setText(
             "<p>Peregrine keeps your job pipeline — every posting, its status, your interviews "
             "and documents — and connects it to the services you already use: job trackers, "
             "document storage, calendars and notifications.</p>"
             "<p>Everything is kept on this computer:</p>"
-            f"<ul><li>Settings: <code>{paths.config_dir()}</code></li>"
-            f"<li>Jobs and documents: <code>{paths.data_dir()}</code></li></ul>"
+            f"<ul><li>Settings: <code>{escape(str(paths.config_dir()))}</code></li>"
+            f"<li>Jobs and documents: <code>{escape(str(paths.data_dir()))}</code></li></ul>"
             "<p>This setup takes a minute: your plan, what you are looking for, what to be "
             "told about, and the services to connect. You can close it at any time and "
             "continue where you left off, and change every answer later in Settings.</p>")
-        text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        # The folders can be copied: set once painted (the flag's type is in the Qt namespace).
+        after_first_paint(text, lambda: text.setTextInteractionFlags(
+            QtCore.Qt.TextInteractionFlag.TextSelectableByMouse))
         self.import_button = QPushButton("&Import from Peregrine…", self)
         self.import_button.setToolTip("Bring your profile, services and jobs over from "
                                       "Peregrine in your browser (its folder or a backup zip)")
         self.import_button.clicked.connect(wizard.open_import)
         layout = QVBoxLayout(self)
         layout.addWidget(text)
-        layout.addWidget(self.import_button, 0, Qt.AlignmentFlag.AlignLeft)
+        row = QHBoxLayout()     # the button at its own width, on the left
+        row.addWidget(self.import_button)
+        row.addStretch(1)
+        layout.addLayout(row)
         layout.addStretch(1)
 
     def validatePage(self) -> bool:  # noqa: N802 - Qt override
@@ -144,9 +161,9 @@ class SetupWizard(QWizard):
         self.setButtonText(QWizard.WizardButton.CancelButton, "Close")
         self.resize(760, 640)
         self.setPage(WELCOME, WelcomePage(self))
-        self.setPage(PLAN, SectionPage(self, PlanSection, PLAN))
-        self.setPage(TARGETS, SectionPage(self, TargetsSection, TARGETS))
-        self.setPage(NOTIFICATIONS, SectionPage(self, NotificationsSection, NOTIFICATIONS))
+        self.setPage(PLAN, SectionPage(self, "PlanSection", PLAN))
+        self.setPage(TARGETS, SectionPage(self, "TargetsSection", TARGETS))
+        self.setPage(NOTIFICATIONS, SectionPage(self, "NotificationsSection", NOTIFICATIONS))
         self.setPage(INTEGRATIONS, IntegrationsPage(self))
 
     def open_import(self) -> None:
@@ -155,7 +172,7 @@ class SetupWizard(QWizard):
 
         dialog = ImportDialog(self.config_dir, profile=self.profile, parent=self)
         dialog.imported.connect(lambda _summary: self.imported.emit())
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
         self.import_dialog = dialog
         dialog.open()
 

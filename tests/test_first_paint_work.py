@@ -1,0 +1,100 @@
+"""What a first window waits for: the first-launch wizard paints before PySide6 makes the Qt
+namespace's enums (93 of them; ~35 ms that the welcome page does not need), and the desktop's
+colour scheme is asked for after that paint, the last one seen standing in until then."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+from PySide6.QtCore import QSettings
+
+from peregrine_desktop.lifecycle.appearance import ColorSchemeFollower, is_dark
+from peregrine_desktop.lifecycle.first_paint import ENV_FLAG, MARKER
+
+ROOT = Path(__file__).resolve().parent.parent
+
+#: Runs the app; notes every enum PySide6 makes (by its name) and which of them were made by the
+#: time the first-paint marker is written.
+WATCH_ENUMS = textwrap.dedent(f"""
+    import enum, json, sys
+    made = []
+    create = enum.EnumType._create_
+    def noting(cls, class_name, names, **kwargs):
+        made.append(class_name)
+        return create(cls, class_name, names, **kwargs)
+    enum.EnumType._create_ = noting
+
+    class Watch:
+        def __init__(self, out):
+            self.out, self.at_paint = out, None
+        def write(self, text):
+            if {MARKER!r} in text and self.at_paint is None:
+                self.at_paint = list(made)
+            return self.out.write(text)
+        def flush(self):
+            self.out.flush()
+    sys.stdout = watch = Watch(sys.stdout)
+    sys.path.insert(0, {str(ROOT)!r})
+    from peregrine_desktop.app import main
+    code = main(["peregrine-desktop"])
+    sys.stderr.write("ENUMS " + json.dumps(watch.at_paint) + "\\n")
+    sys.exit(code)
+""")
+
+
+def enums_made_before_first_paint(tmp_path: Path) -> list[str]:
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", ENV_FLAG: "1",
+           "PEREGRINE_CONFIG_DIR": str(tmp_path / "config"),
+           "PEREGRINE_DATA_DIR": str(tmp_path / "data"),
+           "XDG_STATE_HOME": str(tmp_path / "state")}
+    done = subprocess.run([sys.executable, "-c", WATCH_ENUMS], env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert MARKER in done.stdout
+    line = next(line for line in done.stderr.splitlines() if line.startswith("ENUMS "))
+    return json.loads(line.removeprefix("ENUMS "))
+
+
+#: Enums only the Qt namespace has (PySide6 makes all 93 of its enums at once).
+QT_NAMESPACE = {"AlignmentFlag", "GlobalColor", "ItemDataRole", "Key", "WindowType"}
+
+
+def test_the_wizard_paints_before_the_qt_namespace_is_made(tmp_path):
+    made = enums_made_before_first_paint(tmp_path)
+    assert "PaintDeviceMetric" in made      # what the paint needs (QWidget's) was noted
+    assert QT_NAMESPACE.isdisjoint(made)
+
+
+def test_a_desktop_dark_last_time_paints_dark_before_it_is_asked(qapp, tmp_path):
+    light = qapp.palette()
+    settings = QSettings(str(tmp_path / "window.ini"), QSettings.Format.IniFormat)
+    settings.setValue(ColorSchemeFollower.KEY, "true")
+    follower = ColorSchemeFollower(qapp, settings)
+    try:
+        follower.apply_remembered()
+        assert is_dark(qapp.palette())
+        follower.follow()     # this desktop (offscreen) says it is not dark: the light comes back
+        assert not is_dark(qapp.palette())
+        assert settings.value(ColorSchemeFollower.KEY) == "false"
+    finally:
+        qapp.styleHints().colorSchemeChanged.disconnect(follower.apply)
+        qapp.setPalette(light)
+
+
+def test_a_desktop_that_turns_dark_is_remembered_for_the_next_start(qapp, tmp_path):
+    from PySide6.QtCore import Qt
+
+    light = qapp.palette()
+    settings = QSettings(str(tmp_path / "window.ini"), QSettings.Format.IniFormat)
+    follower = ColorSchemeFollower(qapp, settings)
+    try:
+        follower.apply_remembered()          # nothing remembered: nothing changes
+        assert not is_dark(qapp.palette())
+        follower.apply(Qt.ColorScheme.Dark)
+        assert is_dark(qapp.palette()) and settings.value(ColorSchemeFollower.KEY) == "true"
+    finally:
+        qapp.setPalette(light)
