@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
 import integrations
@@ -135,8 +136,11 @@ def test_the_settings_dialog_has_the_plugins_tab(qtbot, config_dir):
 
     dialog = SettingsDialog(UserProfile(config_dir / "user.yaml"), config_dir)
     qtbot.addWidget(dialog)
-    dialog.tabs.setCurrentWidget(dialog.plugins)
-    assert "A plugin runs with your rights" in visible_text(dialog.plugins)
+    dialog.show()
+    tabs = dialog.tabs.tabBar()
+    plugins_tab = [i for i in range(tabs.count()) if tabs.tabText(i) == "Pl&ugins"][0]
+    qtbot.mouseClick(tabs, Qt.MouseButton.LeftButton, pos=tabs.tabRect(plugins_tab).center())
+    assert "A plugin runs with your rights" in visible_text(dialog.tabs.currentWidget())
 
 
 def test_check_integrations_reports_a_waiting_file_without_running_it(

@@ -1,7 +1,8 @@
 """Settings: the wizard's sections as tabs, plus the integration cards.
 
 Profile tabs are saved with OK/Apply; integration cards save themselves (Test, Save), as in the
-wizard.  The cards (a form per integration, ~0.2 s) are built when their tab is first shown.
+wizard.  The cards (a form per integration, ~0.2 s) and the plugins list (read from every
+installed package's metadata) are built when their tab is first shown.
 Enter presses OK wherever the focus is (never a button inside a tab); Escape, Cancel or closing
 the window with unsaved profile edits asks first.
 """
@@ -26,6 +27,7 @@ from peregrine_desktop.ui.profile_forms import (DocumentsSection, IdentitySectio
 if TYPE_CHECKING:  # pragma: no cover
     from peregrine_desktop.events.hub import EventHub
     from peregrine_desktop.ui.integrations_panel import IntegrationsPanel
+    from peregrine_desktop.ui.plugin_permissions import PluginPermissionsPanel
 
 log = logging.getLogger(__name__)
 
@@ -68,10 +70,9 @@ class SettingsDialog(QDialog):
                  (f" {storage_note}" if storage_note else ""))
         self._integrations_tab = BuildOnShow(lambda: self._integrations_panel(hub, intro), self)
         self.tabs.addTab(self._integrations_tab, "&Integrations")
-        from peregrine_desktop.ui.plugin_permissions import PluginPermissionsPanel
-
-        self.plugins = PluginPermissionsPanel(self.config_dir, self)
-        self.tabs.addTab(self.plugins, "Pl&ugins")
+        # Listing the installed plugins reads every package's metadata from disk: when shown.
+        self._plugins_tab = BuildOnShow(self._plugins_panel, self)
+        self.tabs.addTab(self._plugins_tab, "Pl&ugins")
         layout.addWidget(self.tabs, 1)
 
         self.error = QLabel("", self)
@@ -111,6 +112,16 @@ class SettingsDialog(QDialog):
     def integrations(self) -> IntegrationsPanel:
         """The integration cards (built now if their tab has not been shown yet)."""
         return self._integrations_tab.content()
+
+    @property
+    def plugins(self) -> PluginPermissionsPanel:
+        """The plugins folder's files and the installed packages (built now if not shown yet)."""
+        return self._plugins_tab.content()
+
+    def _plugins_panel(self) -> PluginPermissionsPanel:
+        from peregrine_desktop.ui.plugin_permissions import PluginPermissionsPanel
+
+        return PluginPermissionsPanel(self.config_dir, self)
 
     def _integrations_panel(self, hub: "EventHub | None", intro: str) -> IntegrationsPanel:
         from peregrine_desktop.ui.integrations_panel import IntegrationsPanel
