@@ -17,8 +17,13 @@
 3. Discovery of the built-in integrations: the time ``import integrations`` takes once the
    standard-library modules it uses are already loaded (its marginal cost), and which
    third-party modules it pulls in (should be none: SDKs are imported lazily).
+4. ``--instructions``: the same spawn-to-MapNotify path counted in CPU instructions (valgrind's
+   callgrind, Debian package valgrind) for the bare window, the main window and the wizard.
+   The count does not move with the machine's load, so it shows a change of a few percent that
+   the wall times' spread hides (runs take ~20 s each under valgrind).
 
     python benchmarks/startup.py [--runs 9] [--app CMD] [--bundle PATH] [--start-command CMD]
+                                 [--instructions]
 """
 from __future__ import annotations
 
@@ -375,6 +380,19 @@ class XServer:
                 process.terminate()
                 process.wait(timeout=30)
 
+    def instructions_to_map(self, command: list[str], env: dict[str, str]) -> int:
+        """CPU instructions ``command`` executes from its start until its window is mapped,
+        counted by callgrind (ended at the MapNotify, as :meth:`time_to_map` ends it)."""
+        with tempfile.TemporaryDirectory(prefix="peregrine-callgrind-") as tmp:
+            out = Path(tmp) / "callgrind.out"
+            counted = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}",
+                       "--dump-instr=no", *command]
+            self.time_to_map(counted, {**env, "PYTHONHASHSEED": "0"})
+            for line in out.read_text().splitlines():
+                if line.startswith(("summary:", "totals:")):
+                    return int(line.split()[1])
+        raise SystemExit(f"callgrind wrote no total for {shlex.join(command)}")
+
     @staticmethod
     def _end(process: subprocess.Popen) -> float:
         """Stop the process; the CPU time it used (user + system, its children included: the
@@ -500,6 +518,23 @@ def print_xvfb(times: dict[str, list[tuple[float, float]]], runs: int, jobs: int
               f"({extra * 1000:+.0f} ms beyond the app's own start)")
 
 
+def instruction_counts(app: list[str]) -> None:
+    with tempfile.TemporaryDirectory(prefix="peregrine-bench-") as tmp, x_server() as server:
+        env = sandbox_env(Path(tmp) / "home")
+        cases = {"bare PySide6 QMainWindow": ([sys.executable, "-c", BARE_WINDOW], env),
+                 "Peregrine main window": (app, env),
+                 "Peregrine first-launch wizard": (app, fresh_setup_env(env, Path(tmp)))}
+        server.time_to_map(app, env)    # makes the job database: the counted start opens it
+        counts = {name: server.instructions_to_map(command, environment)
+                  for name, (command, environment) in cases.items()}
+    bare = counts["bare PySide6 QMainWindow"]
+    print("Under Xvfb under callgrind: CPU instructions from spawn to MapNotify (one run each; "
+          "the count is the same run after run)")
+    for name, count in counts.items():
+        ratio = "" if count == bare else f"  {count / bare:.2f}x"
+        print(f"  {name:<46} {count / 1e6:7.1f} M{ratio}")
+
+
 def stdlib_modules_used_by_discovery() -> list[str]:
     probe = ("import json, sys; import integrations; integrations.REGISTRY; "
              "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in "
@@ -532,6 +567,8 @@ def main() -> int:
     parser.add_argument("--skip-xvfb", action="store_true")
     parser.add_argument("--skip-offscreen", action="store_true")
     parser.add_argument("--skip-discovery", action="store_true")
+    parser.add_argument("--instructions", action="store_true",
+                        help="also count instructions to the first map under callgrind")
     args = parser.parse_args()
     runs = max(5, args.runs)
     app = shlex.split(args.app)
@@ -547,6 +584,13 @@ def main() -> int:
         else:
             start_command = shlex.split(args.start_command) if args.start_command else None
             print_xvfb(xvfb_startup(runs, app, args.jobs, start_command), runs, args.jobs)
+
+    if args.instructions:
+        if shutil.which("valgrind") is None or shutil.which("Xvfb") is None:
+            print("Instructions: skipped (needs valgrind and Xvfb, Debian packages valgrind "
+                  "and xvfb)")
+        else:
+            instruction_counts(app)
 
     if not args.skip_offscreen:
         commands = {"bare PySide6 QMainWindow": [sys.executable, "-c", BARE_WINDOW],
