@@ -6,12 +6,25 @@ that shows such text goes through these helpers, which fix the format instead of
 """
 from __future__ import annotations
 
-# QtCore.Qt where used: importing Qt makes PySide6 create its 93 enums (~35 ms), which a first
-# paint may not need (see lifecycle/appearance.py).
-from PySide6 import QtCore
-from PySide6.QtWidgets import QLabel, QMessageBox, QWidget
+from typing import TYPE_CHECKING
 
-Button = QMessageBox.StandardButton
+# QtCore.Qt where used: importing Qt makes PySide6 create its 93 enums (~35 ms), which a first
+# paint may not need (see lifecycle/appearance.py); QMessageBox's type (~3 ms) waits for a message.
+from PySide6 import QtCore
+from PySide6.QtWidgets import QLabel, QWidget
+
+if TYPE_CHECKING:  # pragma: no cover
+    from PySide6.QtWidgets import QMessageBox
+
+    Button = QMessageBox.StandardButton
+
+
+def __getattr__(name: str):  # noqa: ANN202 - ``Button``: QMessageBox.StandardButton, when used
+    if name == "Button":
+        from PySide6.QtWidgets import QMessageBox
+
+        return QMessageBox.StandardButton
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def plain_label(text: str = "", parent: QWidget | None = None, *,
@@ -52,31 +65,47 @@ def bold_heading(text: str) -> str:
 
 
 def message_box(parent: QWidget | None, icon: QMessageBox.Icon, title: str, text: str,
-                informative: str = "", buttons: Button = Button.Ok,
-                default: Button = Button.NoButton) -> QMessageBox:
-    """A QMessageBox whose text and informative text are plain (not yet shown)."""
-    box = QMessageBox(icon, title, "", buttons, parent)
-    box.setTextFormat(QtCore.Qt.TextFormat.PlainText)
+                informative: str = "", buttons: Button | None = None,
+                default: Button | None = None) -> QMessageBox:
+    """A QMessageBox whose text and informative text are plain (not yet shown); ``buttons``
+    default to OK."""
+    from PySide6.QtWidgets import QMessageBox
+
+    plain = QtCore.Qt.TextFormat.PlainText
+    box = QMessageBox(icon, title, "", QMessageBox.StandardButton.Ok if buttons is None
+                      else buttons, parent)
+    box.setTextFormat(plain)
     box.setText(text)
     if informative:
         box.setInformativeText(informative)
         for label in box.findChildren(QLabel, "qt_msgbox_informativelabel"):
-            label.setTextFormat(QtCore.Qt.TextFormat.PlainText)
-    if default != Button.NoButton:
+            label.setTextFormat(plain)
+    if default is not None and default != QMessageBox.StandardButton.NoButton:
         box.setDefaultButton(default)
     return box
 
 
-def ask(parent: QWidget | None, title: str, text: str,
-        buttons: Button = Button.Yes | Button.No, default: Button = Button.No, *,
-        informative: str = "", icon: QMessageBox.Icon = QMessageBox.Icon.Question) -> Button:
-    """Show a plain-text question and return the button pressed (as QMessageBox.question)."""
-    return Button(message_box(parent, icon, title, text, informative, buttons, default).exec())
+def ask(parent: QWidget | None, title: str, text: str, buttons: Button | None = None,
+        default: Button | None = None, *, informative: str = "",
+        icon: QMessageBox.Icon | None = None) -> Button:
+    """Show a plain-text question and return the button pressed (as QMessageBox.question):
+    Yes and No, No the default, unless given."""
+    from PySide6.QtWidgets import QMessageBox
+
+    button = QMessageBox.StandardButton
+    box = message_box(parent, QMessageBox.Icon.Question if icon is None else icon, title, text,
+                      informative, button.Yes | button.No if buttons is None else buttons,
+                      button.No if default is None else default)
+    return button(box.exec())
 
 
 def warn(parent: QWidget | None, title: str, text: str, informative: str = "") -> None:
+    from PySide6.QtWidgets import QMessageBox
+
     message_box(parent, QMessageBox.Icon.Warning, title, text, informative).exec()
 
 
 def inform(parent: QWidget | None, title: str, text: str, informative: str = "") -> None:
+    from PySide6.QtWidgets import QMessageBox
+
     message_box(parent, QMessageBox.Icon.Information, title, text, informative).exec()
