@@ -530,9 +530,14 @@ def sync_two_way(scene: Scene) -> Iterator[Page]:
 
 
 def add_job(scene: Scene) -> Iterator[Page]:
+    """Empty, then after Save with no title and an address without its https:// (each problem
+    under its field)."""
     dialog = new_window(action(scene.window, "Add job").trigger, "the Add job dialog")
     try:
         yield from each_tab(dialog)
+        dialog.form.url.setText("jobs.example/123")
+        dialog.try_save()
+        yield Page("problems", dialog, False)
     finally:
         close(dialog)
 

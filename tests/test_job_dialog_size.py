@@ -66,11 +66,18 @@ def test_on_a_short_screen_the_fields_scroll_and_the_buttons_stay(qtbot, reposit
 
 
 def test_a_reason_not_to_save_is_scrolled_into_view(qtbot, repository):
+    """The person has scrolled down to the notes; Save brings the wrong field back into view,
+    with its problem under it and the keyboard in it."""
+    from peregrine_desktop.ui.field_problems import is_marked
+
     dialog = small_dialog(qtbot, repository)
+    type_into(qtbot, dialog.form.title, "Platform Engineer")
     type_into(qtbot, dialog.form.url, "not a url")
+    dialog.fields.ensureWidgetVisible(dialog.form.notes)
+    assert not shown_in(dialog.form.url, dialog.fields)
     click(qtbot, dialog.save_button)
     assert dialog.isVisible()
-    label = dialog.form.problem_label
-    assert label.isVisible() and "Enter the job's title" in label.text()
-    assert shown_in(label, dialog.fields)
+    assert "web address" in dialog.form.problem_under(dialog.form.url)
+    assert is_marked(dialog.form.url) and dialog.focusWidget() is dialog.form.url
+    assert shown_in(dialog.form.url, dialog.fields)
     close_discarding(dialog)

@@ -124,7 +124,7 @@ def test_a_note_without_a_day_is_refused_beside_the_fields(qtbot, repository):
     form.next_action_note.setText("Ring them")
     view.active_dialog.try_save()
     assert view.active_dialog.isVisible()
-    assert "choose the day for the next action" in form.problem_label.text()
+    assert "choose the day for the next action" in form.problem_under(form.next_action_note)
 
 
 def test_a_reminder_due_while_the_app_was_closed_shows_at_start_once(qtbot, repository,

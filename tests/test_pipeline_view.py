@@ -148,13 +148,16 @@ def test_add_a_job_through_the_dialog(qtbot, repository, jobs):
     dialog = view.active_dialog
     assert isinstance(dialog, JobDialog) and dialog.windowTitle() == "Add job"
     click(qtbot, dialog.save_button)                               # nothing typed yet
-    assert dialog.form.problem_label.text() == "Enter the job's title."
+    assert dialog.form.problem_under(dialog.form.title) == "Enter the job's title."
+    assert dialog.focusWidget() is dialog.form.title
     type_into(qtbot, dialog.form.title, "Platform Engineer")
+    assert dialog.form.problem_under(dialog.form.title) == ""     # fixed: gone as it is typed
     type_into(qtbot, dialog.form.company, "Hooli")
     type_into(qtbot, dialog.form.url, "not a url")
     click(qtbot, dialog.save_button)
-    assert "web address starting with https://" in dialog.form.problem_label.text()
+    assert "web address starting with https://" in dialog.form.problem_under(dialog.form.url)
     type_into(qtbot, dialog.form.url, "https://hooli.test/jobs/1")
+    assert dialog.form.problem_under(dialog.form.url) == ""
     click(qtbot, dialog.form.remote)
     type_into(qtbot, dialog.form.notes, "Applied via Sam")
     click(qtbot, dialog.save_button)
@@ -165,6 +168,36 @@ def test_add_a_job_through_the_dialog(qtbot, repository, jobs):
     assert view.selected_ids() == [added[0]["id"]]
     qtbot.waitUntil(lambda: chip_texts(view)[:2] == ["All 4", "Pending 2"])
     assert view.message_label.text() == "Added “Platform Engineer”."
+
+
+def test_every_problem_shows_under_its_own_field_and_goes_when_that_one_is_fixed(
+        qtbot, repository):
+    from peregrine_desktop.ui.field_problems import is_marked
+
+    view = make_view(qtbot, repository)
+    view.add_action.trigger()
+    dialog = view.active_dialog
+    form = dialog.form
+    type_into(qtbot, form.url, "not a url")
+    click(qtbot, form.has_interview)
+    type_into(qtbot, form.interview_tz.lineEdit(), "Mars/Olympus")
+    qtbot.keyClick(form.title, Qt.Key.Key_Return)                  # Enter saves
+    assert dialog.isVisible()
+    assert form.problem_under(form.title) == "Enter the job's title."
+    assert "web address" in form.problem_under(form.url)
+    assert "time zone" in form.problem_under(form.interview_tz)
+    assert all(is_marked(f) for f in (form.title, form.url, form.interview_tz))
+    assert not form.problem_label.isVisible()          # nothing about the job as a whole
+    assert dialog.focusWidget() is form.title          # the first one to fix
+    type_into(qtbot, form.interview_tz.lineEdit(), "Europe/Berlin")
+    assert form.problem_under(form.interview_tz) == "" and not is_marked(form.interview_tz)
+    assert form.problem_under(form.title) and form.problem_under(form.url)   # still to fix
+    type_into(qtbot, form.title, "SRE")
+    type_into(qtbot, form.url, "https://x.test/sre")
+    assert not any(is_marked(f) for f in (form.title, form.url))
+    click(qtbot, dialog.save_button)
+    assert not dialog.isVisible()
+    assert repository.get(view.selected_ids()[0])["interview_tz"] == "Europe/Berlin"
 
 
 def test_a_duplicate_url_keeps_the_dialog_open_with_the_reason(qtbot, repository):

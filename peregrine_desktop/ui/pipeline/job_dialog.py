@@ -69,21 +69,22 @@ class JobDialog(QDialog):
         super().reject()
 
     def try_save(self) -> None:
-        problem = self.form.problem()
-        if problem:
-            self._show_problem(problem)
+        wrong = self.form.mark_problems()
+        if wrong is not None:
+            self._reveal(wrong)
+            wrong.setFocus()
             return
         try:
             self._save(self.form.values())
         except StoreError as exc:
-            self._show_problem(str(exc))
+            self.form.show_problem(str(exc))
+            self._reveal(self.form.problem_label)
             return
         self.accept()
 
-    def _show_problem(self, text: str) -> None:
-        """The reason below the fields, scrolled into view (on a short screen it is below)."""
-        self.form.show_problem(text)
+    def _reveal(self, widget: QWidget) -> None:
+        """The Details tab, scrolled to ``widget`` (on a short screen it may be out of view)."""
         if self.tabs is not None:
             self.tabs.setCurrentIndex(0)
         self.form.layout().activate()
-        self.fields.ensureWidgetVisible(self.form.problem_label)
+        self.fields.ensureWidgetVisible(widget)

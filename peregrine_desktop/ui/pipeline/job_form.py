@@ -5,18 +5,19 @@ that zone's UTC offset, so a calendar can place it correctly whatever zone the c
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo, available_timezones
 
 from PySide6.QtCore import QDate, QDateTime, QSize, Qt, QTime, QTimeZone, Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QCompleter, QDateEdit, QDateTimeEdit,
-                               QFormLayout, QFrame, QHBoxLayout, QLabel, QLineEdit,
-                               QPlainTextEdit, QScrollArea, QStyle, QWidget)
+                               QFormLayout, QFrame, QHBoxLayout, QLabel, QLayout, QLineEdit,
+                               QPlainTextEdit, QScrollArea, QStyle, QVBoxLayout, QWidget)
 
 from peregrine_desktop.jobs import statuses
+from peregrine_desktop.ui.field_problems import mark_field, problem_label
 from peregrine_desktop.ui.fields import url_problem
-from peregrine_desktop.ui.plain_text import plain_label
 
 _zones: list[str] = []
 
@@ -97,8 +98,21 @@ class DateChoice(QWidget):
             widget.blockSignals(False)
 
 
+class FieldRule(NamedTuple):
+    """A rule a field's value must pass: its problem shows in ``label``, under the field."""
+
+    field: QWidget          # outlined while wrong
+    label: QLabel
+    focus: QWidget          # where the keyboard goes to fix it
+    problem: Callable[[], "str | None"]
+
+
 class JobForm(QWidget):
-    """Fields for one job.  ``values()`` returns the job dict keys the store accepts."""
+    """Fields for one job.  ``values()`` returns the job dict keys the store accepts.
+
+    A field's problem shows right under it, the field outlined (``ui/field_problems.py``), and
+    goes with the edit that fixes it; ``problem_label`` at the bottom is for what is not about
+    one field (the store refusing the job)."""
 
     changed = Signal()
 
@@ -159,14 +173,13 @@ class JobForm(QWidget):
         self.notes.setMaximumHeight(80)
         for text in (self.description, self.notes):
             text.setTabChangesFocus(True)    # Tab goes on to the next field, as in every other
-        self.problem_label = plain_label(parent=self)
-        self.problem_label.setStyleSheet("color: #c62828;")
-        self.problem_label.setWordWrap(True)
-        self.problem_label.hide()
+        self.problem_label = problem_label(self)
+        self.rules: list[FieldRule] = []
 
-        layout.addRow("&Title *", self.title)
+        self._checked_row(layout, "&Title *", self.title, self._title_problem)
         layout.addRow("&Company", self.company)
-        layout.addRow("&Posting URL", self.url)
+        self._checked_row(layout, "&Posting URL", self.url,
+                          lambda: url_problem(self.url.text().strip()))
         layout.addRow(self._buddy("&Location", self.location), location_row)
         layout.addRow("&Salary", self.salary)
         layout.addRow("S&ource", self.source)
@@ -174,8 +187,10 @@ class JobForm(QWidget):
         layout.addRow("Stat&us", self.status)
         layout.addRow(self._buddy("&Applied on", self.applied_on), self.applied_on)
         layout.addRow(self._buddy("D&eadline", self.deadline), self.deadline)
-        layout.addRow(self._buddy("Ne&xt action", self.next_action_on), next_row)
-        layout.addRow(self._buddy("&Interview", self.has_interview), interview_row)
+        self._checked_row(layout, "Ne&xt action", self.next_action_note, self._next_problem,
+                          row=next_row, focus=self.next_action_on)
+        self._checked_row(layout, "&Interview", self.interview_tz, self._zone_problem,
+                          row=interview_row, focus=self.has_interview)
         layout.addRow("&Description", self.description)
         layout.addRow("&Notes", self.notes)
         layout.addRow(self.problem_label)
@@ -190,6 +205,8 @@ class JobForm(QWidget):
             choice.changed.connect(self.changed)
         self.next_action_note.textChanged.connect(self.changed)
         self.status.currentIndexChanged.connect(self.changed)
+        self.interview_tz.currentTextChanged.connect(self.changed)
+        self.changed.connect(self._recheck)
 
     def label_width(self) -> int:
         """The width of the label column, for a row above the form to line up with it."""
@@ -256,20 +273,68 @@ class JobForm(QWidget):
                                                     QTime(wall.hour, wall.minute)))
             self.interview_tz.setCurrentText(zone)
 
-    def problem(self) -> str | None:
-        """What must be fixed before saving, as a sentence; None when the form is fine."""
-        if not self.title.text().strip():
-            return "Enter the job's title."
-        problem = url_problem(self.url.text().strip())
-        if problem:
-            return f"Posting URL: {problem}"
+    def _checked_row(self, layout: QFormLayout, text: str, field: QWidget,
+                     problem: Callable[[], str | None], row: QLayout | None = None,
+                     focus: QWidget | None = None) -> None:
+        """A row (``field``, or the ``row`` holding it) with the line for its problem under it;
+        the label's mnemonic and a problem both bring the keyboard to ``focus``."""
+        focus = focus or field
+        column = QVBoxLayout()
+        column.setSpacing(2)
+        if row is not None:
+            column.addLayout(row)
+        else:
+            column.addWidget(field)
+        label = problem_label(self)
+        column.addWidget(label)
+        layout.addRow(self._buddy(text, focus), column)
+        self.rules.append(FieldRule(field, label, focus, problem))
+
+    def _title_problem(self) -> str | None:
+        return None if self.title.text().strip() else "Enter the job's title."
+
+    def _next_problem(self) -> str | None:
         if self.next_action_note.text().strip() and not self.next_action_on.value():
             return "Tick “Set” and choose the day for the next action, or clear its note."
+        return None
+
+    def _zone_problem(self) -> str | None:
         if self.has_interview.isChecked() and self.interview_tz.currentText() not in zone_names():
             return "Choose the interview's time zone from the list (like Europe/Berlin)."
         return None
 
+    def problems(self) -> list[str]:
+        """What must be fixed before saving, a sentence each (without showing them)."""
+        return [text for rule in self.rules if (text := rule.problem())]
+
+    def problem(self) -> str | None:
+        """The first thing to fix before saving; None when the form is fine."""
+        return next(iter(self.problems()), None)
+
+    def mark_problems(self) -> QWidget | None:
+        """Show every problem under its field; the widget to fix the first one in (the caller
+        brings it into view and focuses it), or None when there is nothing to fix."""
+        first = None
+        for rule in self.rules:
+            text = rule.problem()
+            mark_field(rule.field, rule.label, text)
+            if text and first is None:
+                first = rule.focus
+        return first
+
+    def problem_under(self, field: QWidget) -> str:
+        """The problem shown under ``field`` ("" when none is shown)."""
+        return next((rule.label.text() for rule in self.rules
+                     if rule.field is field and not rule.label.isHidden()), "")
+
+    def _recheck(self) -> None:
+        """After an edit: a problem shown is checked again (fixed, it goes; the others stay)."""
+        for rule in self.rules:
+            if not rule.label.isHidden():
+                mark_field(rule.field, rule.label, rule.problem())
+
     def show_problem(self, text: str | None) -> None:
+        """A problem about the whole job (the store refused it) under the fields; None hides it."""
         self.problem_label.setText(text or "")
         self.problem_label.setVisible(bool(text))
 

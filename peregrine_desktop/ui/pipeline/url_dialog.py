@@ -153,9 +153,10 @@ class UrlImportDialog(QDialog):
         self.save_button.setEnabled(self.form.isEnabled() and bool(self.form.title.text().strip()))
 
     def save(self) -> None:
-        problem = self.form.problem()
-        if problem:
-            self.form.show_problem(problem)
+        wrong = self.form.mark_problems()
+        if wrong is not None:
+            self.fields.ensureWidgetVisible(wrong)
+            wrong.setFocus()
             return
         values = self.form.values()
         word = self.targets.excluded_word(values)
