@@ -13,8 +13,9 @@ import integrations
 from peregrine_desktop.events.hub import EventHub
 from peregrine_desktop.settings.tiers import joined
 from peregrine_desktop.ui.plain_text import plain_label, tooltip
+from peregrine_desktop.ui import colours
 
-OUTCOME_COLOURS = {"failed": "#c62828", "waiting": "#a15c00"}
+OUTCOME_COLOURS = {"failed": colours.PROBLEM, "waiting": colours.WARNING}
 OUTCOME_WORDS = {"delivered": "Done", "waiting": "Waiting", "failed": "Failed"}
 
 

@@ -33,6 +33,7 @@ from peregrine_desktop.ui.columns_step import ColumnsStep, column_names
 from peregrine_desktop.ui.fields import ChoiceEditor, FieldForm, PasswordEditor
 from peregrine_desktop.ui.plain_text import bold_heading, message_box
 from peregrine_desktop.workers import TaskRunner
+from peregrine_desktop.ui import colours
 
 log = logging.getLogger(__name__)
 
@@ -53,8 +54,8 @@ class CardState(enum.Enum):
 STATE_COLOURS = {
     CardState.NOT_SET_UP: "#757575", CardState.TESTING: "#1e88e5",
     CardState.TEST_PASSED: "#1e88e5",
-    CardState.CONNECTED: "#2e7d32", CardState.SAVED_UNTESTED: "#b26a00",
-    CardState.NEEDS_ATTENTION: "#c62828", CardState.LOCKED: "#757575",
+    CardState.CONNECTED: colours.GOOD, CardState.SAVED_UNTESTED: colours.WARNING,
+    CardState.NEEDS_ATTENTION: colours.PROBLEM, CardState.LOCKED: "#757575",
     CardState.UNAVAILABLE: "#757575",
 }
 
@@ -438,10 +439,10 @@ class ConnectionCard(QFrame):
         self.status.setAccessibleName(f"{self.record.label} status: {self.status.text()}")
         self.detail.setText(detail)
         self.detail.setVisible(bool(detail))
-        colour = {CardState.NEEDS_ATTENTION: "#c62828", CardState.CONNECTED: "#2e7d32",
-                  CardState.TEST_PASSED: "#2e7d32"}.get(state)
+        colour = {CardState.NEEDS_ATTENTION: colours.PROBLEM, CardState.CONNECTED: colours.GOOD,
+                  CardState.TEST_PASSED: colours.GOOD}.get(state)
         if state is CardState.NOT_SET_UP and detail:
-            colour = "#c62828"    # why the test did not start
+            colour = colours.PROBLEM    # why the test did not start
         self.detail.setStyleSheet(f"color: {colour};" if colour else "")
         self.detail.setAccessibleName(f"{self.record.label} test result: {detail}"
                                       if detail else "")

@@ -10,8 +10,9 @@ from __future__ import annotations
 from PySide6.QtWidgets import QLabel, QWidget
 
 from peregrine_desktop.ui.plain_text import plain_label
+from peregrine_desktop.ui import colours
 
-PROBLEM_COLOUR = "#c62828"
+PROBLEM_COLOUR = colours.PROBLEM
 #: Applies to the marked widget only: its children do not carry the property.
 _OUTLINE = f'*[invalid="true"] {{ border: 1px solid {PROBLEM_COLOUR}; border-radius: 2px; }}'
 

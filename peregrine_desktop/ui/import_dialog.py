@@ -18,9 +18,11 @@ from peregrine_desktop.jobs.store import JobStore
 from peregrine_desktop.settings.profile import UserProfile
 from peregrine_desktop.ui.plain_text import plain_label, tooltip
 from peregrine_desktop.workers import TaskRunner
+from peregrine_desktop.ui import colours
+from peregrine_desktop.ui.colours import text_style
 
 CHOOSE, PREVIEW, IMPORTING, SUMMARY = range(4)
-STATE_COLOURS = {SIGN_IN: "#b26a00", ATTENTION: "#c62828"}
+STATE_COLOURS = {SIGN_IN: colours.WARNING, ATTENTION: colours.PROBLEM}
 
 
 def _plain(text: str, parent: QWidget) -> QLabel:
@@ -44,7 +46,7 @@ def _item(text: str, colour: str | None = None) -> QTableWidgetItem:
     item = QTableWidgetItem(text)      # table items are plain text; tooltips need escaping
     item.setToolTip(tooltip(text))
     if colour:
-        item.setForeground(Qt.GlobalColor.darkYellow if colour == "#b26a00"
+        item.setForeground(Qt.GlobalColor.darkYellow if colour == colours.WARNING
                            else Qt.GlobalColor.darkRed)
     return item
 
@@ -123,7 +125,7 @@ class ImportDialog(QDialog):
         self.zip_button = QPushButton("Choose &zip…", page)
         self.zip_button.clicked.connect(self.choose_zip)
         self.path_problem = _plain("", page)
-        self.path_problem.setStyleSheet("color: #c62828")
+        self.path_problem.setStyleSheet(text_style(colours.PROBLEM))
         self.path_problem.hide()
         row = QHBoxLayout()
         row.addWidget(self.path_edit, 1)
@@ -255,7 +257,7 @@ class ImportDialog(QDialog):
 
     def _say_problem(self, text: str) -> None:
         self.path_problem.setText(text)
-        self.path_problem.setStyleSheet("color: #c62828")
+        self.path_problem.setStyleSheet(text_style(colours.PROBLEM))
         self.path_problem.show()
         self.next_button.setEnabled(True)
         self.path_edit.setFocus()

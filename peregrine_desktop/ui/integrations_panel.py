@@ -20,6 +20,8 @@ from peregrine_sdk.errors import MESSAGES, CheckResult
 from peregrine_desktop.sync.run import card_line
 from peregrine_desktop.ui.accounts_view import AccountsView
 from peregrine_desktop.ui.connection_card import CardState, ConnectionCard
+from peregrine_desktop.ui import colours
+from peregrine_desktop.ui.colours import text_style
 
 if TYPE_CHECKING:  # pragma: no cover
     from peregrine_desktop.events.hub import EventHub
@@ -158,7 +160,7 @@ class IntegrationsPanel(QWidget):
             if not self._pending:
                 self.summary.setText(test_all_summary(self._results))
                 failed = any(not r.ok for _label, r in self._results)
-                self.summary.setStyleSheet("color: #c62828;" if failed else "color: #2e7d32;")
+                self.summary.setStyleSheet(text_style(colours.PROBLEM if failed else colours.GOOD))
                 self.summary.setVisible(bool(self._results))
                 self.all_tests_finished.emit()
         self._update_test_all()

@@ -6,10 +6,12 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QWidget
 
 from peregrine_desktop.ui.plain_text import plain_label
+from peregrine_desktop.ui import colours
 
 
 class InfoBanner(QFrame):
-    LEVELS = {"info": ("ℹ", "#1565c0"), "warning": ("⚠", "#b26a00"), "error": ("✖", "#c62828")}
+    LEVELS = {"info": ("ℹ", colours.INFO), "warning": ("⚠", colours.WARNING),
+              "error": ("✖", colours.PROBLEM)}
 
     def __init__(self, text: str, parent: QWidget | None = None, level: str = "info") -> None:
         super().__init__(parent)

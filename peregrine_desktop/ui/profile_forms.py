@@ -23,6 +23,8 @@ from peregrine_desktop.ui.field_problems import (PROBLEM_COLOUR, is_marked, mark
                                                  problem_label)
 from peregrine_desktop.ui.fields import url_problem
 from peregrine_desktop.ui.plain_text import plain_label
+from peregrine_desktop.ui import colours
+from peregrine_desktop.ui.colours import text_style
 
 if TYPE_CHECKING:  # pragma: no cover
     from peregrine_desktop.settings.licence import LicenceStatus
@@ -37,7 +39,7 @@ Rule = Callable[[], "str | None"]
 def _error_label(parent: QWidget) -> QLabel:
     label = QLabel("", parent)
     label.setObjectName("sectionError")
-    label.setStyleSheet("color: #c62828;")
+    label.setStyleSheet(text_style(colours.PROBLEM))
     label.setWordWrap(True)
     label.hide()
     return label

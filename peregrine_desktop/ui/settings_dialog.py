@@ -23,6 +23,8 @@ from peregrine_desktop.ui.dialog_keys import confirm_discard, is_enter, only_def
 from peregrine_desktop.ui.profile_forms import (DocumentsSection, IdentitySection,
                                                 NotificationsSection, PlanSection,
                                                 ProfileSection, TargetsSection)
+from peregrine_desktop.ui import colours
+from peregrine_desktop.ui.colours import text_style
 
 if TYPE_CHECKING:  # pragma: no cover
     from peregrine_desktop.events.hub import EventHub
@@ -76,7 +78,7 @@ class SettingsDialog(QDialog):
         layout.addWidget(self.tabs, 1)
 
         self.error = QLabel("", self)
-        self.error.setStyleSheet("color: #c62828;")
+        self.error.setStyleSheet(text_style(colours.PROBLEM))
         self.error.setWordWrap(True)
         self.error.hide()
         layout.addWidget(self.error)

@@ -40,12 +40,14 @@ from peregrine_desktop.sync.state import SyncState
 from peregrine_desktop.settings.tiers import can_use, locked_reason, tier_allows
 from peregrine_desktop.workers import TaskRunner
 from peregrine_desktop.ui.plain_text import bold_heading, tooltip
+from peregrine_desktop.ui import colours
+from peregrine_desktop.ui.colours import text_style
 
 log = logging.getLogger(__name__)
 
 JobsLoader = Callable[[], list[dict]]
 MUTED = "color: palette(placeholder-text);"
-ERROR = "color: #c62828;"
+ERROR = text_style(colours.PROBLEM)
 WARNING = "color: #a15c00;"
 
 

@@ -20,6 +20,8 @@ from peregrine_desktop.jobs.repository import JobRepository
 from peregrine_desktop.jobs.store import JobStore, StoreError
 from peregrine_desktop.ui.plain_text import plain_label
 from peregrine_desktop.workers import TaskRunner
+from peregrine_desktop.ui import colours
+from peregrine_desktop.ui.colours import text_style
 
 _PREVIEW_FIELDS = ("title", "company", "location", "status", "url")
 #: Skipped rows listed in the dialog; a longer list is offered as a file (every row in it).
@@ -167,7 +169,7 @@ class CsvImportDialog(QDialog):
             self.load_preview()
 
     def _say(self, text: str, error: bool = False) -> None:
-        self.summary.setStyleSheet("color: #c62828;" if error else "")
+        self.summary.setStyleSheet(text_style(colours.PROBLEM if error else None))
         self.summary.setText(text)
 
     def _show_progress(self, done: int, total: int) -> None:
@@ -391,7 +393,7 @@ class CsvExportDialog(QDialog):
             self.path_edit.setText(path if path.lower().endswith(".csv") else path + ".csv")
 
     def _say(self, text: str, error: bool = False) -> None:
-        self.result.setStyleSheet("color: #c62828;" if error else "")
+        self.result.setStyleSheet(text_style(colours.PROBLEM if error else None))
         self.result.setText(text)
         self.result.show()
 

@@ -25,6 +25,8 @@ from peregrine_desktop.jobs.targets import Targets
 from peregrine_desktop.ui.pipeline.job_form import DateChoice
 from peregrine_desktop.ui.pipeline.model import interview_text
 from peregrine_desktop.ui.pipeline.undo import PipelineEditor
+from peregrine_desktop.ui import colours
+from peregrine_desktop.ui.colours import text_style
 
 NOTHING_SELECTED = "Select a job to see its details here."
 
@@ -132,7 +134,7 @@ class DetailPane(QScrollArea):
         self.problem = QLabel(self.content)
         self.problem.setTextFormat(Qt.TextFormat.PlainText)
         self.problem.setWordWrap(True)
-        self.problem.setStyleSheet("color: #c62828;")
+        self.problem.setStyleSheet(text_style(colours.PROBLEM))
         self.problem.hide()
         content.addWidget(self.problem)
 

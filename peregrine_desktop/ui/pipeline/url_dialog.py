@@ -18,6 +18,8 @@ from peregrine_desktop.ui.fields import url_problem
 from peregrine_desktop.ui.pipeline.job_form import JobForm, fitting_size, scrolling
 from peregrine_desktop.ui.plain_text import message_box, plain_label
 from peregrine_desktop.workers import TaskRunner
+from peregrine_desktop.ui import colours
+from peregrine_desktop.ui.colours import text_style
 
 
 class UrlImportDialog(QDialog):
@@ -86,7 +88,7 @@ class UrlImportDialog(QDialog):
         return rows
 
     def _say(self, text: str, error: bool = False) -> None:
-        self.status_label.setStyleSheet("color: #c62828;" if error else "")
+        self.status_label.setStyleSheet(text_style(colours.PROBLEM if error else None))
         self.status_label.setText(text)
 
     def fetch(self) -> None:
