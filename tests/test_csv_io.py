@@ -112,6 +112,19 @@ def test_an_unreadable_file_is_explained_in_the_dialog(qtbot, repository, tmp_pa
     assert not dialog.import_button.isEnabled()
 
 
+def test_a_history_entry_on_the_minute_reads_back_as_written(tmp_path):
+    """The store writes its own history times to the second; one that falls on :00 once came
+    back from an export as "15:00+00:00" instead of "15:00:00+00:00"."""
+    store = JobStore(tmp_path / "jobs.sqlite3")
+    try:
+        history = [{"status": "pending", "at": "2026-03-14T15:00:00+00:00"},
+                   {"status": "applied", "at": "2026-03-15T09:30:12+01:00"}]
+        job = store.add_job({"title": "SRE", "status": "applied", "status_history": history})
+        assert store.get(job["id"])["status_history"] == history
+    finally:
+        store.close()
+
+
 def test_export_of_the_filtered_view_with_history_round_trips(qtbot, repository, tmp_path):
     a = repository.add_job({"title": "Backend Engineer", "company": "Acme",
                             "url": "https://acme.test/1", "salary": "=1+1", "remote": True,

@@ -257,7 +257,9 @@ def _as_uid(value: Any) -> str:
         raise JobValidationError(f"“{value}” is not a job identity (a UUID).") from None
 
 
-def _as_instant(value: Any) -> str | None:
+def _as_instant(value: Any, timespec: str | None = None) -> str | None:
+    """``value`` as ISO 8601 with its offset: to the minute when it has no seconds (an interview
+    time as typed), unless ``timespec`` says otherwise."""
     if value in (None, ""):
         return None
     moment = value if isinstance(value, datetime) else None
@@ -270,7 +272,7 @@ def _as_instant(value: Any) -> str | None:
                 "(for Interview).") from None
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise JobValidationError("The interview time needs its UTC offset or time zone.")
-    return moment.isoformat(timespec="minutes" if moment.second == 0 else "seconds")
+    return moment.isoformat(timespec=timespec or ("minutes" if moment.second == 0 else "seconds"))
 
 
 def _as_zone(value: Any) -> str | None:
@@ -360,7 +362,9 @@ def _clean_history(entries: Any) -> list[dict[str, str]]:
         if status is None:
             raise JobValidationError(f"“{entry.get('status')}” in the status history is not a "
                                      "pipeline status.")
-        at = _as_instant(entry.get("at"))
+        # To the second, as the store writes its own (utc_now): an exported history reads back
+        # the same text, a change made on the hour included.
+        at = _as_instant(entry.get("at"), timespec="seconds")
         if at is None:
             raise JobValidationError("Every status history entry needs its time.")
         history.append({"status": status, "at": at})
