@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-# QtCore.Qt where used: importing Qt makes PySide6 create its 93 enums (~35 ms), which a first
-# paint may not need (see lifecycle/appearance.py); QMessageBox's type (~3 ms) waits for a message.
+# QtCore.Qt where used, never imported (docs/architecture.md, "Start-up rules"); QMessageBox's
+# type (~3 ms) waits for a message.
 from PySide6 import QtCore
 from PySide6.QtWidgets import QLabel, QWidget
 

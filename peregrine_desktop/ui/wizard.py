@@ -12,8 +12,8 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-# QtCore.Qt where used: importing Qt makes PySide6 create its 93 enums (~35 ms), which the
-# welcome page's first paint does not need (see lifecycle/appearance.py).
+# QtCore.Qt where used, never imported: the welcome page paints before the Qt namespace is made
+# (docs/architecture.md, "Start-up rules").
 from PySide6 import QtCore
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget, QWizard,
