@@ -7,7 +7,7 @@ and behave the same.
 """
 from __future__ import annotations
 
-from PySide6.QtWidgets import QLabel, QWidget
+from PySide6.QtWidgets import QLabel, QLayout, QVBoxLayout, QWidget
 
 from peregrine_desktop.ui.plain_text import plain_label
 from peregrine_desktop.ui import colours
@@ -24,6 +24,22 @@ def problem_label(parent: QWidget | None = None) -> QLabel:
     label.setStyleSheet(f"color: {PROBLEM_COLOUR}; font-size: 9pt;")
     label.hide()
     return label
+
+
+def field_column(parent: QWidget, field: QWidget, row: QLayout | None = None,
+                 checked: bool = True) -> tuple[QVBoxLayout, QLabel | None]:
+    """A form row's field (or the ``row`` holding it) over its problem line (``checked``): the
+    column to put in the form, and the line for :func:`mark_field`."""
+    column = QVBoxLayout()
+    column.setSpacing(2)
+    if row is not None:
+        column.addLayout(row)
+    else:
+        column.addWidget(field)
+    label = problem_label(parent) if checked else None
+    if label is not None:
+        column.addWidget(label)
+    return column, label
 
 
 def mark_field(field: QWidget, label: QLabel, problem: str | None) -> None:

@@ -19,8 +19,8 @@ from PySide6.QtWidgets import (QCheckBox, QFileDialog, QFormLayout, QGridLayout,
 
 from peregrine_desktop.settings.profile import NOTIFY_EVENTS, UserProfile
 from peregrine_desktop.settings.tiers import TIER_LABELS, TIER_ORDER, plan_unlocks
-from peregrine_desktop.ui.field_problems import (PROBLEM_COLOUR, is_marked, mark_field, outline,
-                                                 problem_label)
+from peregrine_desktop.ui.field_problems import (PROBLEM_COLOUR, field_column, is_marked,
+                                                 mark_field, outline)
 from peregrine_desktop.ui.fields import url_problem
 from peregrine_desktop.ui.plain_text import plain_label
 from peregrine_desktop.ui import colours
@@ -84,20 +84,13 @@ class ProfileSection(QWidget):
         """A labelled row: ``field`` (or the ``beside`` layout holding it) with its problem
         line underneath; ``text``'s mnemonic focuses the field."""
         field.setAccessibleName(text.replace("&", "").rstrip(" *"))
-        column = QVBoxLayout()
-        column.setSpacing(2)
-        if beside is not None:
-            column.addLayout(beside)
-        else:
-            column.addWidget(field)
+        column, error = field_column(self, field, beside, checked=rule is not None)
         label = QLabel(text, self)
         label.setBuddy(field)
         form.addRow(label, column)
         signal = getattr(field, "textEdited", None) or field.textChanged
         signal.connect(self.changed)
         if rule is not None:
-            error = problem_label(self)
-            column.addWidget(error)
             check = FieldCheck(field, error, rule)
             signal.connect(check.recheck)
             field.textChanged.connect(check.recheck)     # also a path chosen with Browse…

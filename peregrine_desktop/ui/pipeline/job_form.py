@@ -13,10 +13,10 @@ from zoneinfo import ZoneInfo, available_timezones
 from PySide6.QtCore import QDate, QDateTime, QSize, Qt, QTime, QTimeZone, Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QCompleter, QDateEdit, QDateTimeEdit,
                                QFormLayout, QFrame, QHBoxLayout, QLabel, QLayout, QLineEdit,
-                               QPlainTextEdit, QScrollArea, QStyle, QVBoxLayout, QWidget)
+                               QPlainTextEdit, QScrollArea, QStyle, QWidget)
 
 from peregrine_desktop.jobs import statuses
-from peregrine_desktop.ui.field_problems import mark_field, problem_label
+from peregrine_desktop.ui.field_problems import field_column, mark_field, problem_label
 from peregrine_desktop.ui.fields import url_problem
 
 _zones: list[str] = []
@@ -279,14 +279,7 @@ class JobForm(QWidget):
         """A row (``field``, or the ``row`` holding it) with the line for its problem under it;
         the label's mnemonic and a problem both bring the keyboard to ``focus``."""
         focus = focus or field
-        column = QVBoxLayout()
-        column.setSpacing(2)
-        if row is not None:
-            column.addLayout(row)
-        else:
-            column.addWidget(field)
-        label = problem_label(self)
-        column.addWidget(label)
+        column, label = field_column(self, field, row)
         layout.addRow(self._buddy(text, focus), column)
         self.rules.append(FieldRule(field, label, focus, problem))
 
