@@ -14,7 +14,9 @@ from collections.abc import Callable
 from typing import Any
 
 import shiboken6
-from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, QTimer, Signal
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal
+
+from peregrine_desktop.lifecycle.qt_import import Qt
 
 log = logging.getLogger(__name__)
 

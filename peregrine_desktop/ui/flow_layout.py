@@ -2,7 +2,7 @@
 (status chips at 800 px wrap instead of being cut or scrolled sideways)."""
 from __future__ import annotations
 
-from PySide6.QtCore import QPoint, QRect, QSize, Qt
+from PySide6.QtCore import QPoint, QRect, QSize
 from PySide6.QtWidgets import QLayout, QLayoutItem, QSizePolicy, QWidget
 
 
@@ -24,9 +24,6 @@ class FlowLayout(QLayout):
 
     def takeAt(self, index: int) -> QLayoutItem | None:  # noqa: N802 - Qt override
         return self._items.pop(index) if 0 <= index < len(self._items) else None
-
-    def expandingDirections(self) -> Qt.Orientation:  # noqa: N802 - Qt override
-        return Qt.Orientation(0)
 
     def hasHeightForWidth(self) -> bool:  # noqa: N802 - Qt override
         return True
@@ -69,7 +66,10 @@ class FlowLayout(QLayout):
 
 
 def flow_container(parent: QWidget | None = None, spacing: int = 6) -> tuple[QWidget, FlowLayout]:
-    """A widget whose children wrap; its height follows its width."""
+    """A widget whose children wrap; its height follows its width.  Put it beside a stretching
+    neighbour: the layout does not override ``expandingDirections``, whose Python answer would
+    have to be a ``Qt.Orientation`` (making the Qt namespace when the window is first laid out),
+    so the container is as ready to grow as a plain widget."""
     widget = QWidget(parent)
     layout = FlowLayout(widget, spacing)
     policy = QSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)

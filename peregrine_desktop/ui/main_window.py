@@ -5,11 +5,12 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, Signal
+from PySide6.QtCore import QByteArray, QSettings, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QVBoxLayout, QWidget
 
 from peregrine_desktop import APP_NAME, __version__
+from peregrine_desktop.lifecycle.qt_import import Qt, key_sequences
 from peregrine_desktop.settings import paths
 from peregrine_desktop.settings.profile import UserProfile
 from peregrine_desktop.ui.plain_text import escape
@@ -108,7 +109,7 @@ class MainWindow(QMainWindow):
             file_menu.addAction(self.import_peregrine_action)
             file_menu.addSeparator()
         quit_action = QAction("&Quit", self)
-        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        quit_action.setShortcuts(key_sequences(QKeySequence.StandardKey.Quit))
         quit_action.triggered.connect(self.close)
         file_menu.addAction(quit_action)
 
@@ -124,7 +125,7 @@ class MainWindow(QMainWindow):
         self.settings_action = QAction("&Settings…", self)
         # The platform's Preferences keys (none on some desktops) and Ctrl+, everywhere.
         keys = [*QKeySequence.keyBindings(QKeySequence.StandardKey.Preferences),
-                QKeySequence("Ctrl+,")]
+                *key_sequences("Ctrl+,")]
         self.settings_action.setShortcuts(list({key.toString(): key for key in keys
                                                 if not key.isEmpty()}.values()))
         self.settings_action.setMenuRole(QAction.MenuRole.PreferencesRole)
@@ -136,7 +137,7 @@ class MainWindow(QMainWindow):
 
         sync_menu = self.menuBar().addMenu("S&ync")
         self.sync_action = QAction("&Sync now…", self)
-        self.sync_action.setShortcut("Ctrl+Shift+S")
+        self.sync_action.setShortcuts(key_sequences("Ctrl+Shift+S"))
         self.sync_action.setToolTip("Push your pipeline to Notion, Airtable or Google Sheets")
         self.sync_action.setEnabled(False)
         self.sync_action.triggered.connect(self.show_sync)
@@ -153,7 +154,7 @@ class MainWindow(QMainWindow):
             view_menu.addAction(self.pipeline.dashboard_action)
             view_menu.addSeparator()
         self.activity_action = QAction("&Activity log…", self)
-        self.activity_action.setShortcut("Ctrl+L")
+        self.activity_action.setShortcuts(key_sequences("Ctrl+L"))
         self.activity_action.setToolTip("What was sent to your services, and what is waiting")
         self.activity_action.triggered.connect(self.show_activity_log)
         self.activity_action.setEnabled(self.hub is not None)

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-# QtCore.Qt where used, never imported (docs/architecture.md, "Start-up rules"); QMessageBox's
-# type (~3 ms) waits for a message.
-from PySide6 import QtCore
+# Labels on the way to a first paint make no Qt namespace (docs/architecture.md, "Start-up
+# rules"); QMessageBox's type (~3 ms) waits for a message.
 from PySide6.QtWidgets import QLabel, QWidget
+
+from peregrine_desktop.lifecycle.qt_import import Qt, set_enum_property
 
 if TYPE_CHECKING:  # pragma: no cover
     from PySide6.QtWidgets import QMessageBox
@@ -31,7 +32,7 @@ def plain_label(text: str = "", parent: QWidget | None = None, *,
                 word_wrap: bool = False) -> QLabel:
     """A QLabel that never interprets its text as HTML."""
     label = QLabel(parent)
-    label.setTextFormat(QtCore.Qt.TextFormat.PlainText)
+    set_enum_property(label, "textFormat", "PlainText")
     label.setWordWrap(word_wrap)
     label.setText(text)
     return label
@@ -39,7 +40,7 @@ def plain_label(text: str = "", parent: QWidget | None = None, *,
 
 def make_plain(label: QLabel) -> QLabel:
     """Fix an existing label to plain text (for labels made elsewhere)."""
-    label.setTextFormat(QtCore.Qt.TextFormat.PlainText)
+    set_enum_property(label, "textFormat", "PlainText")
     return label
 
 
@@ -71,7 +72,7 @@ def message_box(parent: QWidget | None, icon: QMessageBox.Icon, title: str, text
     default to OK."""
     from PySide6.QtWidgets import QMessageBox
 
-    plain = QtCore.Qt.TextFormat.PlainText
+    plain = Qt.TextFormat.PlainText
     box = QMessageBox(icon, title, "", QMessageBox.StandardButton.Ok if buttons is None
                       else buttons, parent)
     box.setTextFormat(plain)

@@ -15,10 +15,11 @@ from bisect import bisect_left
 from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
+from functools import cache
 from typing import Any
 
 from PySide6.QtCore import (QAbstractProxyModel, QAbstractTableModel, QByteArray, QMimeData,
-                            QModelIndex, QPersistentModelIndex, Qt, QTimer)
+                            QModelIndex, QPersistentModelIndex, QTimer)
 from PySide6.QtGui import QColor, QIcon
 
 from peregrine_desktop.jobs import statuses
@@ -26,6 +27,7 @@ from peregrine_desktop.jobs.dates import DUE_FILTERS, Clock, DueWindow, open_dat
 from peregrine_desktop.jobs.repository import JobRepository
 from peregrine_desktop.jobs.store import SUMMARY_FIELDS, StoreError
 from peregrine_desktop.jobs.targets import Targets
+from peregrine_desktop.lifecycle.qt_import import Qt
 from peregrine_desktop.ui.plain_text import tooltip
 
 #: (job field, header) per column.
@@ -40,16 +42,19 @@ _DAY_COLUMNS = ("date_found", "applied_on", "deadline")
 
 log = logging.getLogger(__name__)
 
-JobIdRole = Qt.ItemDataRole.UserRole + 1
-StatusRole = Qt.ItemDataRole.UserRole + 2
+#: Qt.ItemDataRole's numbers, as plain ints: defining the model makes no Qt namespace (a view
+#: passes roles as ints, and an empty pipeline paints without the namespace).
+DISPLAY_ROLE, DECORATION_ROLE, TOOLTIP_ROLE, FOREGROUND_ROLE, USER_ROLE = 0, 1, 3, 9, 0x0100
+JobIdRole = USER_ROLE + 1
+StatusRole = USER_ROLE + 2
 #: The job's summary dict (for delegates that draw a whole card).
-JobRole = Qt.ItemDataRole.UserRole + 3
+JobRole = USER_ROLE + 3
 #: (kind, ISO day) of the date a card shows, or None.
-NextDueRole = Qt.ItemDataRole.UserRole + 4
+NextDueRole = USER_ROLE + 4
 #: True when the job matches the person's targets.
-TargetRole = Qt.ItemDataRole.UserRole + 5
+TargetRole = USER_ROLE + 5
 #: The excluded keyword the job contains, or None.
-ExcludedRole = Qt.ItemDataRole.UserRole + 6
+ExcludedRole = USER_ROLE + 6
 
 #: What a dragged job carries: its ids, one per line.
 JOB_IDS_MIME = "application/x-peregrine-job-ids"
@@ -174,13 +179,16 @@ def excluded_icon() -> QIcon:
 
 
 OVERDUE_COLOUR = QColor("#c62828")
-#: Every row's flags, combined once (Python enum arithmetic per cell costs milliseconds).
-_ROW_FLAGS = (Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
-              | Qt.ItemFlag.ItemIsDragEnabled)
 #: The roles the model answers (a view asks for a dozen per cell; the rest return None at once).
-_ROLES = frozenset({Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.DecorationRole,
-                    Qt.ItemDataRole.ForegroundRole, Qt.ItemDataRole.ToolTipRole, JobIdRole,
+_ROLES = frozenset({DISPLAY_ROLE, DECORATION_ROLE, FOREGROUND_ROLE, TOOLTIP_ROLE, JobIdRole,
                     StatusRole, JobRole, NextDueRole, TargetRole, ExcludedRole})
+
+
+@cache
+def _row_flags() -> Qt.ItemFlag:
+    """Every row's flags, combined once (Python enum arithmetic per cell costs milliseconds);
+    when a row is first drawn, not when the model is defined."""
+    return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsDragEnabled
 
 
 def status_icon(status: str) -> QIcon:
@@ -212,7 +220,7 @@ class JobTableModel(QAbstractTableModel):
 
     def __init__(self, repository: JobRepository, parent=None, *,
                  clock: Clock = system_clock,
-                 sort: tuple[int, Qt.SortOrder] = (-1, Qt.SortOrder.AscendingOrder)) -> None:
+                 sort: tuple[int, bool] = (-1, False)) -> None:
         super().__init__(parent)
         self.repository = repository
         self.clock = clock
@@ -232,7 +240,8 @@ class JobTableModel(QAbstractTableModel):
         self._excluded: list[str | None] = []
         self._status: list[str] = []
         self._row_of: dict[int, int] = {}
-        self._sort_column, self._sort_order = sort
+        #: The sort column (-1: unsorted) and whether it runs descending.
+        self._sort_column, self._descending = sort
         self.window = DueWindow.from_clock(clock)
         repository.job_added.connect(self._on_added)
         repository.job_changed.connect(self._on_changed)
@@ -248,20 +257,20 @@ class JobTableModel(QAbstractTableModel):
         return 0 if parent.isValid() else len(COLUMNS)
 
     def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+                   role: int = DISPLAY_ROLE) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == DISPLAY_ROLE:
             return COLUMNS[section][1]
         return None
 
     def data(self, index: QModelIndex | QPersistentModelIndex,
-             role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+             role: int = DISPLAY_ROLE) -> Any:
         return self.data_at(index.row(), index.column(), role)
 
     def data_at(self, row: int, column_number: int, role: int) -> Any:
         """``data`` by row and column (the proxy calls this directly: one Python call a cell)."""
         job = self._rows[row]
         column = COLUMNS[column_number][0]
-        if role == Qt.ItemDataRole.DisplayRole:
+        if role == DISPLAY_ROLE:
             if column == "status":
                 return statuses.label(job["status"])
             if column == "location" and job.get("remote"):
@@ -273,7 +282,7 @@ class JobTableModel(QAbstractTableModel):
             if column == "interview_at":
                 return interview_text(job)
             return job.get(column) or ""
-        if role == Qt.ItemDataRole.DecorationRole:
+        if role == DECORATION_ROLE:
             if column == "status":
                 return status_icon(job["status"])
             if column == "title":
@@ -282,13 +291,13 @@ class JobTableModel(QAbstractTableModel):
                 if self._target[row]:
                     return target_icon()
             return None
-        if role == Qt.ItemDataRole.ForegroundRole and column in ("deadline", "next_action_on"):
+        if role == FOREGROUND_ROLE and column in ("deadline", "next_action_on"):
             kind = "next_action" if column == "next_action_on" else "deadline"
             today = self.window.today
             if any(k == kind and day < today for k, day in self._dates[row]):
                 return OVERDUE_COLOUR
             return None
-        if role == Qt.ItemDataRole.ToolTipRole:
+        if role == TOOLTIP_ROLE:
             return self._tooltip(row, self.job_at(row), column)
         if role == JobIdRole:
             return job["id"]
@@ -366,7 +375,7 @@ class JobTableModel(QAbstractTableModel):
         return sum(self._target)
 
     def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
-        return _ROW_FLAGS if index.isValid() else Qt.ItemFlag.NoItemFlags
+        return _row_flags() if index.isValid() else Qt.ItemFlag.NoItemFlags
 
     # -- dragging (the board moves jobs between stages) --------------------------------------------
     def mimeTypes(self) -> list[str]:
@@ -482,10 +491,12 @@ class JobTableModel(QAbstractTableModel):
                                   self.index(len(self._rows) - 1, len(COLUMNS) - 1))
 
     # -- sorting ------------------------------------------------------------------------------------
-    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
-        if (column, order) == (self._sort_column, self._sort_order):
+    def sort(self, column: int, order: Qt.SortOrder | None = None) -> None:
+        """Qt's override (``order`` None: ascending)."""
+        descending = order == Qt.SortOrder.DescendingOrder if order is not None else False
+        if (column, descending) == (self._sort_column, self._descending):
             return      # already in this order (rows added since were inserted in place)
-        self._sort_column, self._sort_order = column, order
+        self._sort_column, self._descending = column, descending
         if column < 0 or not self._rows:
             return
         self.layoutAboutToBeChanged.emit()
@@ -501,7 +512,7 @@ class JobTableModel(QAbstractTableModel):
         key = _sort_key(COLUMNS[self._sort_column][0])
         keys = [key(job) for job in self._rows]
         order = sorted(range(len(self._rows)), key=keys.__getitem__,
-                       reverse=self._sort_order == Qt.SortOrder.DescendingOrder)
+                       reverse=self._descending)
         for name in _PARALLEL:
             values = getattr(self, name)
             setattr(self, name, [values[r] for r in order])
@@ -521,10 +532,9 @@ class JobTableModel(QAbstractTableModel):
             return len(self._rows)
         key = _sort_key(COLUMNS[self._sort_column][0])
         mine = key(job)
-        descending = self._sort_order == Qt.SortOrder.DescendingOrder
         for row, other in enumerate(self._rows):
             theirs = key(other)
-            if (theirs < mine) if descending else (mine < theirs):
+            if (theirs < mine) if self._descending else (mine < theirs):
                 return row
         return len(self._rows)
 
@@ -534,7 +544,7 @@ class JobTableModel(QAbstractTableModel):
         self.window = DueWindow.from_clock(self.clock)
         # The opening order (Found, newest first) comes sorted from SQLite: no Python sort.
         presorted = (self._sort_column == FIELD_COLUMN["date_found"]
-                     and self._sort_order == Qt.SortOrder.DescendingOrder)
+                     and self._descending)
         self._rows = self.repository.summaries(newest_first=presorted, fields=FIRST_FIELDS)
         self._later = None                          # LATER_FIELDS arrive with the haystacks
         self._hay = [None] * len(self._rows)       # built once shown (_fill_haystacks)
@@ -798,22 +808,22 @@ class JobFilterProxy(QAbstractProxyModel):
         return QModelIndex()
 
     def data(self, index: QModelIndex | QPersistentModelIndex,
-             role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+             role: int = DISPLAY_ROLE) -> Any:
         if role not in _ROLES or not index.isValid():    # most roles a view asks for: unused
             return None
         return self._source.data_at(self._rows[index.row()], index.column(), role)
 
     def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+                   role: int = DISPLAY_ROLE) -> Any:
         return self.sourceModel().headerData(section, orientation, role)
 
     def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
-        return _ROW_FLAGS if index.isValid() else Qt.ItemFlag.NoItemFlags
+        return _row_flags() if index.isValid() else Qt.ItemFlag.NoItemFlags
 
     def mimeTypes(self) -> list[str]:
         return [JOB_IDS_MIME]
 
-    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+    def sort(self, column: int, order: Qt.SortOrder | None = None) -> None:
         self.sourceModel().sort(column, order)
 
     # -- for the views ------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import shiboken6
 from PySide6.QtCore import (QByteArray, QEvent, QItemSelection, QItemSelectionModel, QModelIndex,
-                            QPoint, QSettings, Qt, QTimer, Signal)
+                            QPoint, QSettings, QTimer, Signal)
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (QAbstractItemView, QButtonGroup, QFrame, QHBoxLayout, QHeaderView,
                                QLabel, QLineEdit, QPushButton, QSizePolicy,
@@ -26,6 +26,7 @@ from peregrine_desktop.jobs.dates import DUE_FILTERS, Clock, system_clock
 from peregrine_desktop.jobs.repository import JobRepository
 from peregrine_desktop.jobs.targets import Targets
 from peregrine_desktop.lifecycle.first_paint import after_first_paint
+from peregrine_desktop.lifecycle.qt_import import Qt, key_sequences, set_enum_property
 from peregrine_desktop.ui.flow_layout import flow_container
 from peregrine_desktop.ui.pipeline.columns import FIT_ORDER, default_widths
 from peregrine_desktop.ui.pipeline.model import (COLUMNS, FIELD_COLUMN, JobFilterProxy, JobIdRole,
@@ -73,8 +74,8 @@ class PipelineView(QWidget):
         self.clock = clock
         self.settings = settings
         # Newest first; sorted as it loads (sorting again after would cost a second pass).
-        self.model = JobTableModel(repository, self, clock=clock, sort=(
-            FIELD_COLUMN["date_found"], Qt.SortOrder.DescendingOrder))
+        self.model = JobTableModel(repository, self, clock=clock,
+                                   sort=(FIELD_COLUMN["date_found"], True))
         self.proxy = JobFilterProxy(self)
         self.proxy.setSourceModel(self.model)
         after_first_paint(self, self.model.start_haystacks)
@@ -90,7 +91,10 @@ class PipelineView(QWidget):
         self._user_columns: dict[str, bool] = {}
         #: Widths the person dragged a column to (remembered); the rest fit the font.
         self._user_widths: dict[str, int] = {}
+        #: Each column's width in the table's font (set when the table is built).
+        self._widths: dict[str, int] = {}
         self._sizing = False
+        self._table: QTableView | None = None
         self._build_actions()
         self._build_ui()
         self._counts_timer = QTimer(self)
@@ -119,13 +123,13 @@ class PipelineView(QWidget):
         self._restore_settings()
 
     # -- construction -------------------------------------------------------------------------------
-    def _action(self, text: str, slot, shortcut: QKeySequence | str | None = None,
+    def _action(self, text: str, slot, shortcut: QKeySequence.StandardKey | str | None = None,
                 local: bool = False, tip: str = "") -> QAction:
         action = QAction(text, self)
         if shortcut is not None:
-            action.setShortcut(QKeySequence(shortcut))
-        action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut if local
-                                  else Qt.ShortcutContext.WindowShortcut)
+            action.setShortcuts(key_sequences(shortcut))
+        if local:       # a QAction's default context is the window
+            set_enum_property(action, "shortcutContext", "WidgetWithChildrenShortcut")
         if tip:
             action.setToolTip(tip)
             action.setStatusTip(tip)
@@ -189,14 +193,14 @@ class PipelineView(QWidget):
                        self.export_csv_action):
             button = QToolButton(self.toolbar)
             button.setDefaultAction(action)
-            button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+            set_enum_property(button, "toolButtonStyle", "ToolButtonTextOnly")
             bar.addWidget(button)
         bar.addStretch(1)
         self.mode_buttons: dict[str, QToolButton] = {}
         for mode, action in ((TABLE, self.table_action), (BOARD, self.board_action)):
             button = QToolButton(self.toolbar)
             button.setDefaultAction(action)
-            button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+            set_enum_property(button, "toolButtonStyle", "ToolButtonTextOnly")
             button.setAutoRaise(True)
             bar.addWidget(button)
             self.mode_buttons[mode] = button
@@ -249,31 +253,13 @@ class PipelineView(QWidget):
         chips.addWidget(self.targets_chip)
         layout.addWidget(self.chip_bar)
 
-        self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        # Horizontal, Qt's default (naming it, or a parent, picks an overload that needs the
+        # Qt namespace); the layout below makes this view its parent.
+        self.splitter = QSplitter()
         self.splitter.setChildrenCollapsible(False)
         self.stack = QStackedWidget(self.splitter)
         self.empty_page = self._build_empty_page()
         self.stack.addWidget(self.empty_page)
-        self.table_page = QWidget(self)
-        page = QVBoxLayout(self.table_page)
-        page.setContentsMargins(0, 0, 0, 0)
-        self.table = self._build_table()
-        self._apply_widths()
-        page.addWidget(self.table, 1)
-        self.no_match = QWidget(self.table_page)
-        no_match = QVBoxLayout(self.no_match)
-        self.no_match_label = QLabel(self.no_match)
-        self.no_match_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.no_match_label.setWordWrap(True)
-        self.no_match_label.setTextFormat(Qt.TextFormat.PlainText)
-        self.show_all_button = QPushButton("Show all jobs", self.no_match)
-        self.show_all_button.clicked.connect(self.clear_filters)
-        no_match.addStretch(1)
-        no_match.addWidget(self.no_match_label)
-        no_match.addWidget(self.show_all_button, 0, Qt.AlignmentFlag.AlignHCenter)
-        no_match.addStretch(2)
-        page.addWidget(self.no_match, 1)
-        self.stack.addWidget(self.table_page)
         self.splitter.addWidget(self.stack)
         self.splitter.setStretchFactor(0, 1)
         layout.addWidget(self.splitter, 1)
@@ -281,8 +267,7 @@ class PipelineView(QWidget):
         footer = QHBoxLayout()
         self.count_label = QLabel(self)
         self.message_label = plain_label(parent=self)
-        self.message_label.setAlignment(Qt.AlignmentFlag.AlignRight
-                                        | Qt.AlignmentFlag.AlignVCenter)
+        set_enum_property(self.message_label, "alignment", "AlignRight|AlignVCenter")
         self.message_label.setSizePolicy(QSizePolicy.Policy.Ignored,
                                          QSizePolicy.Policy.Preferred)
         footer.addWidget(self.count_label)
@@ -302,10 +287,10 @@ class PipelineView(QWidget):
         layout = QVBoxLayout(page)
         layout.addStretch(1)
         heading = QLabel("<h1>No jobs yet</h1>", page)
-        heading.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        set_enum_property(heading, "alignment", "AlignCenter")
         self.empty_label = QLabel("Add one, paste a posting URL, or import a CSV.", page)
         self.empty_label.setAccessibleName(EMPTY_MESSAGE)
-        self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        set_enum_property(self.empty_label, "alignment", "AlignCenter")
         self.empty_label.setWordWrap(True)
         layout.addWidget(heading)
         layout.addWidget(self.empty_label)
@@ -324,6 +309,37 @@ class PipelineView(QWidget):
         layout.addLayout(buttons)
         layout.addStretch(2)
         return page
+
+    @property
+    def table(self) -> QTableView:
+        """The job table, built the first time there are jobs to show: an empty pipeline
+        paints without it (its header would make the Qt namespace before the first paint)."""
+        if self._table is None:
+            self._build_table_page()
+        return self._table
+
+    def _build_table_page(self) -> None:
+        """The table, and the "no jobs match" note that stands in for it under a filter."""
+        self.table_page = QWidget(self)
+        page = QVBoxLayout(self.table_page)
+        page.setContentsMargins(0, 0, 0, 0)
+        self._table = self._build_table()
+        page.addWidget(self._table, 1)
+        self.no_match = QWidget(self.table_page)
+        no_match = QVBoxLayout(self.no_match)
+        self.no_match_label = QLabel(self.no_match)
+        self.no_match_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.no_match_label.setWordWrap(True)
+        self.no_match_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.show_all_button = QPushButton("Show all jobs", self.no_match)
+        self.show_all_button.clicked.connect(self.clear_filters)
+        no_match.addStretch(1)
+        no_match.addWidget(self.no_match_label)
+        no_match.addWidget(self.show_all_button, 0, Qt.AlignmentFlag.AlignHCenter)
+        no_match.addStretch(2)
+        page.addWidget(self.no_match, 1)
+        self.stack.addWidget(self.table_page)
+        self._restore_columns()
 
     def _build_table(self) -> QTableView:
         table = QTableView(self)
@@ -406,7 +422,7 @@ class PipelineView(QWidget):
 
     def _fit_columns(self) -> None:
         """Hide the least needed columns the width cannot hold (nothing scrolls sideways)."""
-        if not hasattr(self, "table"):
+        if self._table is None:
             return
         width = self.table.width() - self.table.verticalScrollBar().sizeHint().width() - 4
         header = self.table.horizontalHeader()
@@ -448,9 +464,9 @@ class PipelineView(QWidget):
             self.table.setColumnWidth(column, fitted)
 
     def eventFilter(self, watched, event) -> bool:  # noqa: N802 - Qt override
-        if watched is self.table and event.type() == QEvent.Type.Resize:
+        if watched is self._table and event.type() == QEvent.Type.Resize:
             self._fit_columns()
-        elif watched is self.table and event.type() in (QEvent.Type.FontChange,
+        elif watched is self._table and event.type() in (QEvent.Type.FontChange,
                                                         QEvent.Type.StyleChange):
             self._widths = default_widths(self.table)     # room for the text in the new font
             self._apply_widths()
@@ -460,26 +476,6 @@ class PipelineView(QWidget):
     def _restore_settings(self) -> None:
         if self.settings is None:
             return
-        state = self.settings.value("pipeline/header")
-        if isinstance(state, QByteArray) and not state.isEmpty():   # order and sort
-            self._sizing = True
-            try:
-                self.table.horizontalHeader().restoreState(state)
-                self.table.horizontalHeader().setSectionResizeMode(
-                    FIELD_COLUMN["title"], QHeaderView.ResizeMode.Stretch)
-            finally:
-                self._sizing = False
-        for item in str(self.settings.value("pipeline/widths") or "").split(","):
-            name, _, width = item.partition("=")
-            if name in self._widths and name != "title" and width.isdigit():
-                self._user_widths[name] = max(int(width), 20)
-        self._apply_widths()
-        chosen = self.settings.value("pipeline/columns") or ""
-        for item in str(chosen).split(","):
-            name, _, on = item.partition("=")
-            if name in FIELD_COLUMN and name != "title":
-                self._user_columns[name] = on == "1"
-        self._fit_columns()
         if self.settings.value("pipeline/details", "false") in (True, "true"):
             self.details_action.setChecked(True)
         if self.settings.value("pipeline/view", TABLE) == BOARD:
@@ -488,14 +484,41 @@ class PipelineView(QWidget):
             self.board_action.setChecked(True)
             QTimer.singleShot(0, lambda: self.set_mode(BOARD) if self._mode == BOARD else None)
 
+    def _restore_columns(self) -> None:
+        """The remembered column order, sort, widths and choice, as the table is built."""
+        settings = self.settings
+        state = settings.value("pipeline/header") if settings is not None else None
+        if isinstance(state, QByteArray) and not state.isEmpty():   # order and sort
+            self._sizing = True
+            try:
+                self.table.horizontalHeader().restoreState(state)
+                self.table.horizontalHeader().setSectionResizeMode(
+                    FIELD_COLUMN["title"], QHeaderView.ResizeMode.Stretch)
+            finally:
+                self._sizing = False
+        remembered = (settings.value(key) or "" for key in ("pipeline/widths", "pipeline/columns")) \
+            if settings is not None else ("", "")
+        widths, chosen = (str(value) for value in remembered)
+        for item in widths.split(","):
+            name, _, width = item.partition("=")
+            if name in FIELD_COLUMN and name != "title" and width.isdigit():
+                self._user_widths[name] = max(int(width), 20)
+        for item in chosen.split(","):
+            name, _, on = item.partition("=")
+            if name in FIELD_COLUMN and name != "title":
+                self._user_columns[name] = on == "1"
+        self._apply_widths()
+        self._fit_columns()
+
     def _save_settings(self) -> None:
         if self.settings is None:
             return
-        self.settings.setValue("pipeline/header", self.table.horizontalHeader().saveState())
-        self.settings.setValue("pipeline/widths", ",".join(
-            f"{name}={width}" for name, width in self._user_widths.items()))
-        self.settings.setValue("pipeline/columns", ",".join(
-            f"{name}={int(on)}" for name, on in self._user_columns.items()))
+        if self._table is not None:     # else what was remembered stands
+            self.settings.setValue("pipeline/header", self._table.horizontalHeader().saveState())
+            self.settings.setValue("pipeline/widths", ",".join(
+                f"{name}={width}" for name, width in self._user_widths.items()))
+            self.settings.setValue("pipeline/columns", ",".join(
+                f"{name}={int(on)}" for name, on in self._user_columns.items()))
         self.settings.setValue("pipeline/view", self._mode)
         self.settings.setValue("pipeline/details", self.details_action.isChecked())
         if self.detail is not None:
@@ -605,17 +628,22 @@ class PipelineView(QWidget):
 
     def _refresh_visibility(self, *_args: Any) -> None:
         total, shown = self.model.rowCount(), self.proxy.rowCount()
-        page = self.empty_page if total == 0 else (
-            self.board if self._mode == BOARD and self.board is not None else self.table_page)
-        self.stack.setCurrentWidget(page)
+        on_board = self._mode == BOARD and self.board is not None
+        if total == 0:
+            self.stack.setCurrentWidget(self.empty_page)
+        elif on_board:
+            self.stack.setCurrentWidget(self.board)
+        else:
+            self.table.setVisible(shown > 0)        # built now if this is its first showing
+            self.stack.setCurrentWidget(self.table_page)
+        if self._table is not None:
+            self.no_match.setVisible(total > 0 and shown == 0)
+            if total and not shown:
+                self.no_match_label.setText(f"No jobs match {self._filter_description()}.")
         # Filters and counts mean nothing without jobs: the empty state stands alone.
         self.chip_bar.setVisible(total > 0)
         self.search.setVisible(total > 0)
         self.count_label.setVisible(total > 0)
-        self.table.setVisible(shown > 0)
-        self.no_match.setVisible(total > 0 and shown == 0)
-        if total and not shown:
-            self.no_match_label.setText(f"No jobs match {self._filter_description()}.")
         self.count_label.setText(f"Showing {shown:,} of {_plural(total, 'job')}"
                                  if self.proxy.is_filtered() else _plural(total, "job"))
 
@@ -635,7 +663,9 @@ class PipelineView(QWidget):
     def selected_ids(self) -> list[int]:
         if self._mode == BOARD and self.board is not None:
             return self.board.selected_ids()
-        rows = self.table.selectionModel().selectedRows()
+        if self._table is None:
+            return []
+        rows = self._table.selectionModel().selectedRows()
         return [self.proxy.data(index, JobIdRole) for index in sorted(rows, key=QModelIndex.row)]
 
     def select_job(self, job_id: int) -> bool:
@@ -654,7 +684,7 @@ class PipelineView(QWidget):
         return True
 
     def _remember_selection(self) -> None:
-        if not hasattr(self, "table"):
+        if self._table is None:
             return
         current = self.table.currentIndex()
         self._keep_selection = ([self.proxy.data(i, JobIdRole)
@@ -690,7 +720,7 @@ class PipelineView(QWidget):
             self._detail_timer.start(0)     # once per burst of selection changes
 
     def _update_actions(self) -> None:
-        ids = self.selected_ids() if hasattr(self, "table") else []
+        ids = self.selected_ids()
         single = len(ids) == 1
         self.edit_action.setEnabled(single)
         self.delete_action.setEnabled(bool(ids))
@@ -737,6 +767,7 @@ class PipelineView(QWidget):
         """The table's and the detail pane's first widths: the pane takes up to 40% (at most
         420 px), less where the table would otherwise cut its title, company and status."""
         total = self.splitter.width() - self.splitter.handleWidth()
+        self.table      # noqa: B018 - built, for its widths
         table = (sum(self._widths[n] for n in ("title", "company", "status"))
                  + self.table.verticalScrollBar().sizeHint().width() + 4
                  + 2 * self.table.frameWidth())
@@ -866,8 +897,6 @@ class PipelineView(QWidget):
                                           stack.redoText())):
             action.setEnabled(able)
             action.setText(f"{word} {text.replace('&', '&&')}" if able else word)
-        if not hasattr(self, "table"):
-            return
         self._update_actions()
         if self.detail is not None and self.detail.isVisible():
             self._detail_timer.start(0)
