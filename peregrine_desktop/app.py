@@ -161,12 +161,15 @@ class Application:
 
     def _first_painted(self) -> None:
         """The first window is on screen: now the rest of start-up."""
+        from PySide6.QtWidgets import QApplication
+
+        from peregrine_desktop.lifecycle.appearance import app_icon
+
+        QApplication.instance().setWindowIcon(app_icon())   # before anything reads it
         if self._window is None:    # first launch: build it now that the wizard is up
             try:
                 self._build_main_window()
             except StartupCancelled:
-                from PySide6.QtWidgets import QApplication
-
                 QApplication.instance().quit()
                 return
             self._warn_about_store()
@@ -326,7 +329,7 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
     QApplication.setApplicationName(APP_NAME)
     QApplication.setApplicationVersion(__version__)
     qt_app = QApplication.instance() or QApplication(argv[:1])
-    apply_app_identity(qt_app)
+    apply_app_identity(qt_app, icon=False)     # the icon follows the first paint
     # The scheme seen last time now; the desktop is asked once the first window has painted.
     scheme = ColorSchemeFollower(qt_app, QSettings(str(paths.window_settings_file()),
                                                    QSettings.Format.IniFormat))

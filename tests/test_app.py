@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import pytest
+from PySide6.QtGui import QIcon
 
 import integrations
 from peregrine_desktop.settings import paths
@@ -26,7 +27,7 @@ def test_window_shows_the_pipeline_and_plugins_load_after_it(app):
         app.window.status_label.text()
 
 
-def test_the_first_paint_shows_the_real_pipeline_and_plugins_wait_for_it(qtbot, config_dir,
+def test_the_first_paint_shows_the_real_pipeline_and_plugins_wait_for_it(qtbot, qapp, config_dir,
                                                                          data_dir):
     """What the window draws first is the pipeline as it is (every job, the counts on the
     chips), not a shell filled in later; plugins are discovered only after that paint."""
@@ -41,6 +42,7 @@ def test_the_first_paint_shows_the_real_pipeline_and_plugins_wait_for_it(qtbot, 
     for title in ("Backend Engineer", "Data Engineer", "SRE"):
         store.add_job({"title": title, "company": "Acme", "status": "pending"})
     store.close()
+    qapp.setWindowIcon(QIcon())     # as a new process starts: no icon until the app sets one
     application = Application()
     qtbot.addWidget(application.window)
     seen = {}
@@ -59,6 +61,8 @@ def test_the_first_paint_shows_the_real_pipeline_and_plugins_wait_for_it(qtbot, 
         assert seen["table"] and seen["chip"] == "All 3"
         assert not seen["plugins_loaded"]
         qtbot.waitUntil(lambda: application.hub is not None, timeout=10_000)
+        assert not application.window.windowIcon().isNull()     # set once it had painted
+        assert not application.window.notifier.icon.isNull()
     finally:
         application.shutdown()
         paths.set_overrides()
