@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, timedelta
+from typing import TYPE_CHECKING
 
 from PySide6.QtGui import QFontMetrics
-from PySide6.QtWidgets import QTableView
 
 from peregrine_desktop.jobs import statuses
 from peregrine_desktop.ui.pipeline.model import FIELD_COLUMN, found_text
+
+if TYPE_CHECKING:  # pragma: no cover
+    from PySide6.QtWidgets import QTableView
 
 #: Columns hidden when the window is too narrow for them, least needed first (a column the
 #: person hid or showed from the header's menu stays as they chose).

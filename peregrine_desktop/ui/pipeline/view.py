@@ -13,12 +13,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import shiboken6
-from PySide6.QtCore import (QByteArray, QEvent, QItemSelection, QItemSelectionModel, QModelIndex,
-                            QPoint, QSettings, QTimer, Signal)
+from PySide6.QtCore import QByteArray, QEvent, QModelIndex, QPoint, QSettings, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence, QUndoStack
-from PySide6.QtWidgets import (QAbstractItemView, QButtonGroup, QFrame, QHBoxLayout, QHeaderView,
-                               QLabel, QLineEdit, QPushButton, QSizePolicy,
-                               QSplitter, QStackedWidget, QTableView, QToolButton, QVBoxLayout,
+# The item-view classes (~5 ms of Python types and enums) are imported where the table is built:
+# an empty pipeline paints without them.
+from PySide6.QtWidgets import (QButtonGroup, QFrame, QHBoxLayout, QLabel, QLineEdit, QPushButton,
+                               QSizePolicy, QSplitter, QStackedWidget, QToolButton, QVBoxLayout,
                                QWidget)
 
 from peregrine_desktop.jobs import statuses
@@ -35,7 +35,7 @@ from peregrine_desktop.ui.pipeline.undo import PipelineEditor
 from peregrine_desktop.ui.plain_text import message_box, plain_label, tooltip
 
 if TYPE_CHECKING:  # pragma: no cover
-    from PySide6.QtWidgets import QMenu
+    from PySide6.QtWidgets import QAbstractItemView, QMenu, QTableView
 
     from peregrine_desktop.ui.pipeline.board import BoardView
     from peregrine_desktop.ui.pipeline.detail_pane import DetailPane
@@ -125,7 +125,7 @@ class PipelineView(QWidget):
     # -- construction -------------------------------------------------------------------------------
     def _action(self, text: str, slot, shortcut: QKeySequence.StandardKey | str | None = None,
                 local: bool = False, tip: str = "") -> QAction:
-        action = QAction(text, self)
+        action = QAction(text=text, parent=self)
         if shortcut is not None:
             action.setShortcuts(key_sequences(shortcut))
         if local:       # a QAction's default context is the window
@@ -300,7 +300,7 @@ class PipelineView(QWidget):
         for text, action in (("Add a job", self.add_action),
                              ("Paste a posting URL", self.import_url_action),
                              ("Import a CSV file", self.import_csv_action)):
-            button = QPushButton(text, page)
+            button = QPushButton(text=text, parent=page)
             button.clicked.connect(action.trigger)
             buttons.addWidget(button)
             self.empty_buttons.append(button)
@@ -342,6 +342,8 @@ class PipelineView(QWidget):
         self._restore_columns()
 
     def _build_table(self) -> QTableView:
+        from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
+
         table = QTableView(self)
         table.setModel(self.proxy)
         table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -486,6 +488,8 @@ class PipelineView(QWidget):
 
     def _restore_columns(self) -> None:
         """The remembered column order, sort, widths and choice, as the table is built."""
+        from PySide6.QtWidgets import QHeaderView
+
         settings = self.settings
         state = settings.value("pipeline/header") if settings is not None else None
         if isinstance(state, QByteArray) and not state.isEmpty():   # order and sort
@@ -697,6 +701,8 @@ class PipelineView(QWidget):
         self._keep_selection = ([], None)
         if not ids and current is None:
             return
+        from PySide6.QtCore import QItemSelection, QItemSelectionModel
+
         selection = QItemSelection()
         last = self.proxy.columnCount() - 1
         for job_id in ids:
