@@ -14,7 +14,6 @@ import logging
 import os
 import sqlite3
 import threading
-import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -293,6 +292,8 @@ def _as_url(value: Any) -> str | None:
     text = str(value or "").strip()
     if not text:
         return None
+    import unicodedata  # where used: its tables load as a 1 MB extension module
+
     if any(unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") for ch in text):
         # a line break would end an iCalendar line or an HTTP header downstream
         raise JobValidationError("A web address cannot contain line breaks or control "

@@ -9,8 +9,8 @@ is taken over.
 """
 from __future__ import annotations
 
-import getpass
 import logging
+import os
 import zlib
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -34,8 +34,21 @@ def instance_key(config_dir: Path) -> str:
     load OpenSSL (~3 ms) before the first window."""
     folder = str(Path(config_dir).resolve()).encode()
     digest = f"{zlib.crc32(folder):08x}{zlib.adler32(folder):08x}"
-    user = "".join(c for c in getpass.getuser() if c.isalnum())[:16] or "user"
+    user = "".join(c for c in _user_name() if c.isalnum())[:16] or "user"
     return f"peregrine-{user}-{digest}"
+
+
+def _user_name() -> str:
+    """``getpass.getuser()`` without importing getpass (it loads termios before the first
+    window): the login name from the environment, else from the password database."""
+    for variable in ("LOGNAME", "USER", "LNAME", "USERNAME"):
+        if os.environ.get(variable):
+            return os.environ[variable]
+    try:
+        import pwd
+    except ImportError:     # Windows without USERNAME: any stable name will do
+        return "user"
+    return pwd.getpwuid(os.getuid()).pw_name
 
 
 class SingleInstance(QObject):
