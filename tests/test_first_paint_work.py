@@ -1,6 +1,7 @@
-"""What a first window waits for: the first-launch wizard paints before PySide6 makes the Qt
-namespace's enums (93 of them; ~35 ms that the welcome page does not need), and the desktop's
-colour scheme is asked for after that paint, the last one seen standing in until then."""
+"""What a first window waits for: the first-launch wizard and an empty pipeline paint before
+PySide6 makes the Qt namespace's enums (93 of them; ~35 ms that neither paint needs), and the
+desktop's colour scheme is asked for after that paint, the last one seen standing in until
+then."""
 from __future__ import annotations
 
 import json
@@ -46,7 +47,13 @@ WATCH_ENUMS = textwrap.dedent(f"""
 """)
 
 
-def enums_made_before_first_paint(tmp_path: Path) -> list[str]:
+def enums_made_before_first_paint(tmp_path: Path, *, set_up: bool = False) -> list[str]:
+    """The enums made before the first window painted: the wizard's, or with ``set_up`` (the
+    wizard finished before, no jobs yet) the main window's."""
+    if set_up:
+        (tmp_path / "config").mkdir(parents=True, exist_ok=True)
+        (tmp_path / "config" / "user.yaml").write_text("name: Ada\nwizard_complete: true\n",
+                                                       encoding="utf-8")
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", ENV_FLAG: "1",
            "PEREGRINE_CONFIG_DIR": str(tmp_path / "config"),
            "PEREGRINE_DATA_DIR": str(tmp_path / "data"),
@@ -67,6 +74,14 @@ def test_the_wizard_paints_before_the_qt_namespace_is_made(tmp_path):
     made = enums_made_before_first_paint(tmp_path)
     assert "PaintDeviceMetric" in made      # what the paint needs (QWidget's) was noted
     assert QT_NAMESPACE.isdisjoint(made)
+
+
+def test_an_empty_pipeline_paints_before_the_qt_namespace_and_the_table_types(tmp_path):
+    made = enums_made_before_first_paint(tmp_path, set_up=True)
+    assert "MenuRole" in made               # the main window's actions were made
+    assert QT_NAMESPACE.isdisjoint(made)
+    # Nor QIcon's (the icon follows the paint) or the item views' (no table without jobs).
+    assert {"ThemeIcon", "SelectionMode", "EditTrigger"}.isdisjoint(made)
 
 
 def test_a_desktop_dark_last_time_paints_dark_before_it_is_asked(qapp, tmp_path):

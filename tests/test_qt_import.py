@@ -46,3 +46,31 @@ def test_feature_switches_still_apply_per_module(tmp_path):
                           timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["snake", "True", "True", "-1", "True", "-1"]
+
+
+def test_enum_properties_set_by_key_and_a_misspelt_key_is_an_error(qapp):
+    import pytest
+    from PySide6.QtCore import Qt as namespace
+    from PySide6.QtWidgets import QLabel
+
+    from peregrine_desktop.lifecycle.qt_import import Qt, set_enum_property
+
+    label = QLabel()
+    set_enum_property(label, "alignment", "AlignRight|AlignVCenter")
+    flag = namespace.AlignmentFlag
+    assert label.alignment() == flag.AlignRight | flag.AlignVCenter
+    with pytest.raises(ValueError, match="QLabel.textFormat has no value 'Plain'"):
+        set_enum_property(label, "textFormat", "Plain")
+    assert Qt.TextFormat.PlainText is namespace.TextFormat.PlainText    # the stand-in reads on
+
+
+def test_shortcuts_given_as_lists_are_what_one_sequence_would_set(qapp):
+    from PySide6.QtGui import QAction, QKeySequence
+
+    from peregrine_desktop.lifecycle.qt_import import key_sequences
+
+    action = QAction()
+    action.setShortcuts(key_sequences("Ctrl+Shift+U"))
+    assert action.shortcut() == QKeySequence("Ctrl+Shift+U")
+    action.setShortcuts(key_sequences(QKeySequence.StandardKey.Undo))
+    assert action.shortcuts() == [QKeySequence(QKeySequence.StandardKey.Undo)]

@@ -12,14 +12,12 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-# QtCore.Qt where used, never imported: the welcome page paints before the Qt namespace is made
-# (docs/architecture.md, "Start-up rules").
-from PySide6 import QtCore
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget, QWizard,
                                QWizardPage)
 
-from peregrine_desktop.lifecycle.first_paint import after_first_paint
+# The welcome page paints before the Qt namespace is made (docs/architecture.md, "Start-up rules").
+from peregrine_desktop.lifecycle.qt_import import Qt, set_enum_property
 from peregrine_desktop.settings import paths
 from peregrine_desktop.settings.profile import UserProfile
 from peregrine_desktop.ui.deferred import BuildOnShow
@@ -92,10 +90,8 @@ class WelcomePage(QWizardPage):
             "<p>This setup takes a minute: your plan, what you are looking for, what to be "
             "told about, and the services to connect. You can close it at any time and "
             "continue where you left off, and change every answer later in Settings.</p>")
-        # The folders can be copied: set once painted (the flag's type is in the Qt namespace).
-        after_first_paint(text, lambda: text.setTextInteractionFlags(
-            QtCore.Qt.TextInteractionFlag.TextSelectableByMouse))
-        self.import_button = QPushButton("&Import from Peregrine…", self)
+        set_enum_property(text, "textInteractionFlags", "TextSelectableByMouse")   # copyable
+        self.import_button = QPushButton(text="&Import from Peregrine…", parent=self)
         self.import_button.setToolTip("Bring your profile, services and jobs over from "
                                       "Peregrine in your browser (its folder or a backup zip)")
         self.import_button.clicked.connect(wizard.open_import)
@@ -172,7 +168,7 @@ class SetupWizard(QWizard):
 
         dialog = ImportDialog(self.config_dir, profile=self.profile, parent=self)
         dialog.imported.connect(lambda _summary: self.imported.emit())
-        dialog.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.import_dialog = dialog
         dialog.open()
 
