@@ -162,6 +162,36 @@ def test_a_column_width_the_person_drags_is_kept_for_the_next_window(qtbot, repo
         FIELD_COLUMN["interview_at"])
 
 
+def test_a_window_over_no_jobs_keeps_the_remembered_columns(qtbot, repository, tmp_path):
+    """An empty pipeline paints without its table; closing it must not forget the widths,
+    order and choice of columns remembered from before."""
+    window = open_window(qtbot, repository, tmp_path, (1440, 900))
+    header = window.pipeline.table.horizontalHeader()
+    company = FIELD_COLUMN["company"]
+    drag_section_edge(qtbot, header, company, 40)
+    header.moveSection(header.visualIndex(FIELD_COLUMN["status"]), 0)
+    window.close()
+    settings_file = tmp_path / "window.ini"
+    before = QSettings(str(settings_file), QSettings.Format.IniFormat)
+    remembered = {key: before.value(key) for key in ("pipeline/widths", "pipeline/header")}
+
+    empty = JobStore(tmp_path / "empty.sqlite3")
+    try:
+        idle = MainWindow(profile(tmp_path), tmp_path, JobRepository(empty))
+        qtbot.addWidget(idle)
+        idle.show()
+        qtbot.waitExposed(idle)
+        assert idle.pipeline.empty_page.isVisible()
+        idle.close()
+    finally:
+        empty.close()
+    after = QSettings(str(settings_file), QSettings.Format.IniFormat)
+    assert {key: after.value(key) for key in remembered} == remembered
+
+    again = open_window(qtbot, repository, tmp_path, (1440, 900))
+    assert again.pipeline.table.horizontalHeader().logicalIndex(0) == FIELD_COLUMN["status"]
+
+
 def test_at_800_by_600_the_detail_pane_leaves_the_title_whole(qtbot, repository, tmp_path):
     repository.add_job({"title": "Senior Product Designer", "company": "Northwind Labs GmbH",
                         "status": "interviewing"})

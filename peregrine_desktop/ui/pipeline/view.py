@@ -491,7 +491,11 @@ class PipelineView(QWidget):
         from PySide6.QtWidgets import QHeaderView
 
         settings = self.settings
-        state = settings.value("pipeline/header") if settings is not None else None
+
+        def remembered(key: str) -> Any:
+            return settings.value(key) if settings is not None else None
+
+        state = remembered("pipeline/header")
         if isinstance(state, QByteArray) and not state.isEmpty():   # order and sort
             self._sizing = True
             try:
@@ -500,14 +504,11 @@ class PipelineView(QWidget):
                     FIELD_COLUMN["title"], QHeaderView.ResizeMode.Stretch)
             finally:
                 self._sizing = False
-        remembered = (settings.value(key) or "" for key in ("pipeline/widths", "pipeline/columns")) \
-            if settings is not None else ("", "")
-        widths, chosen = (str(value) for value in remembered)
-        for item in widths.split(","):
+        for item in str(remembered("pipeline/widths") or "").split(","):
             name, _, width = item.partition("=")
             if name in FIELD_COLUMN and name != "title" and width.isdigit():
                 self._user_widths[name] = max(int(width), 20)
-        for item in chosen.split(","):
+        for item in str(remembered("pipeline/columns") or "").split(","):
             name, _, on = item.partition("=")
             if name in FIELD_COLUMN and name != "title":
                 self._user_columns[name] = on == "1"
