@@ -66,13 +66,13 @@ class FlowLayout(QLayout):
 
 
 def flow_container(parent: QWidget | None = None, spacing: int = 6) -> tuple[QWidget, FlowLayout]:
-    """A widget whose children wrap; its height follows its width.  Put it beside a stretching
-    neighbour: the layout does not override ``expandingDirections``, whose Python answer would
-    have to be a ``Qt.Orientation`` (making the Qt namespace when the window is first laid out),
-    so the container is as ready to grow as a plain widget."""
+    """A widget whose children wrap; its height follows its width, and it never takes more
+    (its vertical policy is Maximum: the layout leaves ``expandingDirections`` alone, as a Python
+    answer there is a ``Qt.Orientation``, which makes the Qt namespace when the window is first
+    laid out)."""
     widget = QWidget(parent)
     layout = FlowLayout(widget, spacing)
-    policy = QSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
+    policy = QSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
     policy.setHeightForWidth(True)
     widget.setSizePolicy(policy)
     return widget, layout

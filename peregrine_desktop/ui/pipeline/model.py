@@ -496,7 +496,7 @@ class JobTableModel(QAbstractTableModel):
     # -- sorting ------------------------------------------------------------------------------------
     def sort(self, column: int, order: Qt.SortOrder | None = None) -> None:
         """Qt's override (``order`` None: ascending)."""
-        descending = order == Qt.SortOrder.DescendingOrder if order is not None else False
+        descending = order is not None and order == Qt.SortOrder.DescendingOrder
         if (column, descending) == (self._sort_column, self._descending):
             return      # already in this order (rows added since were inserted in place)
         self._sort_column, self._descending = column, descending

@@ -109,6 +109,7 @@ class PipelineView(QWidget):
         for signal in (self.model.rowsInserted, self.model.rowsRemoved, self.model.modelReset,
                        self.model.dataChanged):
             signal.connect(self._schedule_counts)
+        self.model.dataChanged.connect(lambda *_: self._update_actions())
         # The proxy drops rows before the source does, so both are watched.
         for signal in (self.proxy.rowsInserted, self.proxy.rowsRemoved, self.proxy.modelReset,
                        self.proxy.layoutChanged, self.model.rowsInserted, self.model.rowsRemoved,
@@ -376,7 +377,6 @@ class PipelineView(QWidget):
         table.setSortingEnabled(True)
         table.selectionModel().selectionChanged.connect(lambda *_: self._selection_changed())
         table.installEventFilter(self)      # columns refit whenever the table's width changes
-        self.model.dataChanged.connect(lambda *_: self._update_actions())
         return table
 
     # -- columns: fitted to the width, chosen from the header's menu, remembered ------------------
@@ -469,7 +469,7 @@ class PipelineView(QWidget):
         if watched is self._table and event.type() == QEvent.Type.Resize:
             self._fit_columns()
         elif watched is self._table and event.type() in (QEvent.Type.FontChange,
-                                                        QEvent.Type.StyleChange):
+                                                         QEvent.Type.StyleChange):
             self._widths = default_widths(self.table)     # room for the text in the new font
             self._apply_widths()
             self._fit_columns()
@@ -774,10 +774,9 @@ class PipelineView(QWidget):
         """The table's and the detail pane's first widths: the pane takes up to 40% (at most
         420 px), less where the table would otherwise cut its title, company and status."""
         total = self.splitter.width() - self.splitter.handleWidth()
-        self.table      # noqa: B018 - built, for its widths
+        view = self.table       # built first if it was not yet: its widths are read here
         table = (sum(self._widths[n] for n in ("title", "company", "status"))
-                 + self.table.verticalScrollBar().sizeHint().width() + 4
-                 + 2 * self.table.frameWidth())
+                 + view.verticalScrollBar().sizeHint().width() + 4 + 2 * view.frameWidth())
         pane = min(total - table, int(total * 0.4), 420)
         pane = max(pane, self.detail.minimumSizeHint().width(), self.detail.minimumWidth())
         return [total - pane, pane]
