@@ -88,6 +88,41 @@ def test_empty_pipeline_says_what_to_do(qtbot, repository):
     view.active_dialog.reject()
 
 
+def test_the_first_job_brings_the_filters_in_place_and_in_tab_order(qtbot, repository):
+    """An empty pipeline paints without its search field, chips and table (built with the
+    first job); they then appear where they always are, counted, and Tab reaches them in
+    order."""
+    view = make_view(qtbot, repository)
+    assert not view._filters_built and view._table is None
+    assert not view.export_csv_action.isEnabled()
+    assert not view.table.isVisible()       # asked for first: built, and still not shown
+    repository.add_job({"title": "Backend Engineer", "company": "Acme"})   # e.g. from a sync
+    qtbot.waitUntil(lambda: view.table.isVisible())
+    qtbot.waitUntil(lambda: chip_texts(view)[:2] == ["All 1", "Pending 1"])
+    assert view.search.isVisible() and view.chip_bar.isVisible()
+    assert view.export_csv_action.isEnabled()
+    toolbar = view.toolbar.geometry()
+    assert view.search.geometry().right() <= toolbar.right()
+    assert toolbar.bottom() < view.chip_bar.geometry().top()
+    assert view.chip_bar.geometry().bottom() < view.splitter.geometry().top()
+    view.mode_buttons["board"].setFocus()
+    order = []
+    for _ in range(3):
+        qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
+        order.append(QApplication.focusWidget())
+    # The status chips are one exclusive group: Tab enters it at the checked chip (arrows move
+    # within it) and leaves it for the due chips.
+    assert order == [view.search, view.status_chips[None], view.due_chips["overdue"]]
+
+
+def test_filters_asked_for_in_an_empty_pipeline_stay_hidden(qtbot, repository):
+    view = make_view(qtbot, repository)
+    assert view.status_chips[None].text() == "All 0"     # built on request
+    qtbot.wait(50)                                       # a deferred show would have run
+    assert not view.search.isVisible() and not view.chip_bar.isVisible()
+    assert view.empty_page.isVisible()
+
+
 def test_table_shows_jobs_newest_first_with_counts(qtbot, repository, jobs):
     view = make_view(qtbot, repository)
     assert column(view, "title") == ["Designer", "Data Engineer", "Backend Engineer"]

@@ -15,11 +15,10 @@ from typing import TYPE_CHECKING, Any
 import shiboken6
 from PySide6.QtCore import QByteArray, QEvent, QModelIndex, QPoint, QSettings, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence, QUndoStack
-# The item-view classes (~5 ms of Python types and enums) are imported where the table is built:
-# an empty pipeline paints without them.
-from PySide6.QtWidgets import (QButtonGroup, QFrame, QHBoxLayout, QLabel, QLineEdit, QPushButton,
-                               QSizePolicy, QSplitter, QStackedWidget, QToolButton, QVBoxLayout,
-                               QWidget)
+# The item-view classes and QLineEdit (~6 ms of Python types and enums) are imported where the
+# table and the filter row are built: an empty pipeline paints without them.
+from PySide6.QtWidgets import (QButtonGroup, QFrame, QHBoxLayout, QLabel, QPushButton, QSizePolicy,
+                               QSplitter, QStackedWidget, QToolButton, QVBoxLayout, QWidget)
 
 from peregrine_desktop.jobs import statuses
 from peregrine_desktop.jobs.dates import DUE_FILTERS, Clock, system_clock
@@ -50,6 +49,21 @@ QToolButton[chip="true"]:checked { background: palette(highlight);
                                    color: palette(highlighted-text);
                                    border-color: palette(highlight); }
 """
+
+class _FilterRow:
+    """A part of the pipeline's filter row (``view.search``, ``view.status_chips`` …): the row
+    is built when there are first jobs to filter, or when a part of it is first asked for."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.stored = "_" + name
+
+    def __get__(self, view: "PipelineView | None", owner: type | None = None) -> Any:
+        if view is None:
+            return self
+        if not view._filters_built:
+            view._build_filters()
+        return getattr(view, self.stored)
+
 
 #: Above this many rows the text filter waits for a pause in typing instead of every keystroke.
 _DEBOUNCE_ROWS = 2000
@@ -95,6 +109,7 @@ class PipelineView(QWidget):
         self._widths: dict[str, int] = {}
         self._sizing = False
         self._table: QTableView | None = None
+        self._filters_built = False     # the search field and chips: _build_filters
         self._build_actions()
         self._build_ui()
         self._counts_timer = QTimer(self)
@@ -109,7 +124,10 @@ class PipelineView(QWidget):
         for signal in (self.model.rowsInserted, self.model.rowsRemoved, self.model.modelReset,
                        self.model.dataChanged):
             signal.connect(self._schedule_counts)
-        self.model.dataChanged.connect(lambda *_: self._update_actions())
+        # Export follows whether there are jobs; the rest follows the selected job's data.
+        for signal in (self.model.rowsInserted, self.model.rowsRemoved, self.model.modelReset,
+                       self.model.dataChanged):
+            signal.connect(lambda *_: self._update_actions())
         # The proxy drops rows before the source does, so both are watched.
         for signal in (self.proxy.rowsInserted, self.proxy.rowsRemoved, self.proxy.modelReset,
                        self.proxy.layoutChanged, self.model.rowsInserted, self.model.rowsRemoved,
@@ -205,54 +223,8 @@ class PipelineView(QWidget):
             button.setAutoRaise(True)
             bar.addWidget(button)
             self.mode_buttons[mode] = button
-        self.search = QLineEdit(self.toolbar)
-        self.search.setPlaceholderText("Filter by title, company, location, notes…")
-        # Its icon costs ~10 ms to look up, and the button shows only once there is text.
-        after_first_paint(self, lambda: self.search.setClearButtonEnabled(True))
-        self.search.setMinimumWidth(160)
-        self.search.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-        self.search.setMaximumWidth(360)
-        self.search.setAccessibleName("Filter jobs")
-        self.search.textChanged.connect(self._text_edited)
-        self.search.returnPressed.connect(self._apply_text)
-        bar.addWidget(self.search, 1)
+        self._toolbar_row = bar
         layout.addWidget(self.toolbar)
-
-        # Chips wrap onto a second line in a narrow window instead of being cut.
-        self.chip_bar, chips = flow_container(self)
-        self.chip_bar.setStyleSheet(_CHIP_STYLE)     # not on the view: a style sheet on the
-        # table's parent would route every cell's painting through the slower style-sheet style
-        self.chip_group = QButtonGroup(self)
-        self.chip_group.setExclusive(True)
-        self.status_chips: dict[str | None, QToolButton] = {}
-        for status in (None, *statuses.STATUSES):
-            chip = self._chip(status and statuses.label(status) or "All")
-            chip.clicked.connect(lambda _c=False, s=status: self.set_status_filter(s))
-            self.chip_group.addButton(chip)
-            self.status_chips[status] = chip
-            chips.addWidget(chip)
-        self.status_chips[None].setChecked(True)
-        separator = QFrame(self.chip_bar)
-        separator.setFrameShape(QFrame.Shape.VLine)
-        separator.setFixedHeight(22)
-        chips.addWidget(separator)
-        self.due_chips: dict[str, QToolButton] = {}
-        for due, text in DUE_FILTERS.items():
-            chip = self._chip(text)
-            chip.setToolTip({"overdue": "Next actions and deadlines whose day has passed",
-                             "today": "Next actions, deadlines and interviews today",
-                             "week": "Due today or in the next six days"}[due])
-            chip.clicked.connect(lambda checked, d=due: self.set_due_filter(d if checked
-                                                                            else None))
-            self.due_chips[due] = chip
-            chips.addWidget(chip)
-        self.targets_chip = self._chip("Matches my targets")
-        self.targets_chip.setToolTip("Jobs whose title and place match the targets in your "
-                                     "profile (Settings → Job search)")
-        self.targets_chip.clicked.connect(self.set_targets_filter)
-        self.targets_chip.hide()
-        chips.addWidget(self.targets_chip)
-        layout.addWidget(self.chip_bar)
 
         # Horizontal, Qt's default (naming it, or a parent, picks an overload that needs the
         # Qt namespace); the layout below makes this view its parent.
@@ -275,8 +247,85 @@ class PipelineView(QWidget):
         footer.addWidget(self.message_label, 1)
         layout.addLayout(footer)
 
+    # -- the filter row: a search field and chips, built the first time there are jobs -------------
+    search = _FilterRow()
+    chip_bar = _FilterRow()
+    chip_group = _FilterRow()
+    status_chips = _FilterRow()
+    due_chips = _FilterRow()
+    targets_chip = _FilterRow()
+
+    def _build_filters(self) -> None:
+        """The search field (at the end of the toolbar) and the chips below it, set to the
+        filters in force; an empty pipeline paints without them (they mean nothing there)."""
+        from PySide6.QtWidgets import QLineEdit
+
+        self._filters_built = True
+        self._search = QLineEdit(self.toolbar)
+        self._search.setPlaceholderText("Filter by title, company, location, notes…")
+        # Its icon costs ~10 ms to look up, and the button shows only once there is text.
+        after_first_paint(self, lambda: self._search.setClearButtonEnabled(True))
+        self._search.setMinimumWidth(160)
+        self._search.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self._search.setMaximumWidth(360)
+        self._search.setAccessibleName("Filter jobs")
+        self._search.textChanged.connect(self._text_edited)
+        self._search.returnPressed.connect(self._apply_text)
+        self._toolbar_row.addWidget(self._search, 1)
+
+        # Chips wrap onto a second line in a narrow window instead of being cut.
+        self._chip_bar, chips = flow_container(self)
+        self._chip_bar.setStyleSheet(_CHIP_STYLE)     # not on the view: a style sheet on the
+        # table's parent would route every cell's painting through the slower style-sheet style
+        self._chip_group = QButtonGroup(self)
+        self._chip_group.setExclusive(True)
+        self._status_chips: dict[str | None, QToolButton] = {}
+        for status in (None, *statuses.STATUSES):
+            chip = self._chip(status and statuses.label(status) or "All")
+            chip.clicked.connect(lambda _c=False, s=status: self.set_status_filter(s))
+            self._chip_group.addButton(chip)
+            self._status_chips[status] = chip
+            chips.addWidget(chip)
+        separator = QFrame(self._chip_bar)
+        separator.setFrameShape(QFrame.Shape.VLine)
+        separator.setFixedHeight(22)
+        chips.addWidget(separator)
+        self._due_chips: dict[str, QToolButton] = {}
+        for due, text in DUE_FILTERS.items():
+            chip = self._chip(text)
+            chip.setToolTip({"overdue": "Next actions and deadlines whose day has passed",
+                             "today": "Next actions, deadlines and interviews today",
+                             "week": "Due today or in the next six days"}[due])
+            chip.clicked.connect(lambda checked, d=due: self.set_due_filter(d if checked
+                                                                            else None))
+            self._due_chips[due] = chip
+            chips.addWidget(chip)
+        self._targets_chip = self._chip("Matches my targets")
+        self._targets_chip.setToolTip("Jobs whose title and place match the targets in your "
+                                      "profile (Settings → Job search)")
+        self._targets_chip.clicked.connect(self.set_targets_filter)
+        chips.addWidget(self._targets_chip)
+        layout = self.layout()
+        layout.insertWidget(layout.indexOf(self.splitter), self._chip_bar)
+
+        self._status_chips[self.proxy.status].setChecked(True)
+        for due, chip in self._due_chips.items():
+            chip.setChecked(due == self.proxy.due)
+        self._targets_chip.setChecked(self.proxy.targets_only)
+        self._targets_chip.setVisible(self.model.targets.active)
+        for part in (self._search, self._chip_bar):     # asked for before there were jobs
+            part.setVisible(self.model.rowCount() > 0)
+        # Tab goes from the toolbar to the search field, the chips, then the list.
+        chain = [self.mode_buttons[BOARD], self._search,
+                 *(chip for chip in self._chip_bar.findChildren(QToolButton))]
+        if self._table is not None:
+            chain.append(self._table)
+        for before, after in zip(chain, chain[1:]):
+            QWidget.setTabOrder(before, after)
+        self._fill_chip_counts()
+
     def _chip(self, text: str) -> QToolButton:
-        chip = QToolButton(self.chip_bar)
+        chip = QToolButton(self._chip_bar)
         chip.setProperty("chip", True)
         chip.setCheckable(True)
         chip.setAutoRaise(True)
@@ -591,7 +640,8 @@ class PipelineView(QWidget):
     def set_targets(self, targets: Targets) -> None:
         """The person's targets (from the profile) changed: mark and filter by them."""
         self.model.set_targets(targets)
-        self.targets_chip.setVisible(targets.active)
+        if self._filters_built:
+            self._targets_chip.setVisible(targets.active)
         if not targets.active and self.proxy.targets_only:
             self.set_targets_filter(False)
         elif self.proxy.targets_only:
@@ -621,19 +671,25 @@ class PipelineView(QWidget):
         self._counts_timer.start(0)
 
     def _refresh_counts(self) -> None:
-        counts = self.model.status_counts()
-        self.status_chips[None].setText(f"All {self.model.rowCount():,}")
-        for status in statuses.STATUSES:
-            self.status_chips[status].setText(f"{statuses.label(status)} {counts[status]:,}")
-        for due, count in self.model.due_counts().items():
-            self.due_chips[due].setText(f"{DUE_FILTERS[due]} {count:,}")
-        if self.model.targets.active:
-            self.targets_chip.setText(f"Matches my targets {self.model.target_count():,}")
+        if self._filters_built:
+            self._fill_chip_counts()
         self._refresh_visibility()
+
+    def _fill_chip_counts(self) -> None:
+        counts = self.model.status_counts()
+        self._status_chips[None].setText(f"All {self.model.rowCount():,}")
+        for status in statuses.STATUSES:
+            self._status_chips[status].setText(f"{statuses.label(status)} {counts[status]:,}")
+        for due, count in self.model.due_counts().items():
+            self._due_chips[due].setText(f"{DUE_FILTERS[due]} {count:,}")
+        if self.model.targets.active:
+            self._targets_chip.setText(f"Matches my targets {self.model.target_count():,}")
 
     def _refresh_visibility(self, *_args: Any) -> None:
         total, shown = self.model.rowCount(), self.proxy.rowCount()
         on_board = self._mode == BOARD and self.board is not None
+        if total and not self._filters_built:
+            self._build_filters()
         if total == 0:
             self.stack.setCurrentWidget(self.empty_page)
         elif on_board:
@@ -646,8 +702,9 @@ class PipelineView(QWidget):
             if total and not shown:
                 self.no_match_label.setText(f"No jobs match {self._filter_description()}.")
         # Filters and counts mean nothing without jobs: the empty state stands alone.
-        self.chip_bar.setVisible(total > 0)
-        self.search.setVisible(total > 0)
+        if self._filters_built:
+            self._chip_bar.setVisible(total > 0)
+            self._search.setVisible(total > 0)
         self.count_label.setVisible(total > 0)
         self.count_label.setText(f"Showing {shown:,} of {_plural(total, 'job')}"
                                  if self.proxy.is_filtered() else _plural(total, "job"))
