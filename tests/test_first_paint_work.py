@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 #: Runs the app; notes every enum PySide6 makes (by its name) and which of them were made by the
 #: time the first-paint marker is written.
 WATCH_ENUMS = textwrap.dedent(f"""
-    import enum, json, sys
+    import enum, gc, json, sys
     made = []
     create = enum.EnumType._create_
     def noting(cls, class_name, names, **kwargs):
@@ -31,25 +31,35 @@ WATCH_ENUMS = textwrap.dedent(f"""
 
     class Watch:
         def __init__(self, out):
-            self.out, self.at_paint = out, None
+            self.out, self.at_paint, self.paused, self.resumed = out, None, None, False
         def write(self, text):
             if {MARKER!r} in text and self.at_paint is None:
                 self.at_paint = list(made)
+                self.paused = not gc.isenabled()
             return self.out.write(text)
         def flush(self):
             self.out.flush()
     sys.stdout = watch = Watch(sys.stdout)
+    enable = gc.enable
+    def enabling():     # noted when the app turns the collector on while its window is up
+        from PySide6.QtCore import QThread
+        if watch.at_paint is not None and QThread.currentThread().loopLevel() > 0:
+            watch.resumed = True
+        enable()
+    gc.enable = enabling
     sys.path.insert(0, {str(ROOT)!r})
     from peregrine_desktop.app import main
     code = main(["peregrine-desktop"])
     sys.stderr.write("ENUMS " + json.dumps(watch.at_paint) + "\\n")
+    sys.stderr.write("GC " + json.dumps([watch.paused, watch.resumed]) + "\\n")
     sys.exit(code)
 """)
 
 
-def enums_made_before_first_paint(tmp_path: Path, *, set_up: bool = False) -> list[str]:
-    """The enums made before the first window painted: the wizard's, or with ``set_up`` (the
-    wizard finished before, no jobs yet) the main window's."""
+def first_paint(tmp_path: Path, *, set_up: bool = False) -> tuple[list[str], list[bool]]:
+    """The enums made before the first window painted (the wizard's, or with ``set_up``, the
+    wizard finished before and no jobs yet, the main window's), and whether Python's cyclic
+    garbage collector was paused for that paint and on again after it."""
     if set_up:
         (tmp_path / "config").mkdir(parents=True, exist_ok=True)
         (tmp_path / "config" / "user.yaml").write_text("name: Ada\nwizard_complete: true\n",
@@ -62,8 +72,10 @@ def enums_made_before_first_paint(tmp_path: Path, *, set_up: bool = False) -> li
                           text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert MARKER in done.stdout
-    line = next(line for line in done.stderr.splitlines() if line.startswith("ENUMS "))
-    return json.loads(line.removeprefix("ENUMS "))
+    lines = done.stderr.splitlines()
+    enums = next(line for line in lines if line.startswith("ENUMS ")).removeprefix("ENUMS ")
+    collecting = next(line for line in lines if line.startswith("GC ")).removeprefix("GC ")
+    return json.loads(enums), json.loads(collecting)
 
 
 #: Enums only the Qt namespace has (PySide6 makes all 93 of its enums at once).
@@ -71,17 +83,20 @@ QT_NAMESPACE = {"AlignmentFlag", "GlobalColor", "ItemDataRole", "Key", "WindowTy
 
 
 def test_the_wizard_paints_before_the_qt_namespace_is_made(tmp_path):
-    made = enums_made_before_first_paint(tmp_path)
+    made, collecting = first_paint(tmp_path)
     assert "PaintDeviceMetric" in made      # what the paint needs (QWidget's) was noted
     assert QT_NAMESPACE.isdisjoint(made)
 
 
 def test_an_empty_pipeline_paints_before_the_qt_namespace_and_the_table_types(tmp_path):
-    made = enums_made_before_first_paint(tmp_path, set_up=True)
+    made, collecting = first_paint(tmp_path, set_up=True)
     assert "MenuRole" in made               # the main window's actions were made
     assert QT_NAMESPACE.isdisjoint(made)
-    # Nor QIcon's (the icon follows the paint) or the item views' (no table without jobs).
-    assert {"ThemeIcon", "SelectionMode", "EditTrigger"}.isdisjoint(made)
+    # Nor QIcon's (the icon follows the paint), the item views' (no table without jobs) or the
+    # search field's (no filters either).
+    assert {"ThemeIcon", "SelectionMode", "EditTrigger", "EchoMode"}.isdisjoint(made)
+    # The collector, paused while start-up made objects that all stay, runs again after.
+    assert collecting == [True, True]
 
 
 def test_a_desktop_dark_last_time_paints_dark_before_it_is_asked(qapp, tmp_path):
