@@ -16,10 +16,11 @@ import json
 import re
 import threading
 import time
+import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, ClassVar
 
 from peregrine_sdk.base import IntegrationBase
 from peregrine_sdk.capabilities import JobSync
@@ -152,10 +153,14 @@ class SchemaCache:
     automatic pull costs its one listing request and not the schema reads around it.  A
     connection test always reads afresh (:meth:`drop`), and so does anything after ``ttl``."""
 
+    #: Every cache made, for :meth:`clear_all`.
+    _every: ClassVar[weakref.WeakSet[SchemaCache]] = weakref.WeakSet()
+
     def __init__(self, ttl: float = 600.0) -> None:
         self.ttl = ttl
         self._entries: dict[tuple, tuple[float, Any]] = {}
         self._lock = threading.Lock()
+        SchemaCache._every.add(self)
 
     def get(self, key: tuple) -> Any:
         with self._lock:
@@ -172,6 +177,18 @@ class SchemaCache:
     def drop(self, key: tuple) -> None:
         with self._lock:
             self._entries.pop(key, None)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+    @classmethod
+    def clear_all(cls) -> None:
+        """Forget every table in every cache.  The test kit does so before each test: emulated
+        services come and go on reused loopback ports, so one test's columns (a table without
+        "Salary", say) could otherwise be taken for a later test's table at the same address."""
+        for cache in list(cls._every):
+            cache.clear()
 
 
 def cache_key(*parts: str) -> tuple:

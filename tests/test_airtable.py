@@ -164,3 +164,17 @@ def test_an_unmapped_optional_column_is_skipped_not_fatal(store, airtable):
     assert len(report.created) == 3
     fields = next(iter(airtable.records.values()))["fields"]
     assert "Salary" not in fields and "Location" not in fields
+
+
+def test_a_schema_read_in_one_test_is_not_taken_for_the_next_tests_table(loopback_server):
+    """The schema caches live for the process and are keyed by address; the test kit empties
+    them before each test, as the next emulator may get this one's port."""
+    from integrations.airtable import SCHEMAS
+    from peregrine_sdk.tracker import SchemaCache, cache_key
+
+    key = cache_key(loopback_server.url, "appBase", "Jobs", "patGood.123")
+    SCHEMAS.put(key, {"Job Title": "singleLineText"})       # a table without "Salary"
+    other = SchemaCache()
+    other.put(key, {"Name": "singleLineText"})
+    SchemaCache.clear_all()
+    assert SCHEMAS.get(key) is None and other.get(key) is None

@@ -6,6 +6,9 @@
   the test.
 - ``plugin_contract``: ``plugin_contract(cls, example=None, faults=True, prepare=None)`` runs the
   contract suite and fails the test with every problem it found; returns the report.
+
+Before every test the trackers' schema caches are emptied (:meth:`SchemaCache.clear_all`): each
+test's emulated service starts unknown, even on a port an earlier test's emulator used.
 """
 from __future__ import annotations
 
@@ -15,6 +18,13 @@ import pytest
 
 from peregrine_sdk.testkit.contract import ContractReport, run_contract
 from peregrine_sdk.testkit.loopback import LoopbackServer
+from peregrine_sdk.tracker import SchemaCache
+
+
+@pytest.fixture(autouse=True)
+def _fresh_schema_caches() -> Iterator[None]:
+    SchemaCache.clear_all()
+    yield
 
 
 @pytest.fixture
