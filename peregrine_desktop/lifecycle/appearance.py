@@ -143,8 +143,8 @@ def apply_app_identity(app: QGuiApplication, *, icon: bool = True) -> None:
     The app passes ``icon=False`` and sets the icon once its first window has painted: making
     it loads Qt's SVG icon engine and scans the image-format plugins, and X11 then renders it
     at four sizes for the window; that put ~30 ms (wall, under Xvfb) before the first map.
-    Desktops that match the window to its menu entry by the desktop-file name (GNOME, KDE)
-    show the menu entry's icon meanwhile."""
+    Docks that match the window to its menu entry by the desktop-file name (GNOME Shell, for
+    one) show the entry's icon meanwhile."""
     if icon:
         app.setWindowIcon(app_icon())
     app.setDesktopFileName(APP_ID)
