@@ -74,3 +74,15 @@ def test_shortcuts_given_as_lists_are_what_one_sequence_would_set(qapp):
     assert action.shortcut() == QKeySequence("Ctrl+Shift+U")
     action.setShortcuts(key_sequences(QKeySequence.StandardKey.Undo))
     assert action.shortcuts() == [QKeySequence(QKeySequence.StandardKey.Undo)]
+
+
+def test_the_pipeline_models_role_numbers_are_qts():
+    from PySide6.QtCore import Qt as namespace
+
+    from peregrine_desktop.ui.pipeline import model
+
+    role = namespace.ItemDataRole
+    assert (model.DISPLAY_ROLE, model.DECORATION_ROLE, model.TOOLTIP_ROLE, model.FOREGROUND_ROLE,
+            model.USER_ROLE) == (role.DisplayRole.value, role.DecorationRole.value,
+                                 role.ToolTipRole.value, role.ForegroundRole.value,
+                                 role.UserRole.value)

@@ -50,9 +50,13 @@ QToolButton[chip="true"]:checked { background: palette(highlight);
                                    border-color: palette(highlight); }
 """
 
-class _FilterRow:
-    """A part of the pipeline's filter row (``view.search``, ``view.status_chips`` …): the row
-    is built when there are first jobs to filter, or when a part of it is first asked for."""
+class _BuiltWhenNeeded:
+    """A part of the view an empty pipeline paints without (the table, the filter row): built by
+    the method named ``build`` when there are first jobs to show, or when the part is first
+    asked for.  ``build`` stores the part under the attribute's name with a leading ``_``."""
+
+    def __init__(self, build: str) -> None:
+        self.build = build
 
     def __set_name__(self, owner: type, name: str) -> None:
         self.stored = "_" + name
@@ -60,8 +64,8 @@ class _FilterRow:
     def __get__(self, view: "PipelineView | None", owner: type | None = None) -> Any:
         if view is None:
             return self
-        if not view._filters_built:
-            view._build_filters()
+        if getattr(view, self.stored, None) is None:
+            getattr(view, self.build)()
         return getattr(view, self.stored)
 
 
@@ -121,12 +125,11 @@ class PipelineView(QWidget):
         self._detail_timer = QTimer(self)
         self._detail_timer.setSingleShot(True)
         self._detail_timer.timeout.connect(self._show_detail)
+        # The counts, and the actions (Export follows whether there are jobs; the rest the
+        # selected job's data).
         for signal in (self.model.rowsInserted, self.model.rowsRemoved, self.model.modelReset,
                        self.model.dataChanged):
             signal.connect(self._schedule_counts)
-        # Export follows whether there are jobs; the rest follows the selected job's data.
-        for signal in (self.model.rowsInserted, self.model.rowsRemoved, self.model.modelReset,
-                       self.model.dataChanged):
             signal.connect(lambda *_: self._update_actions())
         # The proxy drops rows before the source does, so both are watched.
         for signal in (self.proxy.rowsInserted, self.proxy.rowsRemoved, self.proxy.modelReset,
@@ -248,12 +251,12 @@ class PipelineView(QWidget):
         layout.addLayout(footer)
 
     # -- the filter row: a search field and chips, built the first time there are jobs -------------
-    search = _FilterRow()
-    chip_bar = _FilterRow()
-    chip_group = _FilterRow()
-    status_chips = _FilterRow()
-    due_chips = _FilterRow()
-    targets_chip = _FilterRow()
+    search = _BuiltWhenNeeded("_build_filters")
+    chip_bar = _BuiltWhenNeeded("_build_filters")
+    chip_group = _BuiltWhenNeeded("_build_filters")
+    status_chips = _BuiltWhenNeeded("_build_filters")
+    due_chips = _BuiltWhenNeeded("_build_filters")
+    targets_chip = _BuiltWhenNeeded("_build_filters")
 
     def _build_filters(self) -> None:
         """The search field (at the end of the toolbar) and the chips below it, set to the
@@ -360,35 +363,32 @@ class PipelineView(QWidget):
         layout.addStretch(2)
         return page
 
-    @property
-    def table(self) -> QTableView:
-        """The job table, built the first time there are jobs to show: an empty pipeline
-        paints without it (its header would make the Qt namespace before the first paint)."""
-        if self._table is None:
-            self._build_table_page()
-        return self._table
+    # -- the table page: the job table, or a "no jobs match" note under a filter ----------------
+    # (The table's header would make the Qt namespace before the first paint.)
+    table = _BuiltWhenNeeded("_build_table_page")
+    table_page = _BuiltWhenNeeded("_build_table_page")
+    no_match = _BuiltWhenNeeded("_build_table_page")
+    no_match_label = _BuiltWhenNeeded("_build_table_page")
+    show_all_button = _BuiltWhenNeeded("_build_table_page")
 
     def _build_table_page(self) -> None:
-        """The table, and the "no jobs match" note that stands in for it under a filter."""
-        self.table_page = QWidget(self)
-        page = QVBoxLayout(self.table_page)
+        self._table_page = QWidget(self)
+        page = QVBoxLayout(self._table_page)
         page.setContentsMargins(0, 0, 0, 0)
         self._table = self._build_table()
         page.addWidget(self._table, 1)
-        self.no_match = QWidget(self.table_page)
-        no_match = QVBoxLayout(self.no_match)
-        self.no_match_label = QLabel(self.no_match)
-        self.no_match_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.no_match_label.setWordWrap(True)
-        self.no_match_label.setTextFormat(Qt.TextFormat.PlainText)
-        self.show_all_button = QPushButton("Show all jobs", self.no_match)
-        self.show_all_button.clicked.connect(self.clear_filters)
+        self._no_match = QWidget(self._table_page)
+        no_match = QVBoxLayout(self._no_match)
+        self._no_match_label = plain_label(parent=self._no_match, word_wrap=True)
+        self._no_match_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._show_all_button = QPushButton("Show all jobs", self._no_match)
+        self._show_all_button.clicked.connect(self.clear_filters)
         no_match.addStretch(1)
-        no_match.addWidget(self.no_match_label)
-        no_match.addWidget(self.show_all_button, 0, Qt.AlignmentFlag.AlignHCenter)
+        no_match.addWidget(self._no_match_label)
+        no_match.addWidget(self._show_all_button, 0, Qt.AlignmentFlag.AlignHCenter)
         no_match.addStretch(2)
-        page.addWidget(self.no_match, 1)
-        self.stack.addWidget(self.table_page)
+        page.addWidget(self._no_match, 1)
+        self.stack.addWidget(self._table_page)
         self._restore_columns()
 
     def _build_table(self) -> QTableView:
