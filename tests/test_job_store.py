@@ -201,6 +201,35 @@ def test_older_files_are_migrated_forward(tmp_path, monkeypatch):
         s.close()
 
 
+def test_the_pipelines_first_read_comes_from_one_index_already_in_order(store):
+    """The first paint reads FIRST_FIELDS of every job in the opening order: from the covering
+    index, without a sort and without the rows (and their long descriptions)."""
+    with store.connection() as conn:
+        plan = " ".join(row[-1] for row in conn.execute(
+            "EXPLAIN QUERY PLAN " + store_module.summaries_query(store_module.FIRST_FIELDS, True)))
+    assert "COVERING INDEX jobs_first_screen" in plan
+    assert "TEMP B-TREE" not in plan
+
+
+def test_a_file_without_the_reading_index_gets_it_and_keeps_its_version(tmp_path):
+    path = tmp_path / "jobs.sqlite3"
+    JobStore(path).close()
+    conn = sqlite3.connect(path)          # as an older Peregrine, which had no such index, left it
+    conn.execute("DROP INDEX jobs_first_screen")
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    conn.close()
+    s = JobStore(path)
+    try:
+        with s.connection() as conn:
+            names = {row[0] for row in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'index'")}
+        assert "jobs_first_screen" in names
+        assert s.schema_version == version     # an older Peregrine can still open the file
+        assert s.integrity_check() == []
+    finally:
+        s.close()
+
+
 def test_schema_1_jobs_get_a_global_identity_and_their_applied_date(tmp_path):
     path = tmp_path / "jobs.sqlite3"
     conn = sqlite3.connect(path)      # a file as the first release wrote it

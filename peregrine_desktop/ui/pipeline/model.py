@@ -25,7 +25,7 @@ from PySide6.QtGui import QColor
 from peregrine_desktop.jobs import statuses
 from peregrine_desktop.jobs.dates import DUE_FILTERS, Clock, DueWindow, open_dates, system_clock
 from peregrine_desktop.jobs.repository import JobRepository
-from peregrine_desktop.jobs.store import SUMMARY_FIELDS, StoreError
+from peregrine_desktop.jobs.store import FIRST_FIELDS, LATER_FIELDS, StoreError
 from peregrine_desktop.jobs.targets import Targets
 from peregrine_desktop.lifecycle.qt_import import Qt
 from peregrine_desktop.ui.plain_text import tooltip
@@ -62,13 +62,8 @@ ExcludedRole = USER_ROLE + 6
 #: What a dragged job carries: its ids, one per line.
 JOB_IDS_MIME = "application/x-peregrine-job-ids"
 
-#: Read with the haystacks once the table is on screen, not before its first paint: only the
-#: filter, tooltips, excluded keywords and a job's own page use them (a fifth of the columns,
-#: a third of the reading time for 10,000 jobs).
-LATER_FIELDS = ("url", "notes", "uid", "updated_at")
 #: What a job deleted meanwhile reads as.
 _NOTHING_LATER = tuple("" if field == "url" else None for field in LATER_FIELDS)
-FIRST_FIELDS = tuple(f for f in SUMMARY_FIELDS if f not in LATER_FIELDS)
 
 
 def job_ids_from_mime(mime: QMimeData) -> list[int]:
