@@ -174,10 +174,18 @@ class Application:
                 QApplication.instance().quit()
                 return
             self._warn_about_store()
+        from peregrine_desktop.lifecycle.startup import check_indexes
+
+        self.runner.start(check_indexes, self.store, key="index check",
+                          on_success=self._indexes_checked)
         self.window.start_reminders()
         # Checking the licence imports the crypto library (~20 ms): after the first paint.
         self.window.set_plan(self.profile.effective_tier)
         self.discover_integrations()
+
+    def _indexes_checked(self, message: str | None) -> None:
+        if message:
+            self._warn("Your job database needs a repair", message)
 
     def discover_integrations(self) -> None:
         """Import every plugin (built-in, entry point, plugins folder) on a worker, then start

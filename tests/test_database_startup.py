@@ -19,9 +19,10 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from peregrine_desktop.jobs import salvage
 from peregrine_desktop.jobs.store import DB_FILENAME, JobStore
-from peregrine_desktop.lifecycle.startup import (StartupBlocked, claim_data_folder,
+from peregrine_desktop.lifecycle.startup import (StartupBlocked, check_indexes,
+                                                 claim_data_folder, full_check_marker,
                                                  open_job_store, until_resolved)
-from tests.ui_helpers import answer_next_message_box
+from tests.ui_helpers import answer_next_message_box, running_app
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -194,6 +195,75 @@ def test_garbage_in_the_middle_salvages_the_readable_rows_and_keeps_the_original
     again, notice = open_job_store(path)
     assert notice is None and again.count() == recovered + 1
     again.close()
+
+
+def redefine_index(path: Path, name: str, sql: str) -> None:
+    """Change what SQLite believes index ``name`` holds, leaving its entries as they are: an
+    index that disagrees with the rows, which only the full check sees."""
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA writable_schema = ON")
+    conn.execute("UPDATE sqlite_master SET sql = ? WHERE name = ?", (sql, name))
+    conn.commit()
+    conn.close()
+
+
+def test_an_index_that_disagrees_with_the_rows_is_rebuilt_once_the_window_is_up(data_dir):
+    path = make_store(data_dir, 200)
+    redefine_index(path, "jobs_status", "CREATE INDEX jobs_status ON jobs(company)")
+    store, notice = open_job_store(path)          # before the first paint: the quick check
+    assert notice is None and store.count() == 200
+    assert not any(p.name.startswith(DB_FILENAME + ".damaged-") for p in data_dir.iterdir())
+    assert store.integrity_check() != []
+    assert check_indexes(store) is None           # after it, on a worker: rebuilt in place
+    assert store.integrity_check() == []
+    assert store.count() == 200 and store.list_jobs(status="pending")[0]["title"] == "Job 0"
+    assert not full_check_marker(path).exists()
+    store.close()
+
+
+def test_damage_a_rebuild_cannot_mend_is_said_and_salvaged_at_the_next_start(data_dir):
+    path = make_store(data_dir, 20)
+    # Two jobs with one address under the index that should have kept them apart.
+    redefine_index(path, "jobs_url",
+                   "CREATE INDEX jobs_url ON jobs(url) WHERE url IS NOT NULL")
+    conn = sqlite3.connect(path)
+    conn.execute("UPDATE jobs SET url = 'https://jobs.test/1' WHERE title = 'Job 3'")
+    conn.commit()
+    conn.close()
+    redefine_index(path, "jobs_url",
+                   "CREATE UNIQUE INDEX jobs_url ON jobs(url) WHERE url IS NOT NULL")
+    store, notice = open_job_store(path)
+    assert notice is None
+    message = check_indexes(store)
+    assert "Quit Peregrine and start it again" in message and "still there" in message
+    assert full_check_marker(path).exists()
+    store.close()
+
+    store, notice = open_job_store(path)          # the next start: the full check, a salvage
+    assert "The job database was damaged" in notice
+    assert store.integrity_check() == [] and not full_check_marker(path).exists()
+    assert "20 of 20 jobs were recovered" in notice     # both jobs of that address kept
+    assert {job["title"] for job in store.list_jobs()} == {f"Job {i}" for i in range(20)}
+    store.close()
+
+
+def test_the_app_says_what_to_do_about_damage_found_once_its_window_is_up(qtbot, config_dir,
+                                                                        data_dir):
+    path = make_store(data_dir, 3)
+    redefine_index(path, "jobs_url", "CREATE INDEX jobs_url ON jobs(url) WHERE url IS NOT NULL")
+    conn = sqlite3.connect(path)
+    conn.execute("UPDATE jobs SET url = 'https://jobs.test/1' WHERE title = 'Job 2'")
+    conn.commit()
+    conn.close()
+    redefine_index(path, "jobs_url",
+                   "CREATE UNIQUE INDEX jobs_url ON jobs(url) WHERE url IS NOT NULL")
+    seen: list[str] = []
+    answer_next_message_box(QMessageBox.StandardButton.Ok, seen)
+    with running_app(qtbot, config_dir, data_dir) as app:
+        assert app.window.pipeline.model.rowCount() == 3     # the jobs, shown meanwhile
+        qtbot.waitUntil(lambda: bool(seen), timeout=10_000)
+        assert "Quit Peregrine and start it again" in seen[0]
+    assert full_check_marker(path).exists()
 
 
 SALVAGE_CHILD = textwrap.dedent("""

@@ -552,12 +552,25 @@ class JobStore:
 
     def integrity_check(self) -> list[str]:
         """Problems SQLite finds in the file and its foreign keys; empty when all is well."""
+        return self._check("integrity_check")
+
+    def quick_check(self) -> list[str]:
+        """:meth:`integrity_check` less its comparison of each index with the rows: linear in
+        the file's size where the full check is N log N (about half the time for 10,000 jobs),
+        so a start can afford it before the first paint."""
+        return self._check("quick_check")
+
+    def _check(self, pragma: str) -> list[str]:
         with self.connection() as conn:
-            problems = [row[0] for row in conn.execute("PRAGMA integrity_check")
-                        if row[0] != "ok"]
+            problems = [row[0] for row in conn.execute(f"PRAGMA {pragma}") if row[0] != "ok"]
             problems += [f"{row[0]} row {row[1]} points to a missing {row[2]} row"
                          for row in conn.execute("PRAGMA foreign_key_check")]
         return problems
+
+    def rebuild_indexes(self) -> None:
+        """Every index made again from the rows (which an index only mirrors)."""
+        with self.transaction() as conn:
+            conn.execute("REINDEX")
 
     # -- reading ------------------------------------------------------------------------------------
     def get(self, job_id: int, with_history: bool = True) -> dict[str, Any] | None:

@@ -145,9 +145,12 @@ def open_job_store(path: Path | None = None, busy_timeout: float = START_BUSY_TI
         if file.exists() and not _writable(file):
             raise StartupBlocked("Peregrine cannot use its data folder",
                                  cannot_write_message(path.parent, f"{file.name} is read-only"))
+    marker = full_check_marker(path)
     try:
         store = JobStore(path, open_timeout=busy_timeout)
-        problems = store.integrity_check()
+        # The indexes are compared with the rows after the first paint (check_indexes), unless
+        # that found damage a rebuild could not mend.
+        problems = store.integrity_check() if marker.exists() else store.quick_check()
     except SchemaTooNewError:
         raise StartupBlocked(
             "Your job database is from a newer Peregrine",
@@ -175,8 +178,50 @@ def open_job_store(path: Path | None = None, busy_timeout: float = START_BUSY_TI
     if problems:
         log.error("job database %s failed its integrity check: %s", path, problems[:5])
         store.close()
-        return _salvaged(path)
+        store, notice = _salvaged(path)
+    marker.unlink(missing_ok=True)
     return store, notice
+
+
+def full_check_marker(path: Path) -> Path:
+    """Left beside the database when its indexes are damaged beyond a rebuild: the next start
+    runs the full check before opening the window, and salvages."""
+    return path.with_name(path.name + ".check-fully")
+
+
+NEEDS_RESTART_TO_REPAIR = (
+    "Peregrine found damage in your job database that it could not mend while running. Your "
+    "jobs are still there. Quit Peregrine and start it again: it will copy every readable job "
+    "into a repaired database and keep the damaged file beside it.")
+
+
+def check_indexes(store: JobStore) -> str | None:
+    """The rest of the start-up check, on a worker once the window is up: every index compared
+    with the rows.  An index that disagrees is rebuilt from them (an index holds nothing of its
+    own); when that fails or leaves problems, the next start salvages the file, and the message
+    to show says so.  None when all is well."""
+    import sqlite3
+
+    try:
+        problems = store.integrity_check()
+        if not problems:
+            return None
+        log.error("job database %s: indexes disagree with the rows: %s", store.path,
+                  problems[:5])
+        store.rebuild_indexes()
+        problems = store.integrity_check()
+    except sqlite3.DatabaseError as exc:
+        problems = [str(exc)]
+    if not problems:
+        log.warning("job database %s: indexes rebuilt from the rows", store.path)
+        return None
+    log.error("job database %s: still damaged after rebuilding its indexes: %s", store.path,
+              problems[:5])
+    try:
+        full_check_marker(store.path).touch()
+    except OSError as exc:
+        log.error("could not mark %s for a full check: %s", store.path, exc)
+    return NEEDS_RESTART_TO_REPAIR
 
 
 def _salvaged(path: Path) -> tuple[JobStore, str]:
