@@ -135,6 +135,25 @@ def test_enter_presses_ok_and_saves(qtbot, profile, config_dir):
     assert dialog.ok_button.isDefault()
 
 
+def test_enter_on_any_button_of_any_profile_tab_presses_ok_not_that_button(qtbot, profile,
+                                                                          config_dir):
+    """Browse…, Activate and the rest take Enter from nobody, on the first tab and on those
+    built when first shown."""
+    dialog = open_active(qtbot, profile, config_dir)
+    for index in range(4):                      # Profile, Plan, Job search, Notifications
+        dialog.tabs.setCurrentIndex(index)
+        page = dialog.tabs.currentWidget()
+        buttons = [b for b in page.findChildren(QPushButton) if b.isVisible()]
+        assert all(not b.autoDefault() and not b.isDefault() for b in buttons), \
+            (dialog.tabs.tabText(index), [b.text() for b in buttons if b.autoDefault()])
+    dialog.tabs.setCurrentIndex(0)
+    browse = next(b for b in dialog.tabs.currentWidget().findChildren(QPushButton)
+                  if b.text() == "Browse…")
+    browse.setFocus()
+    with qtbot.waitSignal(dialog.accepted):
+        qtbot.keyClick(browse, Qt.Key.Key_Return)
+
+
 def test_enter_on_the_cards_tab_still_presses_ok(qtbot, profile, config_dir):
     dialog = open_active(qtbot, profile, config_dir)
     dialog.tabs.setCurrentIndex(4)

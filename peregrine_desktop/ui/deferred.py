@@ -32,6 +32,7 @@ class BuildOnShow(QWidget):
             self._layout.addWidget(self._content)
             if self.isVisible():    # a child added to a shown widget is not shown by itself
                 self._content.show()
+            self._layout.activate()     # laid out now, not at the next event: its geometry is real
         return self._content
 
     def showEvent(self, event) -> None:  # noqa: ANN001, N802 - Qt override

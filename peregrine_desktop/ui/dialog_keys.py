@@ -24,6 +24,15 @@ def only_default(default: QPushButton, *inside: QWidget) -> None:
     default.setDefault(True)
 
 
+def side_button(text: str, parent: QWidget) -> QPushButton:
+    """A push button beside a field (Browse…) that Enter never presses, even with the focus on
+    it: made so, where :func:`only_default` would have to search every widget of a page for it
+    (which makes PySide wrap each one, ~5 ms for Settings' first tab)."""
+    button = QPushButton(text=text, parent=parent)
+    button.setAutoDefault(False)
+    return button
+
+
 def is_enter(event: QKeyEvent) -> bool:
     """Return, or Enter on the keypad, with no other modifier (what presses a default button)."""
     modifiers = event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier

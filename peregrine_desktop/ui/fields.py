@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QFormLayout, QHBoxLayout,
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QHBoxLayout,
                                QLabel, QLineEdit, QPushButton, QToolButton, QVBoxLayout, QWidget)
 
 from peregrine_desktop.ui.field_problems import mark_field, problem_label
@@ -208,6 +208,8 @@ class FileEditor(TextEditor):
         self.widget = box
 
     def _choose(self) -> None:
+        from PySide6.QtWidgets import QFileDialog
+
         path, _ = QFileDialog.getOpenFileName(self.widget, f"Choose {self.label_text}",
                                               self.value(), str(self.spec.get("filter") or ""))
         if path:

@@ -13,12 +13,13 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFontMetrics
-from PySide6.QtWidgets import (QCheckBox, QFileDialog, QFormLayout, QGridLayout, QHBoxLayout,
+from PySide6.QtWidgets import (QCheckBox, QFormLayout, QGridLayout, QHBoxLayout,
                                QLabel, QLayout, QLineEdit, QPlainTextEdit, QPushButton,
                                QVBoxLayout, QWidget)
 
 from peregrine_desktop.settings.profile import NOTIFY_EVENTS, UserProfile
 from peregrine_desktop.settings.tiers import TIER_LABELS, TIER_ORDER, plan_unlocks
+from peregrine_desktop.ui.dialog_keys import side_button
 from peregrine_desktop.ui.field_problems import (PROBLEM_COLOUR, field_column, is_marked,
                                                  mark_field, outline)
 from peregrine_desktop.ui.fields import url_problem
@@ -402,7 +403,7 @@ class DocumentsSection(ProfileSection):
                 ("&Documents folder", self.folder, self._pick_folder, self._folder_problem)):
             row = QHBoxLayout()
             row.addWidget(line, 1)
-            browse = QPushButton("Browse…", self)
+            browse = side_button("Browse…", self)
             browse.setAccessibleName(f"Browse for {label.replace('&', '')}")
             browse.clicked.connect(pick)
             row.addWidget(browse)
@@ -421,6 +422,8 @@ class DocumentsSection(ProfileSection):
         return None
 
     def _pick_resume(self) -> None:
+        from PySide6.QtWidgets import QFileDialog
+
         path, _ = QFileDialog.getOpenFileName(self, "Choose your résumé", self.resume.text(),
                                               "Documents (*.pdf *.docx *.doc *.odt *.txt *.md)"
                                               ";;All files (*)")
@@ -429,6 +432,8 @@ class DocumentsSection(ProfileSection):
             self.changed.emit()
 
     def _pick_folder(self) -> None:
+        from PySide6.QtWidgets import QFileDialog
+
         path = QFileDialog.getExistingDirectory(self, "Choose your documents folder",
                                                 self.folder.text())
         if path:

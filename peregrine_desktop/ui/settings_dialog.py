@@ -1,8 +1,9 @@
 """Settings: the wizard's sections as tabs, plus the integration cards.
 
 Profile tabs are saved with OK/Apply; integration cards save themselves (Test, Save), as in the
-wizard.  The cards (a form per integration, ~0.2 s) and the plugins list (read from every
-installed package's metadata) are built when their tab is first shown.
+wizard.  Settings opens on Profile; the other tabs are built when first shown: the cards (a
+form per integration, ~0.2 s), the plugins list (read from every installed package's metadata)
+and the Plan, Job search and Notifications sections.
 Enter presses OK wherever the focus is (never a button inside a tab); Escape, Cancel or closing
 the window with unsaved profile edits asks first.
 """
@@ -19,6 +20,7 @@ from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QLabel, QPushButton, Q
 
 from peregrine_desktop.settings.profile import UserProfile
 from peregrine_desktop.ui.deferred import BuildOnShow
+from peregrine_desktop.ui.plain_text import plain_label
 from peregrine_desktop.ui.dialog_keys import confirm_discard, is_enter, only_default
 from peregrine_desktop.ui.profile_forms import (DocumentsSection, IdentitySection,
                                                 NotificationsSection, PlanSection,
@@ -60,12 +62,14 @@ class SettingsDialog(QDialog):
         profile_layout.addStretch(1)
         self.tabs.addTab(profile_tab, "&Profile")
 
-        self.plan = PlanSection()
-        self.tabs.addTab(self._wrap(self.plan), "Pl&an")
-        self.targets = TargetsSection()
-        self.tabs.addTab(self._wrap(self.targets), "&Job search")
-        self.notifications = NotificationsSection()
-        self.tabs.addTab(self._wrap(self.notifications), "&Notifications")
+        # The other profile tabs are built when first shown, like the cards: Settings opens on
+        # Profile.  Until then they hold no edits, so OK and Apply have nothing of theirs to save.
+        self._section_tabs: dict[type[ProfileSection], BuildOnShow] = {}
+        for make, label in ((PlanSection, "Pl&an"), (TargetsSection, "&Job search"),
+                            (NotificationsSection, "&Notifications")):
+            tab = BuildOnShow(lambda make=make: self._section_page(make()), self)
+            self._section_tabs[make] = tab
+            self.tabs.addTab(tab, label)
 
         intro = ("Choose a service to test, save, edit or disconnect it. Each service is saved "
                  "when you press Save on its page, not with OK." +
@@ -98,7 +102,7 @@ class SettingsDialog(QDialog):
         layout.addWidget(buttons)
         for section in self.sections:
             section.load(profile)
-        only_default(self.ok_button, self.tabs)
+        only_default(self.ok_button)    # the Profile tab's buttons are side_buttons
         # A tab's content may be made when it is first shown (the cards): checked again then.
         self.tabs.currentChanged.connect(lambda _i: only_default(self.ok_button, self.tabs))
         from peregrine_desktop.ui.plan_updates import follow_plan
@@ -109,6 +113,29 @@ class SettingsDialog(QDialog):
         """A key was activated or removed (here or elsewhere): the cards lock or unlock now."""
         if self._integrations_tab.built:    # else it is built with the new plan when shown
             self.integrations.set_tier(tier)
+
+    @property
+    def plan(self) -> PlanSection:
+        return self._built_section(PlanSection)
+
+    @property
+    def targets(self) -> TargetsSection:
+        return self._built_section(TargetsSection)
+
+    @property
+    def notifications(self) -> NotificationsSection:
+        return self._built_section(NotificationsSection)
+
+    def _built_section(self, kind: type[ProfileSection]) -> ProfileSection:
+        """A profile tab's section (its tab built now if not shown yet)."""
+        self._section_tabs[kind].content()
+        return next(section for section in self.sections if isinstance(section, kind))
+
+    def _section_page(self, section: ProfileSection) -> QWidget:
+        page = self._wrap(section)
+        section.load(self.profile)
+        only_default(self.ok_button, page)
+        return page
 
     @property
     def integrations(self) -> IntegrationsPanel:
@@ -146,7 +173,10 @@ class SettingsDialog(QDialog):
         return page
 
     def _add_section(self, section: ProfileSection, layout: QVBoxLayout) -> None:
-        heading = QLabel(f"<b>{section.title}</b>", self)
+        heading = plain_label(section.title, self)
+        font = heading.font()
+        font.setBold(True)
+        heading.setFont(font)
         note = QLabel(section.subtitle, self)
         note.setWordWrap(True)
         note.setStyleSheet("color: palette(placeholder-text);")
