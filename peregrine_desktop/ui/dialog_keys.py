@@ -3,11 +3,14 @@ edited form asks before the edits are thrown away (an unedited one closes at onc
 """
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QKeyEvent
-from PySide6.QtWidgets import QMessageBox, QPushButton, QWidget
+from typing import TYPE_CHECKING
 
-from peregrine_desktop.ui.plain_text import Button, message_box
+from PySide6.QtWidgets import QPushButton, QWidget
+
+from peregrine_desktop.lifecycle.qt_import import Qt
+
+if TYPE_CHECKING:  # pragma: no cover - the wizard's sections import this before it paints
+    from PySide6.QtGui import QKeyEvent
 
 DISCARD_QUESTION = "Discard your changes?"
 
@@ -43,6 +46,10 @@ def is_enter(event: QKeyEvent) -> bool:
 def confirm_discard(parent: QWidget | None) -> bool:
     """Ask "Discard your changes?"; True for Discard.  Keep editing is the default, and Escape
     in the question keeps editing too."""
+    from PySide6.QtWidgets import QMessageBox
+
+    from peregrine_desktop.ui.plain_text import Button, message_box
+
     box = message_box(parent, QMessageBox.Icon.Question, "Unsaved changes", DISCARD_QUESTION,
                       "Your edits in this window have not been saved.",
                       Button.Discard | Button.Cancel, Button.Cancel)
