@@ -247,6 +247,13 @@ def test_damage_a_rebuild_cannot_mend_is_said_and_salvaged_at_the_next_start(dat
     store.close()
 
 
+def test_a_check_cut_short_by_quitting_marks_nothing(data_dir):
+    store, _notice = open_job_store(make_store(data_dir, 3))
+    store.close()                                 # the app quit while the check waited
+    assert check_indexes(store) is None
+    assert not full_check_marker(store.path).exists()
+
+
 def test_the_app_says_what_to_do_about_damage_found_once_its_window_is_up(qtbot, config_dir,
                                                                         data_dir):
     path = make_store(data_dir, 3)

@@ -506,6 +506,10 @@ class JobStore:
             finally:
                 self._local.depth = 0
 
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
     def close(self) -> None:
         with self._guard:
             for conn in self._connections:

@@ -211,6 +211,8 @@ def check_indexes(store: JobStore) -> str | None:
         store.rebuild_indexes()
         problems = store.integrity_check()
     except sqlite3.DatabaseError as exc:
+        if store.closed:        # the app quit meanwhile: nothing was found
+            return None
         problems = [str(exc)]
     if not problems:
         log.warning("job database %s: indexes rebuilt from the rows", store.path)
