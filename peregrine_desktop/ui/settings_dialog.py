@@ -103,8 +103,9 @@ class SettingsDialog(QDialog):
         for section in self.sections:
             section.load(profile)
         only_default(self.ok_button)    # the Profile tab's buttons are side_buttons
-        # A tab's content may be made when it is first shown (the cards): checked again then.
-        self.tabs.currentChanged.connect(lambda _i: only_default(self.ok_button, self.tabs))
+        # The other tabs are made when first shown: each one's buttons as it is shown.
+        self.tabs.currentChanged.connect(
+            lambda _i: only_default(self.ok_button, self.tabs.currentWidget()))
         from peregrine_desktop.ui.plan_updates import follow_plan
 
         follow_plan(profile, self, self._plan_changed)
@@ -134,7 +135,6 @@ class SettingsDialog(QDialog):
     def _section_page(self, section: ProfileSection) -> QWidget:
         page = self._wrap(section)
         section.load(self.profile)
-        only_default(self.ok_button, page)
         return page
 
     @property
